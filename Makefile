@@ -1,0 +1,33 @@
+# Quick start: `make run` (demo server on SQLite) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1:8000
+
+.PHONY: install run test lint
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $@
+
+# A local .env with fresh random webhook secrets, so the demo can sign its own sample events.
+.env:
+	$(BIN)/python -c "import secrets, pathlib; \
+	text = pathlib.Path('.env.example').read_text(); \
+	text = text.replace('TIMELY_WEBHOOK_SECRETS=', 'TIMELY_WEBHOOK_SECRETS=' + secrets.token_urlsafe(32), 1); \
+	text = text.replace('FPT_WEBHOOK_SECRETS=', 'FPT_WEBHOOK_SECRETS=' + secrets.token_urlsafe(32), 1); \
+	pathlib.Path('.env').write_text(text)"
+
+run: install .env
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py setup_demo
+	$(BIN)/python manage.py runserver $(HOST)
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .

@@ -1,0 +1,14 @@
+"""Test settings: the same as production behaviour, with fast hashing and known webhook secrets."""
+
+from .base import *  # noqa: F403
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+WEBHOOK_PROVIDERS = {
+    "timely": {"SECRETS": ["timely-test-secret"], "ACCOUNT_IDS": [], "IGNORE_ACTORS": []},
+    "fpt": {"SECRETS": ["fpt-test-secret-0123456789abcdef0123"], "ACCOUNT_IDS": []},
+}
+WEBHOOK_TOLERANCE_SECONDS = 300
+WEBHOOK_MAX_BODY_BYTES = 1_048_576
+ERASURE_FINGERPRINT_KEY = ""

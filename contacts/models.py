@@ -1,0 +1,186 @@
+import hashlib
+import json
+from datetime import UTC
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.utils import timezone
+
+# Values the provider owns, set only by sync (rule 5 keeps local fields out of their reach).
+SYNCED_FIELDS = (
+    "name",
+    "phone",
+    "email",
+    "avatar_url",
+    "source",
+    "tags",
+    "custom_fields",
+    "assigned_to",
+    "status_id",
+    "status",
+    "sub_group_id",
+    "can_sms",
+    "can_email",
+    "can_call",
+    "last_sms_in_at",
+    "last_sms_out_at",
+    "last_call_at",
+    "remote_created_at",
+)
+# Fields edited by our staff, never touched by sync.
+LOCAL_FIELDS = ("notes",)
+# Everything an erasure empties: every value that describes the person.
+PERSONAL_FIELDS = SYNCED_FIELDS + ("remote_updated_at",) + LOCAL_FIELDS
+
+
+class Contact(models.Model):
+    provider = models.CharField(max_length=32)
+    account_id = models.CharField(max_length=128, help_text="The provider account (Timely workspace, FPT location).")
+    external_id = models.CharField(max_length=128, help_text="The provider's contact id.")
+
+    # Provider-owned (read-only in admin).
+    name = models.CharField(max_length=255, blank=True)
+    phone = models.CharField(max_length=64, blank=True, help_text="E.164 when the number is valid.")
+    email = models.CharField(max_length=254, blank=True)
+    avatar_url = models.URLField(max_length=1000, blank=True)
+    source = models.CharField(max_length=32, blank=True, help_text="Channel the contact came from.")
+    tags = models.JSONField(default=list, blank=True)
+    custom_fields = models.JSONField(default=dict, blank=True)
+    assigned_to = models.CharField(max_length=128, blank=True, help_text="The provider's id of the staff member.")
+    status_id = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=64, blank=True, help_text="Label of status_id.")
+    sub_group_id = models.CharField(max_length=64, blank=True)
+    can_sms = models.BooleanField(null=True, blank=True)
+    can_email = models.BooleanField(null=True, blank=True)
+    can_call = models.BooleanField(null=True, blank=True)
+    last_sms_in_at = models.DateTimeField(null=True, blank=True)
+    last_sms_out_at = models.DateTimeField(null=True, blank=True)
+    last_call_at = models.DateTimeField(null=True, blank=True)
+    remote_created_at = models.DateTimeField(null=True, blank=True)
+    remote_updated_at = models.DateTimeField(null=True, blank=True, help_text="Time of the newest applied change.")
+
+    # Local enrichment, editable in admin.
+    notes = models.TextField(blank=True)
+
+    # Sync bookkeeping.
+    field_versions = models.JSONField(
+        default=dict, blank=True, help_text="Per field: [time of the change that set it, its dedupe key]."
+    )
+    needs_refresh = models.BooleanField(default=False, help_text="Known only in part; the provider has more.")
+    erased_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "account_id", "external_id"], name="contact_unique_provider_key"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["updated_at", "id"], name="contact_updated_idx"),
+            models.Index(fields=["email"], name="contact_email_idx"),
+            models.Index(fields=["phone"], name="contact_phone_idx"),
+            models.Index(fields=["provider", "source"], name="contact_provider_source_idx"),
+        ]
+
+    def __str__(self):
+        if self.erased_at:
+            return f"Erased contact #{self.pk}"
+        return self.name or f"{self.provider} contact {self.external_id}"
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionDenied("the erasure log is append-only")
+
+    def delete(self):
+        raise PermissionDenied("the erasure log is append-only")
+
+
+class ErasureRecord(models.Model):
+    """One erasure, append-only and hash-chained: ``hash = SHA-256(prev_hash + canonical JSON)``.
+
+    Holds the contact's pseudonymous ids and no personal data; fingerprints are keyed HMACs, present
+    only when ``ERASURE_FINGERPRINT_KEY`` is set.
+    """
+
+    sequence = models.PositiveBigIntegerField(unique=True, editable=False)
+    provider = models.CharField(max_length=32)
+    account_id = models.CharField(max_length=128)
+    external_id = models.CharField(max_length=128)
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, null=True, related_name="erasures")
+    event_id = models.CharField(max_length=128, blank=True, help_text="The provider event that asked for it.")
+    requested_by = models.CharField(max_length=150, blank=True)
+    requested_by_type = models.CharField(max_length=32, help_text="attendant, api, admin, cli, ...")
+    deleted_at = models.DateTimeField(null=True, blank=True, help_text="When the source deleted the contact.")
+    erased_at = models.DateTimeField(default=timezone.now)
+    reason = models.TextField()
+    erased_fields = models.JSONField(default=list)
+    redacted_events = models.PositiveIntegerField(default=0)
+    email_fingerprint = models.CharField(max_length=64, blank=True)
+    phone_fingerprint = models.CharField(max_length=64, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    GENESIS_HASH = "0" * 64
+    HASHED_FIELDS = (
+        "sequence",
+        "provider",
+        "account_id",
+        "external_id",
+        "contact_id",
+        "event_id",
+        "requested_by",
+        "requested_by_type",
+        "deleted_at",
+        "erased_at",
+        "reason",
+        "erased_fields",
+        "redacted_events",
+        "email_fingerprint",
+        "phone_fingerprint",
+    )
+
+    class Meta:
+        ordering = ["-sequence"]
+        indexes = [
+            models.Index(fields=["provider", "account_id", "external_id"], name="erasure_contact_idx"),
+            models.Index(fields=["email_fingerprint"], name="erasure_email_fp_idx"),
+            models.Index(fields=["phone_fingerprint"], name="erasure_phone_fp_idx"),
+        ]
+
+    def __str__(self):
+        return f"Erasure #{self.sequence} of {self.provider} contact {self.external_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None or not self._state.adding:
+            raise PermissionDenied("the erasure log is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("the erasure log is append-only")
+
+    def canonical_json(self) -> str:
+        def value(name):
+            item = getattr(self, name)
+            if hasattr(item, "isoformat"):
+                return item.astimezone(UTC).isoformat(timespec="microseconds")
+            return item
+
+        return json.dumps(
+            {name: value(name) for name in self.HASHED_FIELDS},
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=True,
+        )
+
+    def compute_hash(self) -> str:
+        return hashlib.sha256((self.prev_hash + self.canonical_json()).encode()).hexdigest()

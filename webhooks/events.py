@@ -1,0 +1,76 @@
+"""The normalized contact event: the one shape that crosses from ``webhooks`` to its receivers.
+
+Provider modules turn their payloads into a ``ContactEvent``; receivers answer with an ``Outcome``.
+Nothing here knows HTTP or any provider's payload layout.
+"""
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class ContactEventKind(enum.StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    DELETED = "deleted"
+    STATUS_CHANGED = "status_changed"
+    SUB_GROUP_CHANGED = "sub_group_changed"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContactEvent:
+    """One change to one contact at one provider account.
+
+    ``fields`` holds the provider-owned values the event sets, under the contact's own field names
+    (name, phone, email, avatar_url, source, tags, custom_fields, assigned_to, status_id, status,
+    sub_group_id, can_sms, can_email, can_call, remote_created_at, ...). ``previous`` holds the values
+    the provider says the fields had before (for drift detection), when it says so.
+
+    ``changed_at`` orders changes (sync rule 3); ``tiebreak`` (the delivery's dedupe key) breaks equal
+    times so that every arrival order converges.
+    """
+
+    provider: str
+    account_id: str
+    external_id: str
+    kind: ContactEventKind
+    changed_at: datetime
+    tiebreak: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    previous: dict[str, Any] = field(default_factory=dict)
+    # True when the event carries the contact's whole state (a Timely ``created``); an update for an
+    # unknown contact creates a partial one flagged ``needs_refresh``.
+    complete: bool = False
+    # True for "something changed, look it up" signals (FPT) that carry no values.
+    needs_refresh: bool = False
+    # Deletions are final at some providers (Timely) and soft at others (FPT: reactivation follows).
+    deletion_is_final: bool = True
+    actor_id: str = ""
+    actor_type: str = ""
+    deleted_at: datetime | None = None
+    event_ref: str = ""  # the provider's event id, for the erasure record
+
+
+class OutcomeStatus(enum.StrEnum):
+    PROCESSED = "processed"
+    IGNORED = "ignored"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outcome:
+    """What a receiver did with an event. ``reason`` is shown to staff: ids and field names only."""
+
+    status: OutcomeStatus
+    reason: str = ""
+    # Field names whose ``previous`` value differed from ours.
+    drift: tuple[str, ...] = ()
+    # True when the contact is erased: the event's stored payload must be redacted too.
+    subject_erased: bool = False
+
+
+class ProcessingError(Exception):
+    """An error whose message is safe to store and show: ids and field names, never personal values.
+
+    Any other exception is recorded by class and code location only, since its message may quote data.
+    """

@@ -1,0 +1,165 @@
+"""What every provider module implements: verify the raw request, parse its envelope, interpret it.
+
+A provider is one module in this package defining one ``WebhookProvider`` subclass. The view, the
+event log and the task know providers only through this interface.
+"""
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from webhooks.events import ContactEvent
+
+REDACTED = "[redacted]"
+
+
+class SignatureError(Exception):
+    """The request is not provably from the provider. The message is safe to send back."""
+
+
+class EnvelopeError(Exception):
+    """The body is not an envelope we can store. The message is safe to send back (no payload values)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Delivery:
+    """The envelope facts we index and store, read once at ingest."""
+
+    dedupe_key: str
+    event_id: str
+    event_type: str
+    account_id: str
+    external_id: str
+    occurred_at: datetime | None
+    payload: dict
+
+
+@dataclass(frozen=True)
+class Ignore:
+    """The provider's verdict that an event needs no application, and why (ids only)."""
+
+    reason: str
+
+
+class WebhookProvider:
+    name: ClassVar[str]
+    verbose_name: ClassVar[str]
+    # Request headers kept with the event besides the common ones (never signatures or credentials).
+    stored_headers: ClassVar[tuple[str, ...]] = ()
+    # False when payloads never hold personal data, which spares the erased-contact check at ingest.
+    carries_personal_data: ClassVar[bool] = True
+
+    def __init__(self, config: Mapping[str, Any], *, tolerance_seconds: int):
+        self.secrets: list[str] = [s for s in config.get("SECRETS", []) if s]
+        self.allowed_accounts: frozenset[str] = frozenset(config.get("ACCOUNT_IDS", []))
+        self.config = config
+        self.tolerance_seconds = tolerance_seconds
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.secrets)
+
+    def account_allowed(self, account_id: str) -> bool:
+        return not self.allowed_accounts or account_id in self.allowed_accounts
+
+    # --- to implement -----------------------------------------------------------------------------
+    def verify(self, *, headers: Mapping[str, str], body: bytes, now: float) -> str:
+        """Return the name of the signature form that matched, or raise ``SignatureError``."""
+        raise NotImplementedError
+
+    def parse(self, body: bytes) -> Delivery:
+        """Validate the envelope and return what we store; raise ``EnvelopeError`` when it is unusable."""
+        raise NotImplementedError
+
+    def interpret(self, delivery: Delivery) -> ContactEvent | Ignore:
+        """Turn a stored delivery into a normalized event, or say why there is nothing to apply.
+
+        May raise ``ValueError`` or ``TypeError`` for payload values it cannot understand: the event is
+        then marked failed and can be replayed once the cause is fixed.
+        """
+        raise NotImplementedError
+
+    def is_erasure(self, delivery: Delivery) -> bool:
+        """True for deletions, whose payloads are redacted before they are first saved."""
+        raise NotImplementedError
+
+    def redact(self, payload: Any) -> Any:
+        """Return the payload with every personal value replaced by ``REDACTED``, keys kept."""
+        raise NotImplementedError
+
+    # --- shared helpers ---------------------------------------------------------------------------
+    def signed_sample_headers(self, body: bytes, *, now: float) -> dict[str, str]:
+        """Headers that sign ``body`` with the first configured secret (for ``send_test_webhook``)."""
+        raise NotImplementedError
+
+    def fresh_sample(self, payload: dict, *, now: datetime) -> dict:
+        """A fixture made new: a fresh event id and current times, so that it is not a duplicate."""
+        return payload
+
+
+def hmac_sha256_hex(secret: str, message: bytes) -> str:
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def any_signature_matches(candidates: Iterable[str], expected: Iterable[str]) -> bool:
+    """Constant-time comparison of every candidate with every expected signature."""
+    matched = False
+    expected = list(expected)
+    for candidate in candidates:
+        for value in expected:
+            # No early exit: the time taken does not tell which pair matched.
+            matched |= hmac.compare_digest(candidate.encode(), value.encode())
+    return matched
+
+
+def load_json_object(body: bytes) -> dict:
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, ValueError):
+        raise EnvelopeError("body is not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise EnvelopeError("body is not a JSON object")
+    return payload
+
+
+def parse_timestamp(value: Any, *, field: str) -> datetime:
+    """ISO-8601 to an aware datetime (UTC when the offset is missing)."""
+    if not isinstance(value, str):
+        raise EnvelopeError(f"'{field}' must be an ISO-8601 string")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise EnvelopeError(f"'{field}' is not an ISO-8601 timestamp") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def as_id(value: Any, *, field: str) -> str:
+    """Ids are stored as strings and never validated for shape (providers document several)."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise EnvelopeError(f"'{field}' must be a string or a number")
+    text = str(value).strip()
+    if not text:
+        raise EnvelopeError(f"'{field}' must not be empty")
+    return text
+
+
+def redact_values(value: Any) -> Any:
+    """Keep the shape (keys, list lengths, nulls), replace every value with ``REDACTED``."""
+    if isinstance(value, dict):
+        return {key: redact_values(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [redact_values(item) for item in value]
+    if value is None:
+        return None
+    return REDACTED
+
+
+def redact_except(mapping: dict, keep: frozenset[str]) -> dict:
+    """Redact every value of ``mapping`` except the keys in ``keep`` (an allowlist fails safe)."""
+    return {key: value if key in keep else redact_values(value) for key, value in mapping.items()}

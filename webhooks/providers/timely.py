@@ -1,0 +1,208 @@
+"""Timely.ai: WhatsApp/AI customer service. Contact events carry personal data and a ``changes`` diff.
+
+Signing (their docs disagree, both forms verify): ``X-Timely-Signature: [sha256=]<hex>`` is
+HMAC-SHA256(secret, body), or, when ``X-Timely-Timestamp`` is sent, HMAC-SHA256(secret, "{ts}.{body}").
+"""
+
+import hashlib
+import re
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from webhooks.events import ContactEvent, ContactEventKind
+from webhooks.providers.base import (
+    Delivery,
+    EnvelopeError,
+    Ignore,
+    SignatureError,
+    WebhookProvider,
+    any_signature_matches,
+    as_id,
+    hmac_sha256_hex,
+    load_json_object,
+    parse_timestamp,
+    redact_except,
+    redact_values,
+)
+
+SIGNATURE_HEADER = "X-Timely-Signature"
+TIMESTAMP_HEADER = "X-Timely-Timestamp"
+_HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+
+CREATED = "contact.created"
+UPDATED = "contact.updated"
+DELETED = "contact.deleted"
+
+# Payload keys (in ``data``) that map one-to-one to contact fields Timely owns.
+CONTACT_FIELDS = ("name", "phone", "email", "avatar_url", "source", "tags", "custom_fields", "assigned_to")
+# Values that never describe the person: kept when a payload is redacted. Everything else goes.
+_KEEP_TOP = frozenset({"event", "event_id", "timestamp", "workspace_id"})
+_KEEP_DATA = frozenset(
+    {
+        "contact_id",
+        "source",
+        "assigned_to",
+        "created_at",
+        "updated_at",
+        "updated_by",
+        "updated_by_type",
+        "deleted_by",
+        "deleted_by_type",
+        "deleted_at",
+    }
+)
+
+
+class TimelyProvider(WebhookProvider):
+    name = "timely"
+    verbose_name = "Timely.ai"
+    stored_headers = (TIMESTAMP_HEADER,)
+
+    def verify(self, *, headers: Mapping[str, str], body: bytes, now: float) -> str:
+        header = headers.get(SIGNATURE_HEADER)
+        if not header:
+            raise SignatureError(f"missing {SIGNATURE_HEADER} header")
+        signature = header.strip()
+        if signature[:7].lower() == "sha256=":
+            signature = signature[7:]
+        if not _HEX_SHA256.fullmatch(signature):
+            raise SignatureError(f"malformed {SIGNATURE_HEADER} header")
+        signature = signature.lower()
+
+        timestamp = headers.get(TIMESTAMP_HEADER)
+        if timestamp is not None:
+            timestamp = timestamp.strip()
+            if not timestamp.isdigit():
+                raise SignatureError(f"malformed {TIMESTAMP_HEADER} header")
+            if abs(now - int(timestamp)) > self.tolerance_seconds:
+                raise SignatureError("timestamp outside the allowed tolerance")
+            signed = timestamp.encode() + b"." + body
+            if any_signature_matches([signature], (hmac_sha256_hex(s, signed) for s in self.secrets)):
+                return "timely-timestamped"
+        # Senders following the other page sign the body alone, with or without a timestamp header.
+        if any_signature_matches([signature], (hmac_sha256_hex(s, body) for s in self.secrets)):
+            return "timely-body"
+        raise SignatureError("signature does not match")
+
+    def parse(self, body: bytes) -> Delivery:
+        payload = load_json_object(body)
+        event_type = payload.get("event")
+        if not isinstance(event_type, str) or not event_type:
+            raise EnvelopeError("'event' must be a non-empty string")
+        timestamp = parse_timestamp(payload.get("timestamp"), field="timestamp")
+        account_id = as_id(payload.get("workspace_id"), field="workspace_id")
+        data = payload.get("data")
+        if not isinstance(data, dict):
+            raise EnvelopeError("'data' must be an object")
+        event_id = payload.get("event_id")
+        if event_id is not None:
+            event_id = as_id(event_id, field="event_id")
+
+        external_id = ""
+        if event_type.startswith("contact."):
+            external_id = as_id(data.get("contact_id"), field="data.contact_id")
+        elif data.get("contact_id") is not None:
+            # Other families (message.*, conversation.*) name the contact too: keep the link so an
+            # erasure reaches their payloads.
+            try:
+                external_id = as_id(data.get("contact_id"), field="data.contact_id")
+            except EnvelopeError:
+                external_id = ""
+
+        occurred_at = timestamp
+        for key in ("deleted_at", "updated_at", "created_at"):
+            if data.get(key) is not None:
+                occurred_at = parse_timestamp(data[key], field=f"data.{key}")
+                break
+        if event_type == UPDATED and data.get("changes") is not None and not isinstance(data["changes"], dict):
+            raise EnvelopeError("'data.changes' must be an object")
+
+        return Delivery(
+            dedupe_key=event_id or hashlib.sha256(body).hexdigest(),
+            event_id=event_id or "",
+            event_type=event_type,
+            account_id=account_id,
+            external_id=external_id,
+            occurred_at=occurred_at,
+            payload=payload,
+        )
+
+    def is_erasure(self, delivery: Delivery) -> bool:
+        return delivery.event_type == DELETED
+
+    def redact(self, payload: Any) -> Any:
+        if not isinstance(payload, dict):
+            return redact_values(payload)
+        redacted = redact_except(payload, _KEEP_TOP)
+        data = payload.get("data")
+        if isinstance(data, dict):
+            redacted["data"] = redact_except(data, _KEEP_DATA)
+        return redacted
+
+    def interpret(self, delivery: Delivery) -> ContactEvent | Ignore:
+        data = delivery.payload["data"]
+        common = {
+            "provider": self.name,
+            "account_id": delivery.account_id,
+            "external_id": delivery.external_id,
+            "changed_at": delivery.occurred_at,
+            "tiebreak": delivery.dedupe_key,
+            "event_ref": delivery.event_id,
+        }
+        if delivery.event_type == CREATED:
+            fields = {key: data[key] for key in CONTACT_FIELDS if key in data}
+            if data.get("created_at") is not None:
+                fields["remote_created_at"] = delivery.occurred_at
+            return ContactEvent(kind=ContactEventKind.CREATED, fields=fields, complete=True, **common)
+
+        if delivery.event_type == UPDATED:
+            actor_id = str(data.get("updated_by") or "")
+            actor_type = str(data.get("updated_by_type") or "")
+            if actor_type == "api" and actor_id in self.config.get("IGNORE_ACTORS", ()):
+                return Ignore(f"our own API write (updated_by {actor_id})")
+            fields, previous = {}, {}
+            for key, change in (data.get("changes") or {}).items():
+                if key not in CONTACT_FIELDS:
+                    continue
+                if not isinstance(change, dict) or "after" not in change:
+                    raise ValueError(f"change of '{key}' has no 'after' value")
+                fields[key] = change["after"]
+                if "before" in change:
+                    previous[key] = change["before"]
+            return ContactEvent(
+                kind=ContactEventKind.UPDATED,
+                fields=fields,
+                previous=previous,
+                actor_id=actor_id,
+                actor_type=actor_type,
+                **common,
+            )
+
+        if delivery.event_type == DELETED:
+            return ContactEvent(
+                kind=ContactEventKind.DELETED,
+                deleted_at=delivery.occurred_at,
+                actor_id=str(data.get("deleted_by") or ""),
+                actor_type=str(data.get("deleted_by_type") or ""),
+                deletion_is_final=True,
+                **common,
+            )
+
+        return Ignore(f"event type {delivery.event_type} is not applied")
+
+    def signed_sample_headers(self, body: bytes, *, now: float) -> dict[str, str]:
+        timestamp = str(int(now))
+        signature = hmac_sha256_hex(self.secrets[0], timestamp.encode() + b"." + body)
+        return {SIGNATURE_HEADER: f"sha256={signature}", TIMESTAMP_HEADER: timestamp}
+
+    def fresh_sample(self, payload: dict, *, now: datetime) -> dict:
+        stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        sample = {**payload, "event_id": f"evt_{uuid.uuid4().hex}", "timestamp": stamp}
+        data = dict(sample.get("data") or {})
+        for key in ("created_at", "updated_at", "deleted_at"):
+            if key in data:
+                data[key] = stamp
+        sample["data"] = data
+        return sample

@@ -1,0 +1,15 @@
+"""The bridge between receiving webhooks and whatever keeps contacts.
+
+``contact_event`` is sent once per stored delivery that a provider normalized into a ``ContactEvent``
+(``event=``); receivers return an ``Outcome``. It is sent inside the transaction that records the
+event's outcome, so a receiver's writes and the event's status commit or roll back together.
+
+``subject_erased`` is sent by whoever erases a person's data (``provider=``, ``account_id=``,
+``external_id=``); ``webhooks`` answers by redacting every stored payload of that contact and returns
+how many it redacted.
+"""
+
+from django.dispatch import Signal
+
+contact_event = Signal()
+subject_erased = Signal()

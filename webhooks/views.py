@@ -1,0 +1,130 @@
+"""``POST /webhooks/<provider>/``: size limit → signature on the raw bytes → envelope → allow-list →
+stored → 200. Every refusal is a JSON error; nothing refused is stored, nothing accepted is lost."""
+
+import logging
+import time
+
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import F
+from django.http import Http404, JsonResponse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+
+from webhooks.ingest import store_delivery
+from webhooks.models import RejectedDelivery
+from webhooks.providers import UnknownProvider, get_provider
+from webhooks.providers.base import EnvelopeError, SignatureError
+
+logger = logging.getLogger(__name__)
+
+# Headers worth keeping for diagnosis; signatures, credentials and cookies never are.
+COMMON_STORED_HEADERS = ("Content-Type", "Content-Length", "User-Agent", "X-Request-Id")
+
+
+def error(status: int, message: str) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class WebhookView(View):
+    http_method_names = ["post"]
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        return JsonResponse({"error": "only POST is accepted"}, status=405, headers={"Allow": "POST"})
+
+    def post(self, request, provider_name: str):
+        try:
+            provider = get_provider(provider_name)
+        except UnknownProvider:
+            raise Http404("unknown provider") from None
+        if not provider.configured:
+            return error(503, f"{provider.verbose_name} webhooks are not configured on this server")
+
+        remote_addr = client_address(request)
+        limit = settings.WEBHOOK_MAX_BODY_BYTES
+        try:
+            declared_length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return error(400, "invalid Content-Length")
+        if declared_length > limit:
+            # Refused from the header alone: the body is never read.
+            return error(413, f"body larger than {limit} bytes")
+        body = request.read(limit + 1)
+        if len(body) > limit:
+            return error(413, f"body larger than {limit} bytes")
+
+        try:
+            signature_form = provider.verify(headers=request.headers, body=body, now=time.time())
+        except SignatureError as exc:
+            count_rejection(provider.name, str(exc), remote_addr)
+            return error(401, str(exc))
+
+        try:
+            delivery = provider.parse(body)
+        except EnvelopeError as exc:
+            # Signed by the provider but unusable: said loudly, since they will retry it in vain.
+            logger.warning("%s delivery refused (400): %s", provider.name, exc)
+            return error(400, str(exc))
+
+        if not provider.account_allowed(delivery.account_id):
+            count_rejection(provider.name, "account not allowed", remote_addr)
+            return error(403, f"account {delivery.account_id} is not allowed on this endpoint")
+
+        try:
+            stored = store_delivery(
+                provider=provider,
+                delivery=delivery,
+                body=body,
+                headers=stored_headers(request, provider.stored_headers),
+                signature_form=signature_form,
+                remote_addr=remote_addr,
+            )
+        except DatabaseError:
+            # Never 2xx unless stored: the provider's retry will bring it back.
+            logger.exception("could not store a %s delivery", provider.name)
+            return error(503, "the event could not be stored; retry later")
+
+        status = "duplicate" if stored.duplicate else "accepted"
+        return JsonResponse({"status": status, "event": stored.event_pk})
+
+
+def stored_headers(request, extra: tuple[str, ...]) -> dict[str, str]:
+    names = COMMON_STORED_HEADERS + extra
+    return {name: request.headers[name] for name in names if name in request.headers}
+
+
+def client_address(request) -> str | None:
+    """REMOTE_ADDR, or the address our own trusted proxies saw (X-Forwarded-For read from the right)."""
+    proxies = settings.WEBHOOK_TRUSTED_PROXY_COUNT
+    address = request.META.get("REMOTE_ADDR")
+    if proxies > 0:
+        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+        if len(hops) >= proxies:
+            address = hops[-proxies]
+    return address or None
+
+
+def count_rejection(provider: str, reason: str, remote_addr: str | None) -> None:
+    """Count a refused request per provider, reason and hour; log it without its body."""
+    logger.warning("%s delivery rejected from %s: %s", provider, remote_addr, reason)
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+    reason = reason[:100]
+    try:
+        updated = RejectedDelivery.objects.filter(provider=provider, reason=reason, hour=hour).update(
+            count=F("count") + 1, last_remote_addr=remote_addr
+        )
+        if not updated:
+            try:
+                with transaction.atomic():
+                    RejectedDelivery.objects.create(
+                        provider=provider, reason=reason, hour=hour, count=1, last_remote_addr=remote_addr
+                    )
+            except IntegrityError:
+                RejectedDelivery.objects.filter(provider=provider, reason=reason, hour=hour).update(
+                    count=F("count") + 1
+                )
+    except DatabaseError:
+        logger.exception("could not count a rejected %s delivery", provider)
