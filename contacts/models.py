@@ -184,3 +184,20 @@ class ErasureRecord(models.Model):
 
     def compute_hash(self) -> str:
         return hashlib.sha256((self.prev_hash + self.canonical_json()).encode()).hexdigest()
+
+
+class ErasureLogVerification(models.Model):
+    """One run of ``verify_erasure_log``: the admin dashboard shows the last one."""
+
+    verified_at = models.DateTimeField(default=timezone.now)
+    ok = models.BooleanField()
+    records = models.PositiveBigIntegerField(help_text="Records checked.")
+    first_broken_sequence = models.PositiveBigIntegerField(null=True, blank=True)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-verified_at"]
+        get_latest_by = "verified_at"
+
+    def __str__(self):
+        return f"{'OK' if self.ok else 'BROKEN'} {self.records} records at {self.verified_at:%Y-%m-%d %H:%M}"

@@ -94,7 +94,12 @@ def _apply_fields(contact: Contact, event: ContactEvent) -> Outcome:
         reasons.append(f"drift in: {', '.join(sorted(drift))}")
     if event.needs_refresh and not applied:
         reasons.append("marked needs_refresh")
-    return Outcome(status=OutcomeStatus.PROCESSED, reason="; ".join(reasons), drift=tuple(sorted(drift)))
+    return Outcome(
+        status=OutcomeStatus.PROCESSED,
+        reason="; ".join(reasons),
+        changed=tuple(sorted(applied)),
+        drift=tuple(sorted(drift)),
+    )
 
 
 def _event_for_erased_contact(contact: Contact, event: ContactEvent) -> Outcome:
@@ -137,7 +142,7 @@ def _apply_deletion(event: ContactEvent) -> Outcome:
         event_id=event.event_ref or event.tiebreak,
         deletion_stamp=stamp,
     )
-    return Outcome(status=OutcomeStatus.PROCESSED, reason="contact erased", subject_erased=True)
+    return Outcome(status=OutcomeStatus.PROCESSED, reason="contact erased", changed=("erased_at",), subject_erased=True)
 
 
 def has_personal_data(contact: Contact) -> bool:

@@ -63,6 +63,8 @@ class Outcome:
 
     status: OutcomeStatus
     reason: str = ""
+    # Field names the receiver changed (names only, never values).
+    changed: tuple[str, ...] = ()
     # Field names whose ``previous`` value differed from ours.
     drift: tuple[str, ...] = ()
     # True when the contact is erased: the event's stored payload must be redacted too.

@@ -31,9 +31,12 @@ class WebhookEvent(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=WebhookEventStatus.choices, default=WebhookEventStatus.RECEIVED)
     status_reason = models.TextField(blank=True, help_text="Why it was ignored or failed; stale fields.")
+    changed_fields = models.JSONField(default=list, blank=True, help_text="Fields the event changed (names only).")
     drift = models.JSONField(
         default=list, blank=True, help_text="Fields whose 'before' differed from our value (names only)."
     )
+    actor_id = models.CharField(max_length=128, blank=True, help_text="Who made the change at the provider.")
+    actor_type = models.CharField(max_length=32, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     body = models.BinaryField(null=True, help_text="The raw bytes as received (redacted in place on erasure).")
     headers = models.JSONField(default=dict, blank=True)

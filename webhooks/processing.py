@@ -28,13 +28,17 @@ def process_event(event_pk: int) -> str:
             event = WebhookEvent.objects.select_for_update().get(pk=event_pk)
             if event.status != WebhookEventStatus.RECEIVED:
                 return event.status
-            outcome = _apply(event)
+            outcome, contact_change = _apply(event)
             event.status = outcome.status
             event.status_reason = outcome.reason
+            event.changed_fields = list(outcome.changed)
             event.drift = list(outcome.drift)
             event.attempts += 1
             event.processed_at = timezone.now()
-            fields = ["status", "status_reason", "drift", "attempts", "processed_at"]
+            fields = ["status", "status_reason", "changed_fields", "drift", "attempts", "processed_at"]
+            if contact_change is not None and contact_change.actor_id:
+                event.actor_id, event.actor_type = contact_change.actor_id, contact_change.actor_type
+                fields += ["actor_id", "actor_type"]
             if outcome.subject_erased and event.redacted_at is None and event.body is not None:
                 # Arrived while the contact was being erased: redact now instead.
                 event.body = encode_payload(get_provider(event.provider).redact(event.payload))
@@ -58,9 +62,9 @@ def process_event(event_pk: int) -> str:
     return event.status
 
 
-def _apply(event: WebhookEvent) -> Outcome:
+def _apply(event: WebhookEvent) -> tuple[Outcome, ContactEvent | None]:
     if event.body is None:
-        return Outcome(status=OutcomeStatus.IGNORED, reason="payload was purged before processing")
+        return Outcome(status=OutcomeStatus.IGNORED, reason="payload was purged before processing"), None
     provider = get_provider(event.provider)
     delivery = Delivery(
         dedupe_key=event.dedupe_key,
@@ -73,8 +77,8 @@ def _apply(event: WebhookEvent) -> Outcome:
     )
     verdict = provider.interpret(delivery)
     if isinstance(verdict, Ignore):
-        return Outcome(status=OutcomeStatus.IGNORED, reason=verdict.reason)
-    return dispatch(verdict)
+        return Outcome(status=OutcomeStatus.IGNORED, reason=verdict.reason), None
+    return dispatch(verdict), verdict
 
 
 def dispatch(contact_change: ContactEvent) -> Outcome:
@@ -91,6 +95,7 @@ def dispatch(contact_change: ContactEvent) -> Outcome:
     return Outcome(
         status=OutcomeStatus.PROCESSED if processed else OutcomeStatus.IGNORED,
         reason="; ".join(o.reason for o in outcomes if o.reason),
+        changed=tuple(sorted({name for o in outcomes for name in o.changed})),
         drift=tuple(sorted({name for o in outcomes for name in o.drift})),
         subject_erased=any(o.subject_erased for o in outcomes),
     )

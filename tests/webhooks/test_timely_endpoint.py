@@ -28,8 +28,10 @@ def test_every_documented_fixture_is_accepted_and_stored(post_webhook, name):
 
 
 def test_raw_bytes_are_stored_exactly_as_received(post_webhook):
-    body = b'{"event":"contact.created",  "event_id":"evt_raw","timestamp":"2026-04-19T14:30:00Z",' \
+    body = (
+        b'{"event":"contact.created",  "event_id":"evt_raw","timestamp":"2026-04-19T14:30:00Z",'
         b'"workspace_id":"ws_abc123","data":{"contact_id":"cont_1","name":"Z\\u00e9"}}'
+    )
     post_webhook("timely", body)
     assert bytes(WebhookEvent.objects.get().body) == body
 
