@@ -78,7 +78,8 @@ def _apply_fields(contact: Contact, event: ContactEvent) -> Outcome:
         versions[name] = stamp
         applied.append(name)
 
-    if event.complete and not stale:
+    if event.complete:
+        # Whole state known now: fields it carried stale are stale because we hold newer values.
         contact.needs_refresh = False
     if event.needs_refresh:
         contact.needs_refresh = True

@@ -1,3 +1,5 @@
+import json
+
 import factory
 from django.contrib.auth import get_user_model
 
@@ -28,7 +30,17 @@ class WebhookEventFactory(factory.django.DjangoModelFactory):
     event_type = "contact.created"
     account_id = "ws_abc123"
     external_id = factory.Sequence(lambda n: f"cont_{n}")
-    body = b"{}"
+    body = factory.LazyAttribute(
+        lambda e: json.dumps(
+            {
+                "event": e.event_type,
+                "event_id": e.dedupe_key,
+                "timestamp": "2026-04-19T14:30:00Z",
+                "workspace_id": e.account_id,
+                "data": {"contact_id": e.external_id},
+            }
+        ).encode()
+    )
     signature_form = "timely-timestamped"
 
 

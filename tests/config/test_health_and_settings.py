@@ -1,0 +1,74 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import DatabaseError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.django_db
+def test_healthz_is_ok_when_the_database_answers(client):
+    response = client.get("/healthz")
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+@pytest.mark.django_db
+def test_healthz_is_503_when_the_database_does_not_answer(client, monkeypatch):
+    from config import health
+
+    class BrokenConnection:
+        def cursor(self):
+            raise DatabaseError("server closed the connection")
+
+    monkeypatch.setattr(health, "connection", BrokenConnection())
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
+
+
+def run_manage(*args, **env):
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DJANGO_SETTINGS_MODULE"}}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_refuses_to_start_without_a_real_secret_key():
+    result = run_manage("check", DJANGO_SETTINGS_MODULE="config.settings.production")
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_production_settings_pass_check_deploy():
+    result = run_manage(
+        "check", "--deploy", "--fail-level", "WARNING",
+        DJANGO_SETTINGS_MODULE="config.settings.production", SECRET_KEY="k" * 30 + "-production-like-random-value-xyz",
+        ALLOWED_HOSTS="crm.example.com",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_an_unknown_tasks_backend_is_refused_at_start():
+    result = run_manage("check", DJANGO_SETTINGS_MODULE="config.settings.local", TASKS_BACKEND="celery")
+    assert result.returncode != 0
+    assert "TASKS_BACKEND" in result.stderr
+
+
+def test_settings_read_the_environment(monkeypatch):
+    result = run_manage(
+        "shell", "-c",
+        "from django.conf import settings as s; "
+        "print(s.WEBHOOK_PROVIDERS['timely']['SECRETS'], s.WEBHOOK_MAX_BODY_BYTES, s.TASKS['default']['BACKEND'])",
+        DJANGO_SETTINGS_MODULE="config.settings.local", TIMELY_WEBHOOK_SECRETS="one,two",
+        WEBHOOK_MAX_BODY_BYTES="2048", TASKS_BACKEND="database",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "['one', 'two'] 2048 django_tasks_db.DatabaseBackend" in result.stdout

@@ -1,0 +1,73 @@
+import io
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from contacts.models import Contact
+from tests.factories import WebhookEventFactory
+from webhooks.models import WebhookEvent, WebhookEventStatus
+
+
+@pytest.mark.django_db(transaction=True)
+def test_send_test_webhook_signs_and_posts_a_sample_to_a_running_server(live_server):
+    output = io.StringIO()
+    url = f"{live_server.url}/webhooks/timely/"
+    call_command("send_test_webhook", "timely", "contact.created", "--url", url, stdout=output)
+    assert output.getvalue().startswith('200 {"status": "accepted"')
+    call_command("send_test_webhook", "timely", "contact.created", "--url", url, stdout=output)
+    assert WebhookEvent.objects.count() == 2  # a fresh event id each time
+    assert Contact.objects.get().name == "Ana Costa"
+
+    call_command("send_test_webhook", "timely", "contact.created", "--url", url, "--same-id", stdout=output)
+    call_command("send_test_webhook", "timely", "contact.created", "--url", url, "--same-id", stdout=output)
+    assert output.getvalue().splitlines()[-1].startswith('200 {"status": "duplicate"')
+
+
+@pytest.mark.django_db
+def test_send_test_webhook_explains_unknown_samples_and_unreachable_servers():
+    with pytest.raises(CommandError, match="known: contact.created"):
+        call_command("send_test_webhook", "timely", "contact.merged", "--url", "http://127.0.0.1:9/")
+    with pytest.raises(CommandError, match="could not reach"):
+        call_command("send_test_webhook", "timely", "contact.created", "--url", "http://127.0.0.1:9/")
+
+
+@pytest.mark.django_db
+def test_reprocess_selects_failed_by_default_or_explicit_ids(django_capture_on_commit_callbacks):
+    failed = WebhookEventFactory(status=WebhookEventStatus.FAILED, event_type="conversation.created")
+    processed = WebhookEventFactory(status=WebhookEventStatus.PROCESSED, event_type="conversation.created")
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("reprocess_webhook_events", stdout=io.StringIO())
+    failed.refresh_from_db()
+    processed.refresh_from_db()
+    assert failed.status == WebhookEventStatus.IGNORED  # replayed: unknown family, now ignored
+    assert processed.status == WebhookEventStatus.PROCESSED and processed.attempts == 0
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("reprocess_webhook_events", "--id", str(processed.pk), stdout=io.StringIO())
+    processed.refresh_from_db()
+    assert processed.attempts == 1
+
+    with pytest.raises(CommandError, match="no such event: 999"):
+        call_command("reprocess_webhook_events", "--id", "999")
+
+
+@pytest.mark.django_db
+def test_setup_demo_creates_the_login_and_loads_the_samples(settings, django_capture_on_commit_callbacks):
+    settings.DEBUG = True
+    output = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("setup_demo", stdout=output)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("setup_demo", stdout=output)  # idempotent: the second run only sees duplicates
+    assert get_user_model().objects.get(username="admin").check_password("admin")
+    assert Contact.objects.get().name == "Ana Costa Ribeiro"
+    assert "duplicate" in output.getvalue()
+    assert not WebhookEvent.objects.filter(event_type="contact.deleted").exists()
+
+
+@pytest.mark.django_db
+def test_setup_demo_refuses_without_debug(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG"):
+        call_command("setup_demo")
