@@ -67,3 +67,8 @@ def post_webhook(client, django_capture_on_commit_callbacks):
 @pytest.fixture
 def timely_fixture():
     return lambda name: load_fixture("timely", name)
+
+
+@pytest.fixture
+def fpt_fixture():
+    return lambda name: load_fixture("fpt", name)

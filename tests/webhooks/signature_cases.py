@@ -1,6 +1,7 @@
 """The security contract every provider's endpoint keeps (anymail's webhook_cases, for crm-sync).
 
-A provider's test class inherits ``SignatureContract`` and sets ``provider``, ``valid_payload()`` and
+A provider's test class inherits ``SignatureContract`` and sets ``provider``, ``signature_header``,
+``account_id`` (the account ``valid_payload()`` belongs to), ``valid_payload()``, ``body_with_new_id()`` and
 ``sign(body, *, secret, timestamp)``; every test here then runs against that provider.
 """
 
@@ -15,6 +16,7 @@ from webhooks.models import RejectedDelivery, WebhookEvent
 class SignatureContract:
     provider: str
     signature_header: str
+    account_id: str
 
     def valid_payload(self) -> dict:
         raise NotImplementedError
@@ -110,3 +112,51 @@ class SignatureContract:
         response = client.get(f"/webhooks/{self.provider}/")
         assert response.status_code == 405
         assert response.json()["error"]
+
+    def test_secret_retired_after_rotation_no_longer_verifies(self, client, settings):
+        old, new = "old-secret-" + "a" * 24, "new-secret-" + "b" * 24
+        settings.WEBHOOK_PROVIDERS = {**settings.WEBHOOK_PROVIDERS}
+        settings.WEBHOOK_PROVIDERS[self.provider] = {**settings.WEBHOOK_PROVIDERS[self.provider], "SECRETS": [new]}
+        body = self.body()
+        self.assert_refused(self.post(client, body, self.sign(body, secret=old)))
+
+    def test_signed_body_that_is_not_an_object_is_400_not_stored(self, client, settings):
+        body = b"[]"
+        self.assert_refused(self.post(client, body, self.sign(body, secret=self.secrets(settings)[0])), status=400)
+
+    def test_signed_event_of_an_account_outside_the_allow_list_is_403_not_stored(self, client, settings):
+        settings.WEBHOOK_PROVIDERS = {**settings.WEBHOOK_PROVIDERS}
+        settings.WEBHOOK_PROVIDERS[self.provider] = {
+            **settings.WEBHOOK_PROVIDERS[self.provider],
+            "ACCOUNT_IDS": ["some-other-account"],
+        }
+        body = self.body()
+        response = self.post(client, body, self.sign(body, secret=self.secrets(settings)[0]))
+        self.assert_refused(response, status=403)
+        assert self.account_id in response.json()["error"]
+
+    def test_account_in_the_allow_list_is_accepted(self, client, settings):
+        settings.WEBHOOK_PROVIDERS = {**settings.WEBHOOK_PROVIDERS}
+        settings.WEBHOOK_PROVIDERS[self.provider] = {
+            **settings.WEBHOOK_PROVIDERS[self.provider],
+            "ACCOUNT_IDS": ["some-other-account", self.account_id],
+        }
+        body = self.body()
+        assert self.post(client, body, self.sign(body, secret=self.secrets(settings)[0])).status_code == 200
+
+    def test_redelivery_with_a_fresh_signature_is_answered_duplicate(self, client, settings):
+        body = self.body()
+        first = self.post(client, body, self.sign(body, secret=self.secrets(settings)[0])).json()
+        second = self.post(
+            client, body, self.sign(body, secret=self.secrets(settings)[0], timestamp=int(time.time()) - 60)
+        )
+        assert second.status_code == 200
+        assert second.json() == {"status": "duplicate", "event": first["event"]}
+        assert WebhookEvent.objects.count() == 1
+
+    def test_signature_header_is_never_stored(self, client, settings):
+        body = self.body()
+        self.post(client, body, self.sign(body, secret=self.secrets(settings)[0]))
+        stored = WebhookEvent.objects.get().headers
+        assert self.signature_header not in stored
+        assert self.signature_header.lower() not in {name.lower() for name in stored}

@@ -11,6 +11,7 @@ from webhooks.models import WebhookEvent
 class TestTimelySignatures(SignatureContract):
     provider = "timely"
     signature_header = "X-Timely-Signature"
+    account_id = "ws_abc123"
 
     def valid_payload(self):
         return load_fixture("timely", "contact.created")

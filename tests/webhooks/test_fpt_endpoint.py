@@ -1,0 +1,210 @@
+"""POST /webhooks/fpt/: the envelope, dedupe on eventId, the location allow-list, and what is stored."""
+
+import json
+
+import pytest
+from django.core.management import call_command
+
+from tests.conftest import load_fixture
+from webhooks import samples
+from webhooks.models import ErasedSubject, WebhookEvent, WebhookEventStatus
+from webhooks.providers import get_provider
+from webhooks.providers.base import REDACTED
+
+pytestmark = pytest.mark.django_db
+
+DOCUMENTED_EVENTS = [
+    "contact.created",
+    "contact.updated",
+    "contact.deleted",
+    "contact.status_changed",
+    "contact.sub_group_changed",
+]
+
+
+@pytest.mark.parametrize("name", DOCUMENTED_EVENTS)
+def test_every_fixture_is_realistic(name):
+    payload = load_fixture("fpt", name)
+    assert payload["eventType"] == name
+    assert len(payload["eventId"]) == 32 and int(payload["eventId"], 16) >= 0
+    assert payload["eventTimestamp"].endswith("Z") and len(payload["eventTimestamp"].split(".")[1]) == 4
+    assert isinstance(payload["locationId"], int) and isinstance(payload["organizationId"], int)
+    assert payload["apiVersion"] == "v1"
+    assert isinstance(payload["data"]["contactId"], int)
+
+
+@pytest.mark.parametrize("name", DOCUMENTED_EVENTS)
+def test_every_documented_fixture_is_accepted_stored_and_processed(post_webhook, name):
+    payload = load_fixture("fpt", name)
+    response = post_webhook("fpt", payload)
+    assert response.status_code == 200
+    event = WebhookEvent.objects.get()
+    assert response.json() == {"status": "accepted", "event": event.pk}
+    assert (event.provider, event.event_type, event.dedupe_key, event.event_id) == (
+        "fpt", name, payload["eventId"], payload["eventId"]
+    )  # fmt: skip
+    assert (event.account_id, event.external_id) == ("48213", "9917342")
+    assert event.status == WebhookEventStatus.PROCESSED, event.status_reason
+
+
+def test_event_timestamp_with_milliseconds_is_the_time_of_the_change(post_webhook):
+    post_webhook("fpt", load_fixture("fpt", "contact.status_changed"))
+    occurred = WebhookEvent.objects.get().occurred_at
+    assert (occurred.isoformat(timespec="milliseconds")) == "2026-04-19T15:10:02.905+00:00"
+
+
+def test_raw_bytes_are_stored_exactly_as_received(post_webhook):
+    body = json.dumps(load_fixture("fpt", "contact.updated"), indent=4).encode()
+    post_webhook("fpt", body)
+    assert bytes(WebhookEvent.objects.get().body) == body
+
+
+def test_redelivery_of_the_same_event_id_is_a_duplicate_even_with_other_bytes(post_webhook):
+    payload = load_fixture("fpt", "contact.updated")
+    first = post_webhook("fpt", payload).json()
+    second = post_webhook("fpt", json.dumps(payload, indent=2).encode())
+    assert second.json() == {"status": "duplicate", "event": first["event"]}
+    assert WebhookEvent.objects.count() == 1
+
+
+def envelope(**changes):
+    payload = load_fixture("fpt", "contact.status_changed")
+    for key, value in changes.items():
+        if value is ...:
+            payload.pop(key)
+        else:
+            payload[key] = value
+    return payload
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (b"not json", "not valid JSON"),
+        (b'"a string"', "not a JSON object"),
+        (envelope(eventId=...), "'eventId'"),
+        (envelope(eventId=123), "'eventId'"),
+        (envelope(eventId="a" * 129), "'eventId'"),
+        (envelope(eventType=...), "'eventType'"),
+        (envelope(eventType=""), "'eventType'"),
+        (envelope(eventTimestamp=...), "'eventTimestamp'"),
+        (envelope(eventTimestamp="last tuesday"), "'eventTimestamp'"),
+        (envelope(eventTimestamp=1713540000), "'eventTimestamp'"),
+        (envelope(locationId=...), "'locationId'"),
+        (envelope(locationId="48213"), "'locationId'"),
+        (envelope(locationId=True), "'locationId'"),
+        (envelope(locationId=48213.5), "'locationId'"),
+        (envelope(data=...), "'data'"),
+        (envelope(data=[9917342]), "'data'"),
+        (envelope(data={"newStatusId": 3}), "'data.contactId'"),
+        (envelope(data={"contactId": "9917342", "newStatusId": 3}), "'data.contactId'"),
+        (envelope(data={"contactId": None}), "'data.contactId'"),
+    ],
+)
+def test_unusable_envelopes_are_400_with_a_reason_and_not_stored(post_webhook, payload, message):
+    response = post_webhook("fpt", payload)
+    assert response.status_code == 400
+    assert message in response.json()["error"]
+    assert WebhookEvent.objects.count() == 0
+
+
+def test_location_outside_fpt_account_ids_is_403(post_webhook, settings):
+    settings.WEBHOOK_PROVIDERS = {
+        **settings.WEBHOOK_PROVIDERS,
+        "fpt": {**settings.WEBHOOK_PROVIDERS["fpt"], "ACCOUNT_IDS": ["1", "2"]},
+    }
+    response = post_webhook("fpt", load_fixture("fpt", "contact.created"))
+    assert response.status_code == 403
+    assert "48213" in response.json()["error"]
+    assert WebhookEvent.objects.count() == 0
+
+
+def test_other_event_families_are_stored_and_ignored(post_webhook):
+    payload = {**load_fixture("fpt", "contact.created"), "eventType": "appointment.booked", "data": {"slot": 4}}
+    assert post_webhook("fpt", payload).status_code == 200
+    event = WebhookEvent.objects.get()
+    assert (event.status, event.external_id) == (WebhookEventStatus.IGNORED, "")
+    assert "appointment.booked" in event.status_reason
+
+
+def test_unreadable_status_id_marks_the_event_failed_without_quoting_it(post_webhook):
+    payload = envelope(data={"contactId": 9917342, "previousStatusId": 2, "newStatusId": "Members"})
+    assert post_webhook("fpt", payload).status_code == 200
+    event = WebhookEvent.objects.get()
+    assert event.status == WebhookEventStatus.FAILED
+    assert event.status_reason.startswith("builtins.ValueError at fpt.py")
+    assert "Members" not in event.status_reason
+
+
+class TestRedaction:
+    """FPT payloads hold ids only, so redaction keeps them; anything unexpected is redacted."""
+
+    def test_provider_declares_its_payloads_free_of_personal_data(self):
+        assert get_provider("fpt").carries_personal_data is False
+
+    def test_redaction_keeps_every_documented_id_and_drops_unknown_values(self):
+        payload = load_fixture("fpt", "contact.status_changed")
+        payload["contactName"] = "Maria Silva"
+        payload["data"]["email"] = "maria@exemplo.com.br"
+        redacted = get_provider("fpt").redact(payload)
+        assert redacted["contactName"] == REDACTED and redacted["data"]["email"] == REDACTED
+        del payload["contactName"], payload["data"]["email"]
+        del redacted["contactName"], redacted["data"]["email"]
+        assert redacted == payload
+
+    def test_deletions_are_stored_already_redacted_with_their_ids(self, post_webhook):
+        payload = load_fixture("fpt", "contact.deleted")
+        post_webhook("fpt", payload)
+        event = WebhookEvent.objects.get()
+        assert event.redacted_at is not None
+        assert event.payload == payload
+
+    def test_late_events_of_an_erased_contact_skip_the_erased_subject_check(self, post_webhook, monkeypatch):
+        ErasedSubject.objects.create(provider="fpt", account_id="48213", external_id="9917342")
+        checked = []
+        original = ErasedSubject.objects.filter
+        monkeypatch.setattr(ErasedSubject.objects, "filter", lambda *a, **k: checked.append(k) or original(*a, **k))
+        post_webhook("fpt", load_fixture("fpt", "contact.updated"))
+        assert checked == []
+        assert WebhookEvent.objects.get().redacted_at is None
+
+
+class TestSamples:
+    """``send_test_webhook fpt <event>``: the fixtures, made fresh and signed with the configured secret."""
+
+    @pytest.mark.parametrize("name", DOCUMENTED_EVENTS)
+    def test_signed_sample_is_accepted_by_the_endpoint_with_a_fresh_event_id(self, client, name):
+        body, headers = samples.signed_sample("fpt", name)
+        payload = json.loads(body)
+        fixture = load_fixture("fpt", name)
+        assert payload["eventId"] != fixture["eventId"] and len(payload["eventId"]) == 32
+        assert payload["eventTimestamp"].endswith("Z") and len(payload["eventTimestamp"]) == 24
+        assert payload["data"] == fixture["data"]
+        response = client.generic(
+            "POST", "/webhooks/fpt/", body, content_type="application/json",
+            headers={k: v for k, v in headers.items() if k != "Content-Type"},
+        )  # fmt: skip
+        assert response.json()["status"] == "accepted"
+
+    def test_same_id_sample_keeps_the_fixture_event_id(self):
+        body, _headers = samples.signed_sample("fpt", "contact.updated", fresh=False)
+        assert json.loads(body)["eventId"] == load_fixture("fpt", "contact.updated")["eventId"]
+
+    def test_command_posts_the_signed_sample(self, client, monkeypatch, capsys):
+        sent = {}
+
+        def post_through_test_client(url, body, headers, timeout=10):
+            sent["url"] = url
+            response = client.generic(
+                "POST", "/webhooks/fpt/", body, content_type="application/json",
+                headers={k: v for k, v in headers.items() if k != "Content-Type"},
+            )  # fmt: skip
+            return response.status_code, response.content.decode()
+
+        monkeypatch.setattr("webhooks.management.commands.send_test_webhook.post", post_through_test_client)
+        call_command(
+            "send_test_webhook", "fpt", "contact.status_changed", "--url", "http://127.0.0.1:8100/webhooks/fpt/"
+        )
+        assert sent["url"] == "http://127.0.0.1:8100/webhooks/fpt/"
+        assert '"accepted"' in capsys.readouterr().out
+        assert WebhookEvent.objects.get().event_type == "contact.status_changed"

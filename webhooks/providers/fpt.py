@@ -1,0 +1,218 @@
+"""FitProTracker: CRM for gyms. Contact events are signals (ids only, no diff, no personal data).
+
+Signing: ``X-FPT-Signature: t=<unix seconds>,v1=<hex>[,v1=<hex>...]``, each ``v1`` an
+HMAC-SHA256(secret, "{t}.{raw body}"); several ``v1`` values are sent while a secret rotates.
+``contact.created``/``contact.updated`` say "something changed, look it up"; the typed events carry the
+new status or sub-group; ``contact.deleted`` is a soft delete (reactivation arrives as an update).
+"""
+
+import re
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from webhooks.events import ContactEvent, ContactEventKind
+from webhooks.providers.base import (
+    Delivery,
+    EnvelopeError,
+    Ignore,
+    SignatureError,
+    WebhookProvider,
+    any_signature_matches,
+    hmac_sha256_hex,
+    load_json_object,
+    parse_timestamp,
+    redact_except,
+    redact_values,
+)
+
+SIGNATURE_HEADER = "X-FPT-Signature"
+_HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+# Unix seconds: ten digits until 2286; a bound keeps int() away from absurd inputs.
+_UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
+_MAX_EVENT_ID_LENGTH = 128  # WebhookEvent.dedupe_key
+
+CREATED = "contact.created"
+UPDATED = "contact.updated"
+DELETED = "contact.deleted"
+STATUS_CHANGED = "contact.status_changed"
+SUB_GROUP_CHANGED = "contact.sub_group_changed"
+
+# FPT's fixed status ids and their labels (sub-groups are user-defined per location: ids only).
+STATUS_LABELS = {
+    1: "Leads",
+    2: "Prospects",
+    3: "Members",
+    4: "Past Members",
+    5: "Non-members",
+    6: "Other",
+    7: "Staff",
+}
+
+# FPT payloads hold ids only; anything else that ever appears in one is redacted (an allowlist fails safe).
+_KEEP_TOP = frozenset({"eventId", "eventType", "eventTimestamp", "locationId", "organizationId", "apiVersion"})
+_KEEP_DATA = frozenset(
+    {"contactId", "operation", "previousStatusId", "newStatusId", "previousSubGroupId", "newSubGroupId"}
+)
+
+
+class FitProTrackerProvider(WebhookProvider):
+    name = "fpt"
+    verbose_name = "FitProTracker"
+    carries_personal_data = False
+
+    def verify(self, *, headers: Mapping[str, str], body: bytes, now: float) -> str:
+        header = headers.get(SIGNATURE_HEADER)
+        if not header:
+            raise SignatureError(f"missing {SIGNATURE_HEADER} header")
+        timestamp, signatures = _parse_signature_header(header)
+        if abs(now - int(timestamp)) > self.tolerance_seconds:
+            raise SignatureError("timestamp outside the allowed tolerance")
+        signed = timestamp.encode() + b"." + body
+        if any_signature_matches(signatures, (hmac_sha256_hex(s, signed) for s in self.secrets)):
+            return "fpt-v1"
+        raise SignatureError("signature does not match")
+
+    def parse(self, body: bytes) -> Delivery:
+        payload = load_json_object(body)
+        event_id = payload.get("eventId")
+        if not isinstance(event_id, str) or not event_id.strip():
+            raise EnvelopeError("'eventId' must be a non-empty string")
+        if len(event_id) > _MAX_EVENT_ID_LENGTH:
+            raise EnvelopeError(f"'eventId' must be at most {_MAX_EVENT_ID_LENGTH} characters")
+        event_type = payload.get("eventType")
+        if not isinstance(event_type, str) or not event_type:
+            raise EnvelopeError("'eventType' must be a non-empty string")
+        occurred_at = parse_timestamp(payload.get("eventTimestamp"), field="eventTimestamp")
+        location_id = _number(payload.get("locationId"), field="locationId")
+        data = payload.get("data")
+        if not isinstance(data, dict):
+            raise EnvelopeError("'data' must be an object")
+        external_id = ""
+        if event_type.startswith("contact."):
+            external_id = _number(data.get("contactId"), field="data.contactId")
+        elif data.get("contactId") is not None:
+            # Other families may name the contact: keep the link so an erasure reaches them.
+            try:
+                external_id = _number(data.get("contactId"), field="data.contactId")
+            except EnvelopeError:
+                external_id = ""
+        return Delivery(
+            dedupe_key=event_id,
+            event_id=event_id,
+            event_type=event_type,
+            # Contact ids are unique within a location only: the location is the account.
+            account_id=location_id,
+            external_id=external_id,
+            occurred_at=occurred_at,
+            payload=payload,
+        )
+
+    def is_erasure(self, delivery: Delivery) -> bool:
+        return delivery.event_type == DELETED
+
+    def redact(self, payload: Any) -> Any:
+        if not isinstance(payload, dict):
+            return redact_values(payload)
+        redacted = redact_except(payload, _KEEP_TOP)
+        data = payload.get("data")
+        if isinstance(data, dict):
+            redacted["data"] = redact_except(data, _KEEP_DATA)
+        return redacted
+
+    def interpret(self, delivery: Delivery) -> ContactEvent | Ignore:
+        data = delivery.payload["data"]
+        common = {
+            "provider": self.name,
+            "account_id": delivery.account_id,
+            "external_id": delivery.external_id,
+            "changed_at": delivery.occurred_at,
+            "tiebreak": delivery.dedupe_key,
+            "event_ref": delivery.event_id,
+            # Deletions are soft at FPT: a reactivation may follow as contact.updated.
+            "deletion_is_final": False,
+        }
+        if delivery.event_type in (CREATED, UPDATED):
+            kind = ContactEventKind.CREATED if delivery.event_type == CREATED else ContactEventKind.UPDATED
+            return ContactEvent(kind=kind, needs_refresh=True, **common)
+
+        if delivery.event_type == STATUS_CHANGED:
+            new = _status_id(data.get("newStatusId"), key="newStatusId")
+            previous = {}
+            if data.get("previousStatusId") is not None:
+                old = _status_id(data["previousStatusId"], key="previousStatusId")
+                previous = {"status_id": old, "status": status_label(old)}
+            return ContactEvent(
+                kind=ContactEventKind.STATUS_CHANGED,
+                fields={"status_id": new, "status": status_label(new)},
+                previous=previous,
+                **common,
+            )
+
+        if delivery.event_type == SUB_GROUP_CHANGED:
+            if "newSubGroupId" not in data:
+                raise ValueError("contact.sub_group_changed has no 'newSubGroupId'")
+            fields = {"sub_group_id": _sub_group_id(data["newSubGroupId"], key="newSubGroupId")}
+            previous = {}
+            if "previousSubGroupId" in data:
+                previous = {"sub_group_id": _sub_group_id(data["previousSubGroupId"], key="previousSubGroupId")}
+            return ContactEvent(kind=ContactEventKind.SUB_GROUP_CHANGED, fields=fields, previous=previous, **common)
+
+        if delivery.event_type == DELETED:
+            return ContactEvent(kind=ContactEventKind.DELETED, deleted_at=delivery.occurred_at, **common)
+
+        return Ignore(f"event type {delivery.event_type} is not applied")
+
+    def signed_sample_headers(self, body: bytes, *, now: float) -> dict[str, str]:
+        timestamp = str(int(now))
+        signature = hmac_sha256_hex(self.secrets[0], timestamp.encode() + b"." + body)
+        return {SIGNATURE_HEADER: f"t={timestamp},v1={signature}"}
+
+    def fresh_sample(self, payload: dict, *, now: datetime) -> dict:
+        stamp = now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+        return {**payload, "eventId": uuid.uuid4().hex, "eventTimestamp": stamp}
+
+
+def status_label(status_id: int) -> str:
+    return STATUS_LABELS.get(status_id, f"Unknown ({status_id})")
+
+
+def _parse_signature_header(header: str) -> tuple[str, list[str]]:
+    """``t=<unix>,v1=<hex>[,v1=<hex>...]`` in any order; other schemes (``v0=``) are ignored."""
+    timestamps, signatures = [], []
+    for part in header.split(","):
+        key, sep, value = part.strip().partition("=")
+        if not sep:
+            raise SignatureError(f"malformed {SIGNATURE_HEADER} header")
+        value = value.strip()
+        if key == "t":
+            timestamps.append(value)
+        elif key == "v1":
+            if not _HEX_SHA256.fullmatch(value):
+                raise SignatureError(f"malformed {SIGNATURE_HEADER} header")
+            signatures.append(value.lower())
+    if len(timestamps) != 1 or not _UNIX_SECONDS.fullmatch(timestamps[0]) or not signatures:
+        raise SignatureError(f"malformed {SIGNATURE_HEADER} header")
+    return timestamps[0], signatures
+
+
+def _number(value: Any, *, field: str) -> str:
+    """FPT ids are whole numbers; stored as strings like every other provider's ids."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise EnvelopeError(f"'{field}' must be a number")
+    return str(value)
+
+
+def _status_id(value: Any, *, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"'{key}' must be a whole number")
+    return value
+
+
+def _sub_group_id(value: Any, *, key: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(f"'{key}' must be a number, a string or null")
+    return str(value)
