@@ -1,8 +1,10 @@
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from contacts.models import SYNCED_FIELDS, Contact, ErasureRecord
 from contacts.selectors import search_contacts
+from contacts.services import request_refresh
 
 
 class ErasedFilter(admin.SimpleListFilter):
@@ -23,21 +25,23 @@ class ErasedFilter(admin.SimpleListFilter):
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
     list_display = ["display_name", "provider", "account_id", "external_id", "phone", "email", "source",
-                    "status", "needs_refresh", "erased_badge", "updated_at"]  # fmt: skip
-    list_filter = ["provider", "source", ErasedFilter, "needs_refresh", "status"]
+                    "status", "sub_group_id", "needs_refresh", "erased_badge", "updated_at"]  # fmt: skip
+    list_filter = ["provider", "source", ErasedFilter, "needs_refresh", "status", "sub_group_id"]
     search_fields = ["name", "email", "phone", "=external_id"]
     list_per_page = 100
     show_full_result_count = False
     readonly_fields = [
         "provider", "account_id", "external_id", *SYNCED_FIELDS, "remote_updated_at", "needs_refresh",
-        "erased_at", "created_at", "updated_at",
+        "refresh_attempts", "refresh_due_at", "erased_at", "created_at", "updated_at",
     ]  # fmt: skip
+    actions = ["refresh_now"]
     fieldsets = [
-        (None, {"fields": ["provider", "account_id", "external_id", "needs_refresh", "erased_at"]}),
+        (None, {"fields": ["provider", "account_id", "external_id", "needs_refresh", "refresh_attempts",
+                           "refresh_due_at", "erased_at"]}),
         ("From the provider (read-only: sync owns these)", {"fields": [*SYNCED_FIELDS, "remote_updated_at"]}),
         ("Ours (never touched by sync)", {"fields": ["notes"]}),
         ("Record", {"fields": ["created_at", "updated_at"]}),
-    ]
+    ]  # fmt: skip
 
     def has_add_permission(self, request):
         return False  # contacts come from the providers
@@ -50,6 +54,23 @@ class ContactAdmin(admin.ModelAdmin):
             return queryset, False
         by_external_id = queryset.filter(external_id=search_term.strip())
         return search_contacts(queryset, search_term) | by_external_id, False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not settings.CONTACT_FETCHERS:
+            actions.pop("refresh_now", None)  # nothing could look them up
+        return actions
+
+    @admin.action(description="Refresh now (look up the current state)", permissions=["change"])
+    def refresh_now(self, request, queryset):
+        queued, skipped = request_refresh(contacts=queryset)
+        self.message_user(request, f"{len(queued)} contact(s) queued for a look-up.", messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request,
+                f"{skipped} skipped: no fetcher for their provider, or erased and not reactivated.",
+                messages.WARNING,
+            )
 
     @admin.display(description="Name", ordering="name")
     def display_name(self, obj):

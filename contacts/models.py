@@ -67,6 +67,12 @@ class Contact(models.Model):
         default=dict, blank=True, help_text="Per field: [time of the change that set it, its dedupe key]."
     )
     needs_refresh = models.BooleanField(default=False, help_text="Known only in part; the provider has more.")
+    refresh_attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Failed lookups of the current state since the last successful one."
+    )
+    refresh_due_at = models.DateTimeField(
+        null=True, blank=True, help_text="A failed lookup is retried from this time on (backoff)."
+    )
     erased_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

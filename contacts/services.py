@@ -6,22 +6,32 @@ Callers (signal receivers, admin actions, commands) stay thin and call these.
 import hashlib
 import hmac
 import logging
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache, partial
 
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from contacts.models import PERSONAL_FIELDS, SYNCED_FIELDS, Contact, ErasureRecord
 from contacts.normalize import normalize_email, normalize_field, normalize_phone
-from webhooks.events import ContactEvent, ContactEventKind, Outcome, OutcomeStatus
+from webhooks.events import ContactEvent, ContactEventKind, ContactSnapshot, Outcome, OutcomeStatus
 from webhooks.signals import subject_erased
 
 logger = logging.getLogger(__name__)
 
 DELETION_VERSION_KEY = "_deleted"
+# The newest "something changed, look it up" signal: a lookup older than it leaves needs_refresh set.
+REFRESH_VERSION_KEY = "_refresh"
+# A snapshot as of T already includes every change made at T, so it wins ties with events ("~" sorts
+# after the letters and digits of any dedupe key).
+SNAPSHOT_TIEBREAK = "~snapshot"
+REFRESH_BACKOFF_CAP_SECONDS = 6 * 3600
 # Arbitrary constant naming the advisory lock that serializes writers of the erasure log chain.
 ERASURE_CHAIN_LOCK_ID = 7_204_311_882
 
@@ -44,28 +54,34 @@ def apply_contact_event(*, event: ContactEvent) -> Outcome:
         try:
             with transaction.atomic():
                 contact.save(force_insert=True)
+            _refresh_after_commit(contact)
             return outcome
         except IntegrityError:
             # Created concurrently by another delivery: apply on top of it instead.
             contact = Contact.objects.select_for_update().get(**key)
 
     if contact.is_erased:
-        return _event_for_erased_contact(contact, event)
-    outcome = _apply_fields(contact, event)
-    contact.save()
+        outcome = _event_for_erased_contact(contact, event)
+    else:
+        outcome = _apply_fields(contact, event)
+        contact.save()
+    if event.needs_refresh:
+        _refresh_after_commit(contact)
     return outcome
 
 
 def _apply_fields(contact: Contact, event: ContactEvent) -> Outcome:
     stamp = version_stamp(event.changed_at, event.tiebreak)
     versions = dict(contact.field_versions)
+    # A contact reactivated after a (soft) deletion takes nothing from before that deletion.
+    floor = versions.get(DELETION_VERSION_KEY)
     applied, stale, drift = [], [], []
     for name, raw in event.fields.items():
         if name not in SYNCED_FIELDS:
             continue
         value = normalize_field(name, raw)
         current = versions.get(name)
-        if current is not None and stamp <= current:
+        if (current is not None and stamp <= current) or (floor is not None and stamp <= floor):
             stale.append(name)
             continue
         if (
@@ -83,8 +99,9 @@ def _apply_fields(contact: Contact, event: ContactEvent) -> Outcome:
         contact.needs_refresh = False
     if event.needs_refresh:
         contact.needs_refresh = True
+        versions[REFRESH_VERSION_KEY] = max(stamp, versions.get(REFRESH_VERSION_KEY, stamp))
     contact.field_versions = versions
-    times = [stamp_time for stamp_time, _key in (v for k, v in versions.items() if k != DELETION_VERSION_KEY)]
+    times = [stamp_time for stamp_time, _key in (v for k, v in versions.items() if not k.startswith("_"))]
     if times:
         contact.remote_updated_at = datetime.strptime(max(times), "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
@@ -104,16 +121,35 @@ def _apply_fields(contact: Contact, event: ContactEvent) -> Outcome:
 
 
 def _event_for_erased_contact(contact: Contact, event: ContactEvent) -> Outcome:
+    """Nothing an event carries reaches a tombstone. At providers whose deletions are soft, a newer
+    "look it up" signal means the contact was reactivated: the tombstone is marked needs_refresh, and
+    only a lookup of its current state (``refresh_contact``) may fill it again."""
+    ignored = partial(Outcome, status=OutcomeStatus.IGNORED, subject_erased=True)
     if event.deletion_is_final:
-        return Outcome(status=OutcomeStatus.IGNORED, reason="contact was erased", subject_erased=True)
+        return ignored(reason="contact was erased")
+    stamp = version_stamp(event.changed_at, event.tiebreak)
     deleted = contact.field_versions.get(DELETION_VERSION_KEY)
-    if deleted is not None and version_stamp(event.changed_at, event.tiebreak) <= deleted:
-        return Outcome(status=OutcomeStatus.IGNORED, reason="older than the contact's deletion")
-    # A soft delete upstream was undone: look the contact up again, restore nothing we erased.
-    if not contact.needs_refresh:
-        contact.needs_refresh = True
-        contact.save(update_fields=["needs_refresh", "updated_at"])
-    return Outcome(status=OutcomeStatus.PROCESSED, reason="reactivated upstream: marked needs_refresh")
+    if deleted is not None and stamp <= deleted:
+        return ignored(reason="older than the contact's deletion")
+    if not event.needs_refresh:
+        return ignored(reason="contact was erased; only a reactivation (look-up signal) is applied")
+    if erased_on_request(contact):
+        return ignored(reason="contact was erased on a data-subject request")
+    versions = dict(contact.field_versions)
+    versions[REFRESH_VERSION_KEY] = max(stamp, versions.get(REFRESH_VERSION_KEY, stamp))
+    contact.needs_refresh = True
+    contact.field_versions = versions
+    contact.save(update_fields=["needs_refresh", "field_versions", "updated_at"])
+    return Outcome(
+        status=OutcomeStatus.PROCESSED, reason="reactivated upstream: marked needs_refresh", subject_erased=True
+    )
+
+
+def erased_on_request(contact: Contact) -> bool:
+    """True when the contact's last erasure was a data-subject request (admin, command), not the
+    provider's own deletion: such an erasure is final whatever the provider does later."""
+    last = contact.erasures.order_by("-sequence").only("event_id").first()
+    return last is None or not last.event_id
 
 
 def _apply_deletion(event: ContactEvent) -> Outcome:
@@ -130,8 +166,8 @@ def _apply_deletion(event: ContactEvent) -> Outcome:
     if contact.is_erased and not has_personal_data(contact):
         previous = contact.field_versions.get(DELETION_VERSION_KEY)
         if previous is None or stamp > previous:
-            contact.field_versions = {DELETION_VERSION_KEY: stamp}
-            contact.save(update_fields=["field_versions", "updated_at"])
+            contact.field_versions, contact.needs_refresh = _tombstone_versions(contact.field_versions, stamp)
+            contact.save(update_fields=["field_versions", "needs_refresh", "updated_at"])
         # Still redact whatever arrived about the contact since it was erased.
         return Outcome(status=OutcomeStatus.IGNORED, reason="contact already erased", subject_erased=True)
     erase_contact(
@@ -144,6 +180,19 @@ def _apply_deletion(event: ContactEvent) -> Outcome:
         deletion_stamp=stamp,
     )
     return Outcome(status=OutcomeStatus.PROCESSED, reason="contact erased", changed=("erased_at",), subject_erased=True)
+
+
+def _tombstone_versions(versions: dict, deletion: list[str] | None) -> tuple[dict, bool]:
+    """A tombstone's versions and needs_refresh: the deletion's stamp, plus a reactivation signal
+    newer than it (arrived first), so that every arrival order leaves the same tombstone."""
+    if deletion is None:
+        return {}, False
+    tombstone = {DELETION_VERSION_KEY: deletion}
+    requested = versions.get(REFRESH_VERSION_KEY)
+    if requested is not None and requested > deletion:
+        tombstone[REFRESH_VERSION_KEY] = requested
+        return tombstone, True
+    return tombstone, False
 
 
 def has_personal_data(contact: Contact) -> bool:
@@ -196,8 +245,11 @@ def erase_contact(
                 setattr(contact, field.name, field.get_default())
         previous_deletion = contact.field_versions.get(DELETION_VERSION_KEY)
         stamps = [s for s in (previous_deletion, deletion_stamp) if s is not None]
-        contact.field_versions = {DELETION_VERSION_KEY: max(stamps)} if stamps else {}
+        contact.field_versions, contact.needs_refresh = _tombstone_versions(
+            contact.field_versions, max(stamps) if stamps else None
+        )
         contact.erased_at = now
+        contact.refresh_attempts, contact.refresh_due_at = 0, None
         contact.save()
 
         redacted_events = sum(
@@ -258,3 +310,166 @@ def _append_erasure_record(**values) -> ErasureRecord:
     record.hash = record.compute_hash()
     record.save(force_insert=True)
     return record
+
+
+# --- Looking contacts up again (pluggable fetchers, sync rule 9) ---------------------------------------
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    """What one look-up did: ``refreshed``, ``skipped`` or ``failed``; ``retry_in`` seconds when a failed
+    look-up should be tried again. ``reason`` holds ids and field names only."""
+
+    status: str
+    reason: str = ""
+    retry_in: int | None = None
+
+
+def contact_fetcher(provider: str):
+    """The callable configured in ``settings.CONTACT_FETCHERS`` for this provider, or None."""
+    path = settings.CONTACT_FETCHERS.get(provider)
+    return _import_fetcher(path) if path else None
+
+
+@cache
+def _import_fetcher(path: str):
+    return import_string(path)
+
+
+def refresh_backoff(attempt: int) -> int:
+    """Seconds before retrying after the ``attempt``-th failure: BACKOFF, 2×, 4×, ..., capped."""
+    return min(settings.CONTACT_REFRESH_BACKOFF_SECONDS * 2 ** (attempt - 1), REFRESH_BACKOFF_CAP_SECONDS)
+
+
+def refresh_contact(*, contact_id: int) -> RefreshResult:
+    """Look the contact up with its provider's fetcher and apply the state by last-write-wins.
+
+    The fetcher runs outside any transaction (it may be slow); its result is applied under the row
+    lock. A failure counts an attempt and sets when to retry (``refresh_due_at``); the caller retries.
+    """
+    contact = Contact.objects.filter(pk=contact_id).first()
+    if contact is None:
+        return RefreshResult("skipped", f"contact {contact_id} no longer exists")
+    fetcher = contact_fetcher(contact.provider)
+    if fetcher is None:
+        return RefreshResult("skipped", f"no contact fetcher configured for {contact.provider}")
+    if not contact.needs_refresh:
+        return RefreshResult("skipped", "contact is up to date")
+    if contact.is_erased and erased_on_request(contact):
+        Contact.objects.filter(pk=contact.pk).update(needs_refresh=False, updated_at=timezone.now())
+        return RefreshResult("skipped", "contact was erased on a data-subject request")
+    try:
+        snapshot = fetcher(provider=contact.provider, account_id=contact.account_id, external_id=contact.external_id)
+        if snapshot is not None and not isinstance(snapshot, ContactSnapshot):
+            raise TypeError("a contact fetcher must return a ContactSnapshot or None")
+        with transaction.atomic():
+            contact = Contact.objects.select_for_update().get(pk=contact_id)
+            result = _apply_snapshot(contact, snapshot)
+    except Exception as exc:  # noqa: BLE001  (any failure of a fetcher is retried, never lost)
+        return _record_refresh_failure(contact_id, exc)
+    logger.info("contact %s look-up: %s (%s)", contact_id, result.status, result.reason)
+    return result
+
+
+def _apply_snapshot(contact: Contact, snapshot: ContactSnapshot | None) -> RefreshResult:
+    contact.refresh_attempts, contact.refresh_due_at = 0, None
+    if snapshot is None:
+        # Not found (or deleted) at the provider: nothing to look up; a deletion event erases, not us.
+        contact.needs_refresh = False
+        contact.save()
+        return RefreshResult("refreshed", "not found at the provider: nothing applied")
+    as_of = snapshot.as_of if snapshot.as_of.tzinfo else snapshot.as_of.replace(tzinfo=UTC)
+    stamp = version_stamp(as_of, SNAPSHOT_TIEBREAK)
+    deleted = contact.field_versions.get(DELETION_VERSION_KEY)
+    reactivated = False
+    if contact.is_erased:
+        if not contact.needs_refresh or erased_on_request(contact):
+            # Erased again (or on a data-subject request) while the look-up was running.
+            contact.save()
+            return RefreshResult("skipped", "contact was erased while it was looked up")
+        if deleted is not None and stamp <= deleted:
+            contact.save()
+            return RefreshResult("skipped", "the looked-up state is older than the contact's deletion")
+        # Reactivated at the provider after its own (soft) deletion: the contact lives again, filled
+        # only from its current state there. The erasure record stays; nothing older comes back.
+        contact.erased_at = None
+        reactivated = True
+    event = ContactEvent(
+        provider=contact.provider,
+        account_id=contact.account_id,
+        external_id=contact.external_id,
+        kind=ContactEventKind.UPDATED,
+        changed_at=as_of,
+        tiebreak=SNAPSHOT_TIEBREAK,
+        fields=snapshot.fields,
+    )
+    outcome = _apply_fields(contact, event)
+    requested = contact.field_versions.get(REFRESH_VERSION_KEY)
+    if requested is None or stamp >= requested:
+        contact.needs_refresh = False
+    contact.save()
+    reason = "; ".join(
+        part
+        for part in (
+            "reactivated" if reactivated else "",
+            f"applied: {', '.join(outcome.changed)}" if outcome.changed else "nothing newer",
+            outcome.reason,
+            "a newer change still needs a look-up" if contact.needs_refresh else "",
+        )
+        if part
+    )
+    return RefreshResult("refreshed", reason)
+
+
+def _record_refresh_failure(contact_id: int, exc: Exception) -> RefreshResult:
+    # Class and module only: a fetcher's message may quote the provider's data.
+    error = f"{type(exc).__module__}.{type(exc).__qualname__}"
+    with transaction.atomic():
+        contact = Contact.objects.select_for_update().filter(pk=contact_id).first()
+        if contact is None:
+            return RefreshResult("skipped", f"contact {contact_id} no longer exists")
+        contact.refresh_attempts += 1
+        attempts = contact.refresh_attempts
+        retry_in = refresh_backoff(attempts) if attempts < settings.CONTACT_REFRESH_MAX_ATTEMPTS else None
+        contact.refresh_due_at = timezone.now() + timedelta(seconds=retry_in) if retry_in is not None else None
+        contact.save(update_fields=["refresh_attempts", "refresh_due_at", "updated_at"])
+    if retry_in is None:
+        logger.error("contact %s look-up failed (%s), attempt %s: giving up", contact_id, error, attempts)
+        return RefreshResult("failed", f"{error}; gave up after {attempts} attempts")
+    logger.warning("contact %s look-up failed (%s), attempt %s: retry in %ss", contact_id, error, attempts, retry_in)
+    return RefreshResult("failed", f"{error}; attempt {attempts}, retry in {retry_in}s", retry_in=retry_in)
+
+
+def request_refresh(*, contacts: QuerySet[Contact]) -> tuple[list[int], int]:
+    """Staff asked to look these contacts up now: mark them, forget earlier failures, queue the
+    look-ups. Returns the queued ids and how many were skipped (no fetcher for their provider, or an
+    erased contact that its provider has not reactivated)."""
+    providers = set(settings.CONTACT_FETCHERS)
+    candidates = list(contacts.values_list("pk", "provider", "erased_at", "needs_refresh"))
+    queued = [
+        pk
+        for pk, provider, erased_at, needs_refresh in candidates
+        if provider in providers and (erased_at is None or needs_refresh)
+    ]
+    with transaction.atomic():
+        Contact.objects.filter(pk__in=queued).update(
+            needs_refresh=True, refresh_attempts=0, refresh_due_at=None, updated_at=timezone.now()
+        )
+        for pk in queued:
+            transaction.on_commit(partial(_enqueue_refresh, pk), robust=True)
+    return queued, len(candidates) - len(queued)
+
+
+def _refresh_after_commit(contact: Contact) -> None:
+    """Queue a look-up once the change that asked for it commits, unless a failed one is backing off."""
+    if not contact.needs_refresh or contact_fetcher(contact.provider) is None:
+        return
+    if contact.refresh_due_at is not None and contact.refresh_due_at > timezone.now():
+        return
+    transaction.on_commit(partial(_enqueue_refresh, contact.pk), robust=True)
+
+
+def _enqueue_refresh(contact_pk: int) -> None:
+    from contacts.tasks import enqueue_refresh
+
+    enqueue_refresh(contact_pk)

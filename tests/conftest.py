@@ -72,3 +72,25 @@ def timely_fixture():
 @pytest.fixture
 def fpt_fixture():
     return lambda name: load_fixture("fpt", name)
+
+
+@pytest.fixture
+def fake_fetcher(settings):
+    """Configure the test contact fetcher for FPT and hand it over, emptied."""
+    from tests.contacts.fake_fetcher import fetch_contact
+
+    settings.CONTACT_FETCHERS = {"fpt": "tests.contacts.fake_fetcher.fetch_contact"}
+    fetch_contact.reset()
+    yield fetch_contact
+    fetch_contact.reset()
+
+
+@pytest.fixture
+def deferring_task_backend(settings):
+    """A task backend that can defer (like django-tasks-db) and only records what is enqueued."""
+    from django_tasks import task_backends
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    backend = task_backends["default"]
+    backend.clear()
+    yield backend

@@ -52,6 +52,20 @@ class ContactEvent:
     event_ref: str = ""  # the provider's event id, for the erasure record
 
 
+@dataclass(frozen=True, kw_only=True)
+class ContactSnapshot:
+    """A contact's current state as a contact fetcher looked it up at the provider.
+
+    ``fields`` uses the contact's own field names (as ``ContactEvent.fields``), already normalized from
+    the provider's shapes by the fetcher; fields left out are left alone. ``as_of`` is the time the
+    state is valid at (the provider's ``updated_at``, else when it was read): it orders the snapshot
+    against events by sync rule 3. Fetchers are configured in ``settings.CONTACT_FETCHERS``.
+    """
+
+    fields: dict[str, Any]
+    as_of: datetime
+
+
 class OutcomeStatus(enum.StrEnum):
     PROCESSED = "processed"
     IGNORED = "ignored"

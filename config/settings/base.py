@@ -108,6 +108,15 @@ PAYLOAD_RETENTION_DAYS = env.int("PAYLOAD_RETENTION_DAYS", default=90)
 ERASURE_FINGERPRINT_KEY = env.str("ERASURE_FINGERPRINT_KEY", default="")
 # Region assumed for phone numbers written without a country code (both providers are Brazilian).
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="BR")
+# Per provider, the dotted path of a callable that looks up a contact's current state
+# (``fetch(*, provider, account_id, external_id) -> webhooks.events.ContactSnapshot | None``).
+# None by default: "something changed" signals then only mark contacts needs_refresh.
+CONTACT_FETCHERS = {
+    provider: path for provider, path in {"fpt": env.str("FPT_CONTACT_FETCHER", default="")}.items() if path
+}
+# A failed lookup is retried after BACKOFF, 2×, 4×, ... (capped at 6 h), at most MAX_ATTEMPTS times.
+CONTACT_REFRESH_MAX_ATTEMPTS = env.int("CONTACT_REFRESH_MAX_ATTEMPTS", default=8)
+CONTACT_REFRESH_BACKOFF_SECONDS = env.int("CONTACT_REFRESH_BACKOFF_SECONDS", default=30)
 
 # --- Tasks ------------------------------------------------------------------------------------------
 TASKS_BACKEND = env.str("TASKS_BACKEND", default="immediate")

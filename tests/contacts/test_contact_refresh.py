@@ -1,0 +1,279 @@
+"""Pluggable contact fetchers: 'look it up' signals filled from the provider's current state, by
+last-write-wins, with failed look-ups retried with backoff on any task backend."""
+
+import logging
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from contacts import services, tasks
+from contacts.models import Contact, ErasureRecord
+from contacts.selectors import contacts_due_for_refresh
+from tests.contacts.fpt_events import BASE_TIME, fpt_event, status_change, sub_group_change
+from tests.factories import ContactFactory
+from webhooks.events import ContactSnapshot
+
+pytestmark = pytest.mark.django_db
+
+KEY = ("fpt", "48213", "9917342")
+
+
+def fpt_contact():
+    return Contact.objects.get(provider="fpt", account_id="48213", external_id="9917342")
+
+
+def snapshot(*, at: float, **fields) -> ContactSnapshot:
+    return ContactSnapshot(fields=fields, as_of=BASE_TIME + timedelta(seconds=at))
+
+
+FULL_STATE = {
+    "name": "Maria Eduarda Silva",
+    "phone": "(47) 99123-4567",
+    "email": "maria.silva@exemplo.com.br",
+    "tags": ["musculacao", "plano-anual"],
+    "status_id": 3,
+    "status": "Members",
+    "sub_group_id": "5521",
+    "can_sms": True,
+    "can_email": False,
+    "can_call": None,
+    "assigned_to": "812",
+    "last_sms_in_at": "2026-04-18T10:00:00+00:00",
+    "last_sms_out_at": "2026-04-18T10:05:00+00:00",
+    "last_call_at": None,
+}
+
+
+class TestWithoutFetcher:
+    def test_signals_only_mark_needs_refresh_and_nothing_is_looked_up(self, post_webhook, settings):
+        assert settings.CONTACT_FETCHERS == {}
+        post_webhook("fpt", fpt_event("contact.updated"))
+        contact = fpt_contact()
+        assert contact.needs_refresh is True
+        result = services.refresh_contact(contact_id=contact.pk)
+        assert result == services.RefreshResult("skipped", "no contact fetcher configured for fpt")
+        assert fpt_contact().needs_refresh is True
+
+    def test_fetcher_setting_is_read_from_fpt_contact_fetcher(self, monkeypatch):
+        import importlib
+
+        from config.settings import base
+
+        monkeypatch.setenv("FPT_CONTACT_FETCHER", "myproject.fpt_api.fetch_contact")
+        assert importlib.reload(base).CONTACT_FETCHERS == {"fpt": "myproject.fpt_api.fetch_contact"}
+        monkeypatch.delenv("FPT_CONTACT_FETCHER")
+        assert importlib.reload(base).CONTACT_FETCHERS == {}
+
+
+class TestLookUp:
+    def test_updated_signal_fills_the_contact_from_the_fetched_state(self, post_webhook, fake_fetcher):
+        fake_fetcher.states[KEY] = snapshot(at=30, **FULL_STATE)
+        post_webhook("fpt", fpt_event("contact.updated", at=20))
+        assert fake_fetcher.calls == [KEY]
+        contact = fpt_contact()
+        assert contact.needs_refresh is False
+        assert (contact.name, contact.phone, contact.email) == (
+            "Maria Eduarda Silva", "+5547991234567", "maria.silva@exemplo.com.br"
+        )  # fmt: skip
+        assert (contact.status_id, contact.status, contact.sub_group_id) == (3, "Members", "5521")
+        assert (contact.can_sms, contact.can_email, contact.can_call) == (True, False, None)
+        assert contact.tags == ["musculacao", "plano-anual"] and contact.assigned_to == "812"
+        assert contact.last_sms_in_at.isoformat() == "2026-04-18T10:00:00+00:00"
+        assert contact.last_call_at is None
+        assert contact.remote_updated_at == BASE_TIME + timedelta(seconds=30)
+        assert (contact.refresh_attempts, contact.refresh_due_at) == (0, None)
+
+    def test_newer_typed_change_beats_an_older_fetched_state(self, post_webhook, fake_fetcher):
+        fake_fetcher.states[KEY] = snapshot(at=25, **{**FULL_STATE, "status_id": 2, "status": "Prospects"})
+        post_webhook("fpt", status_change(4, at=40))
+        post_webhook("fpt", fpt_event("contact.updated", at=20))
+        contact = fpt_contact()
+        assert (contact.status_id, contact.status) == (4, "Past Members")
+        assert contact.name == "Maria Eduarda Silva"
+        assert contact.needs_refresh is False
+
+    def test_newer_fetched_state_beats_an_older_typed_change_arriving_late(self, post_webhook, fake_fetcher):
+        fake_fetcher.states[KEY] = snapshot(at=50, sub_group_id="9")
+        post_webhook("fpt", fpt_event("contact.updated", at=45))
+        post_webhook("fpt", sub_group_change(3, at=30))
+        assert fpt_contact().sub_group_id == "9"
+
+    def test_state_older_than_the_newest_signal_leaves_needs_refresh_set(self, post_webhook, fake_fetcher):
+        fake_fetcher.states[KEY] = snapshot(at=30, name="Maria")
+        post_webhook("fpt", fpt_event("contact.updated", at=40))
+        contact = fpt_contact()
+        assert contact.name == "Maria"
+        assert contact.needs_refresh is True
+        assert contact in contacts_due_for_refresh(now=timezone.now())
+
+    def test_contact_not_found_upstream_clears_needs_refresh_and_keeps_its_values(self, post_webhook, fake_fetcher):
+        post_webhook("fpt", status_change(3, at=1))
+        post_webhook("fpt", fpt_event("contact.updated", at=2))
+        contact = fpt_contact()
+        assert (contact.needs_refresh, contact.status_id) == (False, 3)
+
+    def test_fetched_state_uses_our_field_names_only(self, post_webhook, fake_fetcher):
+        fake_fetcher.states[KEY] = snapshot(at=30, name="Maria", firstName="Maria", notes="not theirs")
+        ContactFactory(provider="fpt", account_id="48213", external_id="9917342", notes="ours")
+        post_webhook("fpt", fpt_event("contact.updated", at=20))
+        contact = fpt_contact()
+        assert (contact.name, contact.notes) == ("Maria", "ours")
+
+    def test_the_task_takes_the_contact_id_only(
+        self, deferring_task_backend, fake_fetcher, django_capture_on_commit_callbacks
+    ):
+        contact = ContactFactory(provider="fpt", account_id="48213", external_id="9917342")
+        with django_capture_on_commit_callbacks(execute=True):
+            services.request_refresh(contacts=Contact.objects.filter(pk=contact.pk))
+        (queued,) = deferring_task_backend.results
+        assert (queued.task.name, queued.args, queued.kwargs) == ("refresh_contact", [contact.pk], {})
+
+
+class TestRetries:
+    def test_failed_look_up_backs_off_and_records_no_message(self, post_webhook, fake_fetcher, caplog):
+        fake_fetcher.failures = 1
+        fake_fetcher.error_message = "no contact Maria Silva +5547991234567"
+        fake_fetcher.states[KEY] = snapshot(at=30, status_id=3, status="Members")
+        with caplog.at_level(logging.INFO):
+            post_webhook("fpt", fpt_event("contact.updated", at=20))
+        contact = fpt_contact()
+        assert contact.needs_refresh is True
+        assert contact.refresh_attempts == 1
+        expected_due = timezone.now() + timedelta(seconds=30)
+        assert abs((contact.refresh_due_at - expected_due).total_seconds()) < 5
+        assert "builtins.ConnectionError" in caplog.text
+        assert "Maria" not in caplog.text and "5547" not in caplog.text
+        # The immediate backend cannot defer: nothing was retried in a loop.
+        assert fake_fetcher.calls == [KEY]
+
+    def test_immediate_backend_retries_come_from_refresh_contacts_once_due(self, post_webhook, fake_fetcher):
+        fake_fetcher.failures = 1
+        fake_fetcher.states[KEY] = snapshot(at=30, status_id=3, status="Members")
+        post_webhook("fpt", fpt_event("contact.updated", at=20))
+
+        call_command("refresh_contacts")
+        assert len(fake_fetcher.calls) == 1  # still backing off
+
+        Contact.objects.update(refresh_due_at=timezone.now() - timedelta(seconds=1))
+        call_command("refresh_contacts")
+        contact = fpt_contact()
+        assert len(fake_fetcher.calls) == 2
+        assert (contact.status_id, contact.needs_refresh, contact.refresh_attempts, contact.refresh_due_at) == (
+            3, False, 0, None
+        )  # fmt: skip
+
+    def test_a_new_signal_during_backoff_waits_for_the_retry(self, post_webhook, fake_fetcher):
+        fake_fetcher.failures = 1
+        post_webhook("fpt", fpt_event("contact.updated", at=20))
+        post_webhook("fpt", fpt_event("contact.updated", at=21))
+        assert len(fake_fetcher.calls) == 1
+
+    def test_deferring_backend_queues_the_retry_after_the_backoff(self, deferring_task_backend, fake_fetcher):
+        contact = ContactFactory(provider="fpt", account_id="48213", external_id="9917342", needs_refresh=True)
+        fake_fetcher.failures = 2
+        assert tasks.refresh_contact.call(contact.pk) == "failed"
+        (retry,) = deferring_task_backend.results
+        assert retry.args == [contact.pk]
+        assert abs((retry.task.run_after - (timezone.now() + timedelta(seconds=30))).total_seconds()) < 5
+
+        deferring_task_backend.clear()
+        assert tasks.refresh_contact.call(contact.pk) == "failed"
+        (second_retry,) = deferring_task_backend.results
+        assert abs((second_retry.task.run_after - (timezone.now() + timedelta(seconds=60))).total_seconds()) < 5
+
+        deferring_task_backend.clear()
+        assert tasks.refresh_contact.call(contact.pk) == "refreshed"
+        assert deferring_task_backend.results == []
+        assert fpt_contact().refresh_attempts == 0
+
+    def test_backoff_doubles_up_to_a_cap(self, settings):
+        settings.CONTACT_REFRESH_BACKOFF_SECONDS = 30
+        assert [services.refresh_backoff(n) for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
+        assert services.refresh_backoff(30) == services.REFRESH_BACKOFF_CAP_SECONDS
+
+    def test_gives_up_after_the_maximum_attempts(self, fake_fetcher, settings):
+        settings.CONTACT_REFRESH_MAX_ATTEMPTS = 3
+        contact = ContactFactory(provider="fpt", account_id="48213", external_id="9917342", needs_refresh=True)
+        fake_fetcher.failures = 10
+        results = [services.refresh_contact(contact_id=contact.pk) for _ in range(3)]
+        assert [r.retry_in for r in results] == [30, 60, None]
+        assert results[-1].reason == "builtins.ConnectionError; gave up after 3 attempts"
+        contact.refresh_from_db()
+        assert (contact.refresh_attempts, contact.refresh_due_at, contact.needs_refresh) == (3, None, True)
+        assert not contacts_due_for_refresh(now=timezone.now() + timedelta(days=1)).exists()
+
+    def test_a_fetcher_returning_something_else_counts_as_a_failure(self, fake_fetcher):
+        contact = ContactFactory(provider="fpt", account_id="48213", external_id="9917342", needs_refresh=True)
+        fake_fetcher.states[KEY] = {"name": "Maria"}
+        result = services.refresh_contact(contact_id=contact.pk)
+        assert (result.status, result.reason) == ("failed", "builtins.TypeError; attempt 1, retry in 30s")
+
+    def test_a_value_the_contact_cannot_hold_fails_without_applying_anything(self, fake_fetcher):
+        contact = ContactFactory(provider="fpt", account_id="48213", external_id="9917342", needs_refresh=True)
+        fake_fetcher.states[KEY] = snapshot(at=30, name="Maria", status_id="three")
+        assert services.refresh_contact(contact_id=contact.pk).status == "failed"
+        contact.refresh_from_db()
+        assert contact.name != "Maria" and contact.refresh_attempts == 1
+
+
+class TestReactivatedTombstones:
+    def deleted_then_reactivated(self, post_webhook):
+        post_webhook("fpt", status_change(3, at=1))
+        post_webhook("fpt", fpt_event("contact.deleted", at=10))
+        post_webhook("fpt", fpt_event("contact.updated", at=20))
+
+    def test_look_up_after_reactivation_brings_the_contact_back_from_its_current_state(
+        self, post_webhook, fake_fetcher
+    ):
+        fake_fetcher.states[KEY] = snapshot(at=20, name="Maria", status_id=5, status="Non-members")
+        self.deleted_then_reactivated(post_webhook)
+        contact = fpt_contact()
+        assert contact.erased_at is None and contact.needs_refresh is False
+        assert (contact.name, contact.status_id) == ("Maria", 5)
+        assert ErasureRecord.objects.count() == 1  # the erasure stays on record
+
+    def test_nothing_from_before_the_deletion_comes_back_after_reactivation(self, post_webhook, fake_fetcher):
+        fake_fetcher.states[KEY] = snapshot(at=20, name="Maria")
+        self.deleted_then_reactivated(post_webhook)
+        post_webhook("fpt", sub_group_change(44, at=5))
+        assert fpt_contact().sub_group_id == ""
+
+    def test_state_from_before_the_deletion_does_not_reactivate(self, post_webhook, fake_fetcher):
+        fake_fetcher.states[KEY] = snapshot(at=9, name="Maria")
+        self.deleted_then_reactivated(post_webhook)
+        contact = fpt_contact()
+        assert contact.is_erased and contact.name == ""
+
+    def test_tombstone_not_found_upstream_stays_erased(self, post_webhook, fake_fetcher):
+        self.deleted_then_reactivated(post_webhook)
+        contact = fpt_contact()
+        assert contact.is_erased and contact.needs_refresh is False
+
+    def test_data_subject_erasure_is_never_undone_by_a_look_up(self, post_webhook, fake_fetcher):
+        fake_fetcher.states[KEY] = snapshot(at=20, name="Maria")
+        contact = ContactFactory(provider="fpt", account_id="48213", external_id="9917342")
+        services.erase_contact(contact=contact, requested_by="dpo", requested_by_type="cli", reason="pedido")
+        # Flagged however it happened (an admin, an older reactivation): the erasure still stands.
+        Contact.objects.filter(pk=contact.pk).update(needs_refresh=True)
+        result = services.refresh_contact(contact_id=contact.pk)
+        assert result.reason == "contact was erased on a data-subject request"
+        contact.refresh_from_db()
+        assert contact.is_erased and contact.name == "" and contact.needs_refresh is False
+        assert fake_fetcher.calls == []
+
+
+def test_erasure_on_request_during_a_look_up_wins_over_its_result(post_webhook, fake_fetcher, monkeypatch):
+    post_webhook("fpt", fpt_event("contact.deleted", at=10))
+    tombstone = fpt_contact()
+    Contact.objects.filter(pk=tombstone.pk).update(needs_refresh=True)  # reactivated upstream
+
+    def erase_while_fetching(**ids):
+        services.erase_contact(contact=tombstone, requested_by="dpo", requested_by_type="cli", reason="pedido")
+        return snapshot(at=30, name="Maria")
+
+    monkeypatch.setattr(services, "contact_fetcher", lambda provider: erase_while_fetching)
+    result = services.refresh_contact(contact_id=tombstone.pk)
+    assert result.reason == "contact was erased while it was looked up"
+    assert fpt_contact().is_erased and fpt_contact().name == ""
