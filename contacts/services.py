@@ -170,6 +170,10 @@ def _apply_deletion(event: ContactEvent) -> Outcome:
             contact.save(update_fields=["field_versions", "needs_refresh", "updated_at"])
         # Still redact whatever arrived about the contact since it was erased.
         return Outcome(status=OutcomeStatus.IGNORED, reason="contact already erased", subject_erased=True)
+    previous = contact.field_versions.get(DELETION_VERSION_KEY)
+    if not contact.is_erased and previous is not None and stamp <= previous:
+        # Reactivated since a newer deletion (soft deletes): this older one was already undone.
+        return Outcome(status=OutcomeStatus.IGNORED, reason="older than the contact's last deletion")
     erase_contact(
         contact=contact,
         requested_by=event.actor_id,
@@ -179,6 +183,9 @@ def _apply_deletion(event: ContactEvent) -> Outcome:
         event_id=event.event_ref or event.tiebreak,
         deletion_stamp=stamp,
     )
+    # A reactivation newer than this deletion arrived first: look the contact up again.
+    contact.refresh_from_db(fields=["needs_refresh", "refresh_due_at"])
+    _refresh_after_commit(contact)
     return Outcome(status=OutcomeStatus.PROCESSED, reason="contact erased", changed=("erased_at",), subject_erased=True)
 
 

@@ -277,3 +277,27 @@ def test_erasure_on_request_during_a_look_up_wins_over_its_result(post_webhook, 
     result = services.refresh_contact(contact_id=tombstone.pk)
     assert result.reason == "contact was erased while it was looked up"
     assert fpt_contact().is_erased and fpt_contact().name == ""
+
+
+class TestReactivationOrder:
+    @pytest.mark.parametrize("deletion_first", [True, False])
+    def test_reactivation_converges_whichever_of_deletion_and_update_arrives_first(
+        self, post_webhook, fake_fetcher, deletion_first
+    ):
+        fake_fetcher.states[KEY] = snapshot(at=20, name="Maria", status_id=3, status="Members")
+        deletion, update = fpt_event("contact.deleted", at=10), fpt_event("contact.updated", at=20)
+        for payload in (deletion, update) if deletion_first else (update, deletion):
+            post_webhook("fpt", payload)
+        contact = fpt_contact()
+        assert contact.erased_at is None and contact.needs_refresh is False
+        assert (contact.name, contact.status) == ("Maria", "Members")
+        assert ErasureRecord.objects.count() == 1
+
+    def test_a_deletion_older_than_the_last_one_does_not_erase_a_reactivated_contact(self, post_webhook, fake_fetcher):
+        fake_fetcher.states[KEY] = snapshot(at=20, name="Maria")
+        post_webhook("fpt", fpt_event("contact.deleted", at=10))
+        post_webhook("fpt", fpt_event("contact.updated", at=20))
+        post_webhook("fpt", fpt_event("contact.deleted", at=5))
+        contact = fpt_contact()
+        assert contact.erased_at is None and contact.name == "Maria"
+        assert ErasureRecord.objects.count() == 1
