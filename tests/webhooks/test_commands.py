@@ -61,7 +61,10 @@ def test_setup_demo_creates_the_login_and_loads_the_samples(settings, django_cap
     with django_capture_on_commit_callbacks(execute=True):
         call_command("setup_demo", stdout=output)  # idempotent: the second run only sees duplicates
     assert get_user_model().objects.get(username="admin").check_password("admin")
-    assert Contact.objects.get().name == "Ana Costa Ribeiro"
+    assert Contact.objects.get(provider="timely").name == "Ana Costa Ribeiro"
+    fpt_contact = Contact.objects.get(provider="fpt")
+    assert (fpt_contact.account_id, fpt_contact.external_id) == ("48213", "9917342")
+    assert (fpt_contact.status, fpt_contact.sub_group_id, fpt_contact.needs_refresh) == ("Members", "5521", True)
     assert "duplicate" in output.getvalue()
     assert not WebhookEvent.objects.filter(event_type="contact.deleted").exists()
 
