@@ -7,4 +7,4 @@ class ContactsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from contacts import receivers  # noqa: F401  (connects to webhooks.signals.contact_event)
+        from contacts import checks, receivers  # noqa: F401  (registers the checks, connects the receiver)

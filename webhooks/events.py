@@ -1,7 +1,8 @@
-"""The normalized contact event: the one shape that crosses from ``webhooks`` to its receivers.
+"""The normalized contact shapes: what crosses from ``webhooks`` (and contact fetchers) to contacts.
 
 Provider modules turn their payloads into a ``ContactEvent``; receivers answer with an ``Outcome``.
-Nothing here knows HTTP or any provider's payload layout.
+Contact fetchers (``settings.CONTACT_FETCHERS``) return a ``ContactSnapshot``. Nothing here knows HTTP or
+any provider's payload layout.
 """
 
 import enum

@@ -301,3 +301,25 @@ class TestReactivationOrder:
         contact = fpt_contact()
         assert contact.erased_at is None and contact.name == "Maria"
         assert ErasureRecord.objects.count() == 1
+
+
+class TestFetcherChecks:
+    def run_checks(self):
+        from contacts.checks import check_contact_fetchers
+
+        return [problem.id for problem in check_contact_fetchers(None)]
+
+    def test_configured_test_fetcher_passes(self, fake_fetcher):
+        assert self.run_checks() == []
+
+    def test_fetcher_that_cannot_be_imported_is_an_error(self, settings):
+        settings.CONTACT_FETCHERS = {"fpt": "myproject.nowhere.fetch_contact"}
+        assert self.run_checks() == ["contacts.E001"]
+
+    def test_fetcher_that_is_not_callable_is_an_error(self, settings):
+        settings.CONTACT_FETCHERS = {"fpt": "contacts.services.SNAPSHOT_TIEBREAK"}
+        assert self.run_checks() == ["contacts.E002"]
+
+    def test_fetcher_for_an_unknown_provider_is_a_warning(self, settings):
+        settings.CONTACT_FETCHERS = {"hubspot": "tests.contacts.fake_fetcher.fetch_contact"}
+        assert self.run_checks() == ["contacts.W001"]
