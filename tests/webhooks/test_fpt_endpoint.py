@@ -208,3 +208,52 @@ class TestSamples:
         assert sent["url"] == "http://127.0.0.1:8100/webhooks/fpt/"
         assert '"accepted"' in capsys.readouterr().out
         assert WebhookEvent.objects.get().event_type == "contact.status_changed"
+
+
+class TestInterpret:
+    """What each documented event becomes: the normalized ContactEvent receivers see."""
+
+    def interpret(self, name, **data):
+        payload = load_fixture("fpt", name)
+        payload["data"].update(data)
+        provider = get_provider("fpt")
+        return provider.interpret(provider.parse(json.dumps(payload).encode()))
+
+    @pytest.mark.parametrize(("name", "kind"), [("contact.created", "created"), ("contact.updated", "updated")])
+    def test_created_and_updated_are_look_up_signals_without_values(self, name, kind):
+        event = self.interpret(name)
+        assert (event.kind, event.needs_refresh, event.fields, event.complete) == (kind, True, {}, False)
+
+    def test_every_event_names_the_contact_by_location_and_orders_by_event_time(self):
+        event = self.interpret("contact.sub_group_changed")
+        assert (event.provider, event.account_id, event.external_id) == ("fpt", "48213", "9917342")
+        assert event.changed_at.isoformat() == "2026-04-19T15:12:44.051000+00:00"
+        assert event.tiebreak == event.event_ref == "d3d9446802a44259755d38e6d163e820"
+
+    def test_status_changed_carries_the_new_status_and_label_and_the_previous_for_drift(self):
+        event = self.interpret("contact.status_changed")
+        assert (event.kind, event.needs_refresh) == ("status_changed", False)
+        assert event.fields == {"status_id": 3, "status": "Members"}
+        assert event.previous == {"status_id": 2, "status": "Prospects"}
+
+    def test_sub_group_changed_carries_ids_as_strings_and_null(self):
+        event = self.interpret("contact.sub_group_changed", previousSubGroupId=5521, newSubGroupId=None)
+        assert (event.kind, event.fields, event.previous) == (
+            "sub_group_changed", {"sub_group_id": None}, {"sub_group_id": "5521"}
+        )  # fmt: skip
+
+    def test_deleted_is_a_soft_deletion_at_the_event_time(self):
+        event = self.interpret("contact.deleted")
+        assert (event.kind, event.deletion_is_final) == ("deleted", False)
+        assert event.deleted_at.isoformat() == "2026-04-19T16:00:00+00:00"
+
+    @pytest.mark.parametrize("name", DOCUMENTED_EVENTS)
+    def test_no_fpt_event_is_final_about_deletion(self, name):
+        assert self.interpret(name).deletion_is_final is False
+
+    def test_sub_group_changed_without_a_new_value_cannot_be_applied(self):
+        payload = load_fixture("fpt", "contact.sub_group_changed")
+        del payload["data"]["newSubGroupId"]
+        provider = get_provider("fpt")
+        with pytest.raises(ValueError, match="newSubGroupId"):
+            provider.interpret(provider.parse(json.dumps(payload).encode()))
