@@ -76,6 +76,12 @@ def test_without_event_id_the_body_hash_is_the_dedupe_key(post_webhook):
                      "data": {"contact_id": "c", "changes": "all"}}).encode(), "'data.changes'"),
         (json.dumps({"event": 5, "timestamp": "2026-04-19T14:30:00Z", "workspace_id": "w",
                      "data": {"contact_id": "c"}}).encode(), "'event'"),
+        (json.dumps({"event": "contact.created", "event_id": "e" * 129, "timestamp": "2026-04-19T14:30:00Z",
+                     "workspace_id": "w", "data": {"contact_id": "c"}}).encode(), "'event_id' must be at most 128"),
+        (json.dumps({"event": "contact.created", "timestamp": "2026-04-19T14:30:00Z", "workspace_id": "w" * 129,
+                     "data": {"contact_id": "c"}}).encode(), "'workspace_id' must be at most 128"),
+        (json.dumps({"event": "x" * 101, "timestamp": "2026-04-19T14:30:00Z", "workspace_id": "w",
+                     "data": {"contact_id": "c"}}).encode(), "'event' must be at most 100"),
     ],
 )  # fmt: skip
 def test_unusable_envelopes_are_400_with_a_reason_and_not_stored(post_webhook, body, message):

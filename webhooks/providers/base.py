@@ -139,6 +139,12 @@ def parse_timestamp(value: Any, *, field: str) -> datetime:
     return parsed
 
 
+# The widths of WebhookEvent's id and type columns: longer values are refused with a 400 rather than
+# failing at storage, which would answer 503 and have the provider retry in vain.
+MAX_ID_LENGTH = 128
+MAX_EVENT_TYPE_LENGTH = 100
+
+
 def as_id(value: Any, *, field: str) -> str:
     """Ids are stored as strings and never validated for shape (providers document several)."""
     if isinstance(value, bool) or not isinstance(value, str | int):
@@ -146,7 +152,17 @@ def as_id(value: Any, *, field: str) -> str:
     text = str(value).strip()
     if not text:
         raise EnvelopeError(f"'{field}' must not be empty")
+    if len(text) > MAX_ID_LENGTH:
+        raise EnvelopeError(f"'{field}' must be at most {MAX_ID_LENGTH} characters")
     return text
+
+
+def as_event_type(value: Any, *, field: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise EnvelopeError(f"'{field}' must be a non-empty string")
+    if len(value) > MAX_EVENT_TYPE_LENGTH:
+        raise EnvelopeError(f"'{field}' must be at most {MAX_EVENT_TYPE_LENGTH} characters")
+    return value
 
 
 def redact_values(value: Any) -> Any:

@@ -14,12 +14,14 @@ from typing import Any
 
 from webhooks.events import ContactEvent, ContactEventKind
 from webhooks.providers.base import (
+    MAX_ID_LENGTH,
     Delivery,
     EnvelopeError,
     Ignore,
     SignatureError,
     WebhookProvider,
     any_signature_matches,
+    as_event_type,
     hmac_sha256_hex,
     load_json_object,
     parse_timestamp,
@@ -31,7 +33,6 @@ SIGNATURE_HEADER = "X-FPT-Signature"
 _HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 # Unix seconds: ten digits until 2286; a bound keeps int() away from absurd inputs.
 _UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
-_MAX_EVENT_ID_LENGTH = 128  # WebhookEvent.dedupe_key
 
 CREATED = "contact.created"
 UPDATED = "contact.updated"
@@ -79,11 +80,9 @@ class FitProTrackerProvider(WebhookProvider):
         event_id = payload.get("eventId")
         if not isinstance(event_id, str) or not event_id.strip():
             raise EnvelopeError("'eventId' must be a non-empty string")
-        if len(event_id) > _MAX_EVENT_ID_LENGTH:
-            raise EnvelopeError(f"'eventId' must be at most {_MAX_EVENT_ID_LENGTH} characters")
-        event_type = payload.get("eventType")
-        if not isinstance(event_type, str) or not event_type:
-            raise EnvelopeError("'eventType' must be a non-empty string")
+        if len(event_id) > MAX_ID_LENGTH:
+            raise EnvelopeError(f"'eventId' must be at most {MAX_ID_LENGTH} characters")
+        event_type = as_event_type(payload.get("eventType"), field="eventType")
         occurred_at = parse_timestamp(payload.get("eventTimestamp"), field="eventTimestamp")
         location_id = _number(payload.get("locationId"), field="locationId")
         data = payload.get("data")

@@ -19,6 +19,7 @@ from webhooks.providers.base import (
     SignatureError,
     WebhookProvider,
     any_signature_matches,
+    as_event_type,
     as_id,
     hmac_sha256_hex,
     load_json_object,
@@ -88,9 +89,7 @@ class TimelyProvider(WebhookProvider):
 
     def parse(self, body: bytes) -> Delivery:
         payload = load_json_object(body)
-        event_type = payload.get("event")
-        if not isinstance(event_type, str) or not event_type:
-            raise EnvelopeError("'event' must be a non-empty string")
+        event_type = as_event_type(payload.get("event"), field="event")
         timestamp = parse_timestamp(payload.get("timestamp"), field="timestamp")
         account_id = as_id(payload.get("workspace_id"), field="workspace_id")
         data = payload.get("data")
