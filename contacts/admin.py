@@ -1,10 +1,20 @@
+import csv
+
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from contacts.models import SYNCED_FIELDS, Contact, ErasureRecord
 from contacts.selectors import search_contacts
-from contacts.services import request_refresh
+from contacts.services import AlreadyErased, check_reason, erase_on_request, has_personal_data, request_refresh
 
 
 class ErasedFilter(admin.SimpleListFilter):
@@ -34,7 +44,7 @@ class ContactAdmin(admin.ModelAdmin):
         "provider", "account_id", "external_id", *SYNCED_FIELDS, "remote_updated_at", "needs_refresh",
         "refresh_attempts", "refresh_due_at", "erased_at", "created_at", "updated_at",
     ]  # fmt: skip
-    actions = ["refresh_now"]
+    actions = ["refresh_now", "erase_data_subject"]
     fieldsets = [
         (None, {"fields": ["provider", "account_id", "external_id", "needs_refresh", "refresh_attempts",
                            "refresh_due_at", "erased_at"]}),
@@ -80,17 +90,98 @@ class ContactAdmin(admin.ModelAdmin):
     def erased_badge(self, obj):
         return obj.erased_at is not None
 
+    # --- Erasure (LGPD data-subject request) ---------------------------------------------------------
+    def has_erase_permission(self, request):
+        return request.user.has_perm("contacts.erase_contact")
+
+    @admin.action(description="Erase (data-subject request)", permissions=["erase"])
+    def erase_data_subject(self, request, queryset):
+        """Confirmation page with a required reason; on confirm, erase each contact still holding data."""
+        contacts = [c for c in queryset.order_by("pk") if not c.is_erased or has_personal_data(c)]
+        already_erased = queryset.count() - len(contacts)
+        form = ErasureRequestForm(request.POST if request.POST.get("post") else None, contacts=contacts)
+        if contacts and form.is_valid():
+            erased = 0
+            for contact in contacts:
+                try:
+                    erase_on_request(
+                        contact=contact,
+                        requested_by=request.user.get_username(),
+                        requested_by_type="admin",
+                        reason=form.cleaned_data["reason"],
+                    )
+                except AlreadyErased:
+                    continue  # erased meanwhile (e.g. by the provider's deletion): already in the log
+                erased += 1
+                contact.refresh_from_db()
+                self.log_change(request, contact, "Erased (data-subject request)")
+            self.message_user(request, f"Erased {erased} contact(s); see the erasure log.", messages.SUCCESS)
+            return None
+        if not contacts:
+            self.message_user(request, "The selected contacts were already erased: nothing to do.", messages.INFO)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Erase personal data (data-subject request)",
+            "opts": self.model._meta,
+            "contacts": contacts,
+            "already_erased": already_erased,
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/contacts/contact/erase_confirmation.html", context)
+
+
+class ErasureRequestForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=1000,
+        help_text="Why (e.g. the request's ticket number). Kept forever in the erasure log: never the "
+        "person's name, email or phone.",
+    )
+
+    def __init__(self, *args, contacts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.contacts = contacts
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        for contact in self.contacts:
+            try:
+                check_reason(contact=contact, reason=reason)
+            except ValueError as exc:
+                raise forms.ValidationError(str(exc)) from None
+        return reason
+
+
+# Columns of the CSV export: every field the hash covers, so the chain can be re-verified from the file.
+EXPORT_FIELDS = ("sequence", "provider", "account_id", "external_id", "contact_id", "event_id", "requested_by",
+                 "requested_by_type", "deleted_at", "erased_at", "reason", "erased_fields", "redacted_events",
+                 "email_fingerprint", "phone_fingerprint", "prev_hash", "hash")  # fmt: skip
+# A cell a spreadsheet would run as a formula (CSV injection); such cells get a leading apostrophe.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
 
 @admin.register(ErasureRecord)
 class ErasureRecordAdmin(admin.ModelAdmin):
-    """The erasure log: read-only for everyone, superusers included."""
+    """The erasure log: read-only for everyone, superusers included; CSV export needs its own permission
+    (``contacts.export_erasurerecord``): taking the log out of the system is a separate act from reading it."""
 
     list_display = ["sequence", "provider", "account_id", "external_id", "requested_by_type", "requested_by",
                     "deleted_at", "erased_at", "redacted_events", "short_hash"]  # fmt: skip
-    list_filter = ["provider", "requested_by_type"]
+    list_filter = ["provider", "requested_by_type", ("erased_at", admin.DateFieldListFilter),
+                   ("deleted_at", admin.DateFieldListFilter)]  # fmt: skip
     search_fields = ["=external_id", "=account_id", "=event_id"]
     date_hierarchy = "erased_at"
-    actions = None
+    actions = ["export_selected_csv"]
+    list_per_page = 100
+    show_full_result_count = False
 
     def has_add_permission(self, request):
         return False
@@ -101,6 +192,58 @@ class ErasureRecordAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def has_export_permission(self, request):
+        return request.user.has_perm("contacts.export_erasurerecord")
+
     @admin.display(description="Hash")
     def short_hash(self, obj):
         return format_html("<code>{}…</code>", obj.hash[:12])
+
+    def get_urls(self):
+        export = path("export/", self.admin_site.admin_view(self.export_view), name="contacts_erasurerecord_export")
+        return [export, *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "has_export_permission": self.has_export_permission(request)}
+        return super().changelist_view(request, extra_context=extra_context)
+
+    def export_view(self, request):
+        """The whole list as the changelist shows it (same filters, search and date drill-down)."""
+        if not (self.has_view_permission(request) and self.has_export_permission(request)):
+            raise PermissionDenied
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            return HttpResponseRedirect(f"{reverse('admin:contacts_erasurerecord_changelist')}?e=1")
+        return self._csv_response(changelist.get_queryset(request))
+
+    @admin.action(description="Export selected records as CSV", permissions=["export"])
+    def export_selected_csv(self, request, queryset):
+        return self._csv_response(queryset)
+
+    def _csv_response(self, queryset):
+        writer = csv.writer(_Echo())
+
+        def rows():
+            yield writer.writerow(EXPORT_FIELDS)
+            for record in queryset.order_by("sequence").iterator(chunk_size=1000):
+                yield writer.writerow([_csv_cell(record, name) for name in EXPORT_FIELDS])
+
+        stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+        return StreamingHttpResponse(
+            rows(),
+            content_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="erasure-log-{stamp}.csv"'},
+        )
+
+
+def _csv_cell(record: ErasureRecord, name: str) -> str:
+    value = getattr(record, name)
+    if value is None:
+        return ""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, list):
+        return ",".join(value)
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text

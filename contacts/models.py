@@ -84,6 +84,7 @@ class Contact(models.Model):
                 fields=["provider", "account_id", "external_id"], name="contact_unique_provider_key"
             ),
         ]
+        permissions = [("erase_contact", "Can erase a contact's personal data (data-subject request)")]
         indexes = [
             models.Index(fields=["updated_at", "id"], name="contact_updated_idx"),
             models.Index(fields=["email"], name="contact_email_idx"),
@@ -106,6 +107,9 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise PermissionDenied("the erasure log is append-only")
 
     def delete(self):
+        raise PermissionDenied("the erasure log is append-only")
+
+    def bulk_update(self, objs, fields, batch_size=None):
         raise PermissionDenied("the erasure log is append-only")
 
 
@@ -157,6 +161,11 @@ class ErasureRecord(models.Model):
 
     class Meta:
         ordering = ["-sequence"]
+        permissions = [("export_erasurerecord", "Can export the erasure log (CSV)")]
+        constraints = [
+            # One successor per record: a second writer appending to the same head fails instead of forking.
+            models.UniqueConstraint(fields=["prev_hash"], name="erasure_unique_prev_hash"),
+        ]
         indexes = [
             models.Index(fields=["provider", "account_id", "external_id"], name="erasure_contact_idx"),
             models.Index(fields=["email_fingerprint"], name="erasure_email_fp_idx"),
@@ -199,6 +208,9 @@ class ErasureLogVerification(models.Model):
     ok = models.BooleanField()
     records = models.PositiveBigIntegerField(help_text="Records checked.")
     first_broken_sequence = models.PositiveBigIntegerField(null=True, blank=True)
+    head_hash = models.CharField(
+        max_length=64, blank=True, help_text="Hash of the last record checked: a later run proves the log kept it."
+    )
     detail = models.TextField(blank=True)
 
     class Meta:

@@ -3,8 +3,9 @@
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
-from contacts.models import Contact
+from contacts.models import Contact, ErasureRecord
 from contacts.normalize import normalize_phone
+from contacts.services import fingerprint
 
 
 def search_contacts(queryset: QuerySet, term: str) -> QuerySet:
@@ -33,3 +34,19 @@ def contacts_due_for_refresh(*, now, provider: str | None = None) -> QuerySet:
         provider__in=providers,
         refresh_attempts__lt=settings.CONTACT_REFRESH_MAX_ATTEMPTS,
     ).order_by("pk")
+
+
+class FingerprintKeyMissing(Exception):
+    """``ERASURE_FINGERPRINT_KEY`` is not set: the log holds no fingerprints to look anything up by."""
+
+
+def erasures_by_fingerprint(*, email: str = "", phone: str = "") -> QuerySet:
+    """Erasure records whose keyed fingerprint matches the email or phone, however it is written."""
+    if not settings.ERASURE_FINGERPRINT_KEY:
+        raise FingerprintKeyMissing("ERASURE_FINGERPRINT_KEY is not configured")
+    condition = Q(pk__in=[])
+    if email and (email_fp := fingerprint("email", email)):
+        condition |= Q(email_fingerprint=email_fp)
+    if phone and (phone_fp := fingerprint("phone", phone)):
+        condition |= Q(phone_fingerprint=phone_fp)
+    return ErasureRecord.objects.filter(condition).order_by("sequence")

@@ -5,7 +5,9 @@ Callers (signal receivers, admin actions, commands) stay thin and call these.
 
 import hashlib
 import hmac
+import json
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache, partial
@@ -18,7 +20,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from contacts.models import PERSONAL_FIELDS, SYNCED_FIELDS, Contact, ErasureRecord
+from contacts.models import PERSONAL_FIELDS, SYNCED_FIELDS, Contact, ErasureLogVerification, ErasureRecord
 from contacts.normalize import normalize_email, normalize_field, normalize_phone
 from webhooks.events import ContactEvent, ContactEventKind, ContactSnapshot, Outcome, OutcomeStatus
 from webhooks.signals import subject_erased
@@ -221,9 +223,60 @@ def fingerprint(kind: str, value: str) -> str:
     if not key or not value:
         return ""
     normalized = normalize_email(value).lower() if kind == "email" else normalize_phone(value)
+    if kind == "phone" and normalized and not normalized.startswith("+"):
+        # Unreadable as a number: compare its digits, so spacing and punctuation still do not matter.
+        normalized = "".join(ch for ch in normalized if ch.isdigit())
     if not normalized:
         return ""
     return hmac.new(key.encode(), f"{kind}:{normalized}".encode(), hashlib.sha256).hexdigest()
+
+
+class ReasonQuotesPersonalData(ValueError):
+    """The reason given for an erasure quotes the person's own data, which the log must never hold."""
+
+
+def check_reason(*, contact: Contact, reason: str) -> None:
+    """Refuse a reason typed by staff that quotes the contact's name, email or phone: the log keeps
+    reasons forever and must hold no personal data."""
+    if not reason.strip():
+        raise ValueError("a reason is required")
+    text = reason.casefold()
+    quoted = []
+    name_words = [word for word in re.findall(r"\w+", contact.name.casefold()) if len(word) >= 3]
+    if any(re.search(rf"\b{re.escape(word)}\b", text) for word in name_words):
+        quoted.append("name")
+    email = contact.email.strip().casefold()
+    local_part = email.split("@")[0]
+    if email and (email in text or (len(local_part) >= 3 and local_part in re.findall(r"[\w.+-]+", text))):
+        quoted.append("email")
+    phone_digits = re.sub(r"\D", "", contact.phone)
+    # The last 8 digits identify a phone however the reason writes it (spaces, dashes, country code).
+    if len(phone_digits) >= 8 and phone_digits[-8:] in re.sub(r"\D", "", reason):
+        quoted.append("phone")
+    if quoted:
+        raise ReasonQuotesPersonalData(
+            f"the reason quotes the contact's {', '.join(quoted)}; the erasure log must hold no personal data"
+        )
+
+
+class AlreadyErased(Exception):
+    """The contact holds no personal data any more: a second record would only repeat the first."""
+
+
+def erase_on_request(*, contact: Contact, requested_by: str, requested_by_type: str, reason: str) -> ErasureRecord:
+    """A data-subject request answered by our staff (admin action, ``erase_contact`` command).
+
+    The reason is checked first: unlike a provider's, it is typed by a person and could quote the subject.
+    """
+    with transaction.atomic():
+        # Under the row lock: a deletion webhook may have erased the contact since staff picked it.
+        contact = Contact.objects.select_for_update().get(pk=contact.pk)
+        if contact.is_erased and not has_personal_data(contact):
+            raise AlreadyErased(f"contact #{contact.pk} was already erased")
+        check_reason(contact=contact, reason=reason)
+        return erase_contact(
+            contact=contact, requested_by=requested_by, requested_by_type=requested_by_type, reason=reason.strip()
+        )
 
 
 def erase_contact(
@@ -297,10 +350,41 @@ def erase_contact(
 
 
 def _scrub_admin_log(contact: Contact) -> None:
-    """Admin history rows name the object by its str() at the time: rewrite them to the tombstone's."""
-    LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(Contact), object_id=str(contact.pk)).update(
-        object_repr=str(contact)[:200]
-    )
+    """Admin history rows name the object by its str() at the time: rewrite them to the tombstone's.
+
+    Their change messages are Django's JSON (field names, and the str() of related objects); anything
+    else there is free text that may quote the person and is replaced as a whole.
+    """
+    content_type = ContentType.objects.get_for_model(Contact)
+    entries = LogEntry.objects.filter(content_type=content_type, object_id=str(contact.pk))
+    tombstone = str(contact)[:200]
+    for entry in entries.only("pk", "change_message"):
+        LogEntry.objects.filter(pk=entry.pk).update(
+            object_repr=tombstone, change_message=_scrub_change_message(entry.change_message)
+        )
+
+
+def _scrub_change_message(message: str) -> str:
+    if not message:
+        return message
+    try:
+        parts = json.loads(message)
+    except ValueError:
+        return json.dumps([{"changed": {"fields": ["(erased)"]}}])
+    if not isinstance(parts, list):
+        return json.dumps([{"changed": {"fields": ["(erased)"]}}])
+    scrubbed = []
+    for part in parts:
+        if not isinstance(part, dict):
+            continue
+        clean = {}
+        for action, detail in part.items():
+            if isinstance(detail, dict):
+                # "name" is a model's verbose name, "fields" are field labels; "object" names a person.
+                detail = {k: (v if k in ("name", "fields") else "(erased)") for k, v in detail.items()}
+            clean[action] = detail
+        scrubbed.append(clean)
+    return json.dumps(scrubbed)
 
 
 def _append_erasure_record(**values) -> ErasureRecord:
@@ -480,3 +564,77 @@ def _enqueue_refresh(contact_pk: int) -> None:
     from contacts.tasks import enqueue_refresh
 
     enqueue_refresh(contact_pk)
+
+
+@dataclass(frozen=True)
+class ErasureLogReport:
+    ok: bool
+    records: int
+    first_broken_sequence: int | None = None
+    detail: str = ""
+    head_hash: str = ""
+
+
+def verify_erasure_log() -> ErasureLogVerification:
+    """Recompute the whole chain and record the run.
+
+    Every record must follow the previous one (consecutive sequence, ``prev_hash`` = the previous
+    ``hash``) and hash to its own ``hash``; the head a previous successful run saw must still be there,
+    unchanged, so that deleting or rewriting the newest records is caught too.
+    """
+    report = _check_chain()
+    return ErasureLogVerification.objects.create(
+        ok=report.ok,
+        records=report.records,
+        first_broken_sequence=report.first_broken_sequence,
+        head_hash=report.head_hash,
+        detail=report.detail,
+    )
+
+
+def _check_chain() -> ErasureLogReport:
+    last_good = ErasureLogVerification.objects.filter(ok=True).exclude(head_hash="").order_by("-verified_at").first()
+    seen_head = None
+    expected_prev = ErasureRecord.GENESIS_HASH
+    expected_sequence = 1
+    count = 0
+    for record in ErasureRecord.objects.order_by("sequence").iterator(chunk_size=1000):
+        count += 1
+        if record.sequence != expected_sequence:
+            return ErasureLogReport(
+                ok=False,
+                records=count,
+                first_broken_sequence=record.sequence,
+                detail=f"record {record.sequence}: expected sequence {expected_sequence} (a record is missing)",
+            )
+        if record.prev_hash != expected_prev:
+            return ErasureLogReport(
+                ok=False,
+                records=count,
+                first_broken_sequence=record.sequence,
+                detail=f"record {record.sequence}: prev_hash does not match the hash of record {record.sequence - 1}",
+            )
+        if record.compute_hash() != record.hash:
+            return ErasureLogReport(
+                ok=False,
+                records=count,
+                first_broken_sequence=record.sequence,
+                detail=f"record {record.sequence}: its content does not match its hash (changed after it was written)",
+            )
+        if last_good is not None and record.sequence == last_good.records:
+            seen_head = record.hash
+        expected_prev = record.hash
+        expected_sequence += 1
+
+    if last_good is not None and last_good.records and seen_head != last_good.head_hash:
+        return ErasureLogReport(
+            ok=False,
+            records=count,
+            first_broken_sequence=min(last_good.records, count + 1),
+            detail=(
+                f"record {last_good.records} verified on {last_good.verified_at:%Y-%m-%d %H:%M} UTC "
+                "is missing or was rewritten"
+            ),
+        )
+    # The head as this run saw it (not re-read: a record appended meanwhile was not checked).
+    return ErasureLogReport(ok=True, records=count, head_hash=expected_prev if count else "")

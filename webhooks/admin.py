@@ -3,7 +3,7 @@ import json
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from webhooks.models import RejectedDelivery, WebhookEvent
+from webhooks.models import PayloadPurge, RejectedDelivery, WebhookEvent
 from webhooks.replay import reprocess_events
 
 
@@ -63,4 +63,22 @@ class RejectedDeliveryAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PayloadPurge)
+class PayloadPurgeAdmin(admin.ModelAdmin):
+    """Retention runs (``prune_webhook_events``): read-only evidence that old payloads are dropped."""
+
+    list_display = ["purged_at", "cutoff", "events", "by"]
+    date_hierarchy = "purged_at"
+    actions = None
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

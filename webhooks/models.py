@@ -109,3 +109,22 @@ class ErasedSubject(models.Model):
 
     def __str__(self):
         return f"{self.provider}/{self.account_id}/{self.external_id}"
+
+
+class PayloadPurge(models.Model):
+    """One run of the retention purge (``prune_webhook_events``): what it dropped and up to when.
+
+    The events keep their rows and dedupe keys; only their bodies go.
+    """
+
+    purged_at = models.DateTimeField(default=timezone.now)
+    cutoff = models.DateTimeField(help_text="Payloads received before this time were dropped.")
+    events = models.PositiveIntegerField(help_text="How many payloads this run dropped.")
+    by = models.CharField(max_length=150, help_text="Who ran it (a username, or 'cli').")
+
+    class Meta:
+        ordering = ["-purged_at"]
+        get_latest_by = "purged_at"
+
+    def __str__(self):
+        return f"{self.events} payload(s) received before {self.cutoff:%Y-%m-%d %H:%M} purged"

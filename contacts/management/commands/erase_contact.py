@@ -1,0 +1,72 @@
+import getpass
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from contacts.models import Contact
+from contacts.services import AlreadyErased, ReasonQuotesPersonalData, erase_on_request
+
+
+class Command(BaseCommand):
+    help = (
+        "Erase one contact's personal data for a data-subject request that arrived outside the admin "
+        "(recorded in the erasure log with requested_by_type 'cli')."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--provider", required=True)
+        parser.add_argument("--account", required=True, help="the provider account (Timely workspace, FPT location)")
+        parser.add_argument("--external-id", required=True, help="the provider's contact id")
+        parser.add_argument("--reason", required=True, help="why (e.g. the ticket number); never the person's data")
+        parser.add_argument(
+            "--requested-by", default="", help="who asked (a ticket or staff id; default: the OS user running this)"
+        )
+        parser.add_argument(
+            "--tombstone-unknown",
+            action="store_true",
+            help="if we hold no such contact, still record the request and keep a tombstone so later events "
+            "about it are stored redacted",
+        )
+
+    def handle(self, *args, provider, account, external_id, reason, requested_by, tombstone_unknown, **options):
+        key = {"provider": provider.strip(), "account_id": account.strip(), "external_id": external_id.strip()}
+        if not all(key.values()):
+            raise CommandError("--provider, --account and --external-id must not be empty")
+        if not reason.strip():
+            raise CommandError("--reason must not be empty")
+        if key["provider"] not in settings.WEBHOOK_PROVIDERS:
+            known = ", ".join(sorted(settings.WEBHOOK_PROVIDERS))
+            raise CommandError(f"unknown provider {key['provider']!r} (known: {known})")
+        contact = Contact.objects.filter(**key).first()
+        if contact is None:
+            if not tombstone_unknown:
+                raise CommandError(
+                    f"no contact {key['provider']}/{key['account_id']}/{key['external_id']}: nothing was erased. "
+                    "Check the ids (provider, account and contact id as the provider shows them); if they are "
+                    "right, rerun with --tombstone-unknown to record the request and block later data about it."
+                )
+            contact, _ = Contact.objects.get_or_create(**key)
+        try:
+            record = erase_on_request(
+                contact=contact,
+                requested_by=requested_by.strip() or _os_user(),
+                requested_by_type="cli",
+                reason=reason,
+            )
+        except AlreadyErased:
+            raise CommandError(
+                f"contact #{contact.pk} was already erased (see the erasure log); nothing to do"
+            ) from None
+        except ReasonQuotesPersonalData as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(
+            f"Erased contact #{contact.pk}: {len(record.erased_fields)} field(s), "
+            f"{record.redacted_events} payload(s) redacted; erasure record {record.sequence}"
+        )
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"

@@ -1,0 +1,20 @@
+"""The Compliance group: exactly what an auditor of erasures needs, nothing more.
+
+- see contacts (to find the one a request is about), but not change them;
+- see and export the erasure log, and the history of its verifications;
+- erase a contact (answer a data-subject request);
+- see the retention purges (proof that old payloads are dropped).
+
+Not included, on purpose: raw webhook payloads (``webhooks.view_webhookevent``) hold personal data of
+people who asked for nothing; an auditor reads the erasure record's count of redacted payloads instead.
+"""
+
+COMPLIANCE_GROUP = "Compliance"
+COMPLIANCE_PERMISSIONS = (
+    ("contacts", "view_contact"),
+    ("contacts", "erase_contact"),
+    ("contacts", "view_erasurerecord"),
+    ("contacts", "export_erasurerecord"),
+    ("contacts", "view_erasurelogverification"),
+    ("webhooks", "view_payloadpurge"),
+)
