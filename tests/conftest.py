@@ -94,3 +94,33 @@ def deferring_task_backend(settings):
     backend = task_backends["default"]
     backend.clear()
     yield backend
+
+
+@pytest.fixture
+def database_tasks(settings):
+    """Use django-tasks-db (the production backend) and return a function that runs what is queued,
+    the way ``manage.py db_worker`` does."""
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    worker = Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test-worker",
+        excluded_queue_names=[],
+    )
+
+    def run_pending() -> int:
+        ran = 0
+        while (task_result := DBTaskResult.objects.ready().order_by("enqueued_at").first()) is not None:
+            task_result.claim(worker.worker_id)
+            worker.run_task(task_result)
+            ran += 1
+        return ran
+
+    return run_pending

@@ -1,0 +1,188 @@
+"""The erasure log: append-only, hash-chained, one chain under concurrency, verifiable, free of personal data."""
+
+import hashlib
+import io
+import json
+import threading
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.core.management import call_command
+from django.db import DatabaseError, connection, connections, transaction
+
+from contacts.models import ErasureLogVerification, ErasureRecord
+from contacts.services import erase_contact
+from tests.contacts.conftest import bypass_erasure_log_guard
+from tests.database_dump import found_in
+from tests.factories import ContactFactory
+
+
+def verify() -> tuple[int, str]:
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("verify_erasure_log", stdout=out, stderr=err)
+    except SystemExit as exit_:
+        return exit_.code, err.getvalue()
+    return 0, out.getvalue()
+
+
+@pytest.mark.django_db
+class TestHashChain:
+    def test_each_hash_is_sha256_of_the_previous_hash_and_the_canonical_json(self, erase):
+        first, second = erase(), erase()
+        assert first.prev_hash == "0" * 64 and first.sequence == 1
+        assert (second.sequence, second.prev_hash) == (2, first.hash)
+        for record in (first, second):
+            stored = ErasureRecord.objects.get(pk=record.pk)
+            canonical = stored.canonical_json()
+            assert json.loads(canonical)["sequence"] == stored.sequence
+            assert canonical == json.dumps(json.loads(canonical), sort_keys=True, separators=(",", ":"))
+            assert stored.hash == hashlib.sha256((stored.prev_hash + canonical).encode()).hexdigest()
+
+    def test_the_record_holds_ids_and_field_names_but_no_personal_data(self, erase, settings):
+        settings.ERASURE_FINGERPRINT_KEY = "kept-outside-the-database"
+        contact = ContactFactory(
+            name="Marta Quitéria Souza", phone="+5547991112233", email="marta.qs@exemplo.com.br",
+            tags=["vip-marta"], custom_fields={"cpf": "987.654.321-00"}, notes="ligar cedo",
+        )  # fmt: skip
+        record = erase(contact)
+        text = json.dumps([str(v) for v in ErasureRecord.objects.filter(pk=record.pk).values().get().values()])
+        personal = ["Marta Quitéria Souza", "+5547991112233", "5547991112233", "marta.qs@exemplo.com.br", "vip-marta",
+                    "987.654.321-00", "ligar cedo"]  # fmt: skip
+        assert found_in(text, personal) == []
+        assert record.external_id == contact.external_id
+        assert {"name", "phone", "email", "tags", "custom_fields", "notes"} <= set(record.erased_fields)
+        # Fingerprints are keyed: not the plain SHA-256 anyone could compute from a guess.
+        assert (
+            record.email_fingerprint
+            and record.email_fingerprint != hashlib.sha256(b"marta.qs@exemplo.com.br").hexdigest()
+        )
+
+
+@pytest.mark.django_db
+class TestAppendOnly:
+    def test_the_model_refuses_to_save_an_existing_record_or_delete_one(self, erase):
+        record = erase()
+        record.reason = "rewritten"
+        with pytest.raises(PermissionDenied):
+            record.save()
+        with pytest.raises(PermissionDenied):
+            record.delete()
+        with pytest.raises(PermissionDenied):
+            ErasureRecord.objects.filter(pk=record.pk).update(reason="rewritten")
+        with pytest.raises(PermissionDenied):
+            ErasureRecord.objects.all().delete()
+        with pytest.raises(PermissionDenied):
+            ErasureRecord.objects.bulk_update([record], ["reason"])
+        assert ErasureRecord.objects.get().reason == "timely: deleted"
+
+    @pytest.mark.postgres
+    @pytest.mark.parametrize(
+        "sql",
+        [
+            "UPDATE contacts_erasurerecord SET reason = 'rewritten'",
+            "DELETE FROM contacts_erasurerecord",
+            "TRUNCATE contacts_erasurerecord CASCADE",
+        ],
+    )
+    def test_postgresql_itself_refuses_update_delete_and_truncate(self, erase, sql):
+        erase()
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # run the pending FK checks TRUNCATE would wait on
+            cursor.execute(sql)
+        assert ErasureRecord.objects.get().reason == "timely: deleted"
+
+
+@pytest.mark.django_db
+class TestVerifyErasureLog:
+    def test_an_intact_log_verifies_and_the_run_is_recorded(self, erase):
+        for _ in range(3):
+            erase()
+        assert verify() == (0, "OK 3 records\n")
+        run = ErasureLogVerification.objects.latest()
+        assert (run.ok, run.records, run.first_broken_sequence) == (True, 3, None)
+        assert run.head_hash == ErasureRecord.objects.get(sequence=3).hash
+        erase()  # appending after a verification is what the log is for
+        assert verify() == (0, "OK 4 records\n")
+
+    def test_an_empty_log_verifies(self):
+        assert verify() == (0, "OK 0 records\n")
+
+    def test_a_record_changed_behind_the_guards_is_named(self, erase):
+        for _ in range(3):
+            erase()
+        bypass_erasure_log_guard("UPDATE contacts_erasurerecord SET redacted_events = 99 WHERE sequence = 2")
+        code, message = verify()
+        assert code == 1
+        assert "record 2" in message and "does not match its hash" in message
+        run = ErasureLogVerification.objects.latest()
+        assert (run.ok, run.first_broken_sequence) == (False, 2)
+
+    def test_a_record_rehashed_after_a_change_breaks_the_next_link(self, erase):
+        for _ in range(3):
+            erase()
+        record = ErasureRecord.objects.get(sequence=2)
+        record.reason = "something else"
+        bypass_erasure_log_guard(
+            "UPDATE contacts_erasurerecord SET reason = %s, hash = %s WHERE sequence = 2",
+            [record.reason, record.compute_hash()],
+        )
+        code, message = verify()
+        assert code == 1 and "record 3: prev_hash" in message
+
+    def test_a_deleted_record_in_the_middle_is_named(self, erase):
+        for _ in range(3):
+            erase()
+        bypass_erasure_log_guard("DELETE FROM contacts_erasurerecord WHERE sequence = 2")
+        code, message = verify()
+        assert code == 1 and "record 3: expected sequence 2" in message
+
+    def test_the_newest_records_deleted_after_a_verification_are_caught(self, erase):
+        for _ in range(3):
+            erase()
+        assert verify()[0] == 0
+        bypass_erasure_log_guard("DELETE FROM contacts_erasurerecord WHERE sequence = 3")
+        code, message = verify()
+        assert code == 1 and "record 3 verified on" in message
+        assert ErasureLogVerification.objects.latest().first_broken_sequence == 3
+
+    @pytest.mark.postgres
+    def test_a_change_made_with_the_trigger_disabled_is_named(self, erase):
+        for _ in range(2):
+            erase()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("ALTER TABLE contacts_erasurerecord DISABLE TRIGGER erasure_log_refuse_update_delete")
+            cursor.execute("UPDATE contacts_erasurerecord SET requested_by = 'someone-else' WHERE sequence = 1")
+            cursor.execute("ALTER TABLE contacts_erasurerecord ENABLE TRIGGER erasure_log_refuse_update_delete")
+        code, message = verify()
+        assert code == 1 and "record 1" in message
+
+
+@pytest.mark.postgres
+def test_concurrent_erasures_append_to_one_chain_without_forks(erasure_log_cleanup):
+    contacts = [ContactFactory() for _ in range(8)]
+    start = threading.Barrier(len(contacts))
+    errors = []
+
+    def erase_one(contact):
+        try:
+            start.wait()
+            erase_contact(contact=contact, requested_by="usr_1", requested_by_type="attendant", reason="deleted")
+        except Exception as exc:  # noqa: BLE001  (reported below)
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=erase_one, args=(contact,)) for contact in contacts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    records = list(ErasureRecord.objects.order_by("sequence"))
+    assert [r.sequence for r in records] == list(range(1, len(contacts) + 1))
+    assert [r.prev_hash for r in records] == ["0" * 64] + [r.hash for r in records[:-1]]
+    assert {r.contact_id for r in records} == {c.pk for c in contacts}
+    assert verify() == (0, f"OK {len(contacts)} records\n")

@@ -1,0 +1,62 @@
+"""``prune_webhook_events``: old payloads go, rows and dedupe keys stay, each run leaves a record."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from tests.conftest import load_fixture
+from tests.factories import WebhookEventFactory
+from webhooks.models import PayloadPurge, WebhookEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def prune(*args) -> str:
+    out = io.StringIO()
+    call_command("prune_webhook_events", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_payloads_older_than_the_retention_are_dropped_and_the_rows_kept(settings):
+    settings.PAYLOAD_RETENTION_DAYS = 30
+    now = timezone.now()
+    old = WebhookEventFactory(received_at=now - timedelta(days=31), body=b'{"data": {"name": "Ana"}}')
+    recent = WebhookEventFactory(received_at=now - timedelta(days=29), body=b'{"data": {"name": "Bia"}}')
+    output = prune()
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert old.body is None and old.payload_purged_at is not None and old.payload is None
+    assert (old.dedupe_key, old.status, old.external_id) != ("", "", "")
+    assert bytes(recent.body) == b'{"data": {"name": "Bia"}}' and recent.payload_purged_at is None
+    purge = PayloadPurge.objects.get()
+    assert (purge.events, purge.by) == (1, "cli")
+    assert now - timedelta(days=30, seconds=5) < purge.cutoff < now - timedelta(days=29, hours=23)
+    assert output.startswith("Purged 1 payload(s) received before ")
+
+
+def test_days_option_overrides_the_setting_and_runs_that_purge_nothing_are_recorded_too():
+    WebhookEventFactory(received_at=timezone.now() - timedelta(days=3))
+    prune("--days", "5")
+    prune("--days", "2")
+    assert list(PayloadPurge.objects.order_by("purged_at", "id").values_list("events", flat=True)) == [0, 1]
+    assert WebhookEvent.objects.get().body is None
+
+
+def test_a_redelivery_after_the_purge_is_still_a_duplicate(post_webhook):
+    payload = load_fixture("timely", "contact.created")
+    first = post_webhook("timely", payload).json()["event"]
+    WebhookEvent.objects.update(received_at=timezone.now() - timedelta(days=100))
+    prune()
+    assert post_webhook("timely", payload).json() == {"status": "duplicate", "event": first}
+    assert WebhookEvent.objects.count() == 1
+
+
+def test_negative_days_are_refused():
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError):
+        prune("--days", "-1")
+    assert not PayloadPurge.objects.exists()
