@@ -13,10 +13,22 @@ from django_tasks import task
 from contacts import services
 
 
+class ContactTaskError(Exception):
+    """What a failed look-up task carries: the original error's class, never its message.
+
+    Task backends keep failures (``django-tasks-db`` stores the traceback, both backends log it), and a
+    message may quote the contact's data, out of reach of any later erasure.
+    """
+
+
 @task()
 def refresh_contact(contact_pk: int) -> str:
     """Look one contact up with its provider's fetcher. Takes the contact's id, never data."""
-    result = services.refresh_contact(contact_id=contact_pk)
+    try:
+        result = services.refresh_contact(contact_id=contact_pk)
+    except Exception as exc:
+        # `from None` drops the original (and its message) from the stored and logged traceback.
+        raise ContactTaskError(f"{type(exc).__module__}.{type(exc).__qualname__}") from None
     if result.retry_in is not None:
         enqueue_refresh(contact_pk, delay=result.retry_in)
     return result.status
