@@ -18,8 +18,8 @@ class WebhookEventAdmin(admin.ModelAdmin):
     show_full_result_count = False
     fieldsets = [
         (None, {"fields": ["provider", "event_type", "event_id", "dedupe_key", "account_id", "external_id"]}),
-        ("Outcome", {"fields": ["status", "status_reason", "drift", "attempts", "occurred_at", "received_at",
-                                "processed_at"]}),
+        ("Outcome", {"fields": ["status", "status_reason", "drift", "attempts", "next_attempt_at", "occurred_at",
+                                "received_at", "processed_at"]}),
         ("Delivery", {"fields": ["signature_form", "remote_addr", "pretty_headers", "pretty_payload",
                                  "redacted_at", "payload_purged_at"]}),
     ]  # fmt: skip

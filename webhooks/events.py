@@ -91,3 +91,11 @@ class ProcessingError(Exception):
 
     Any other exception is recorded by class and code location only, since its message may quote data.
     """
+
+
+class TransientError(ProcessingError):
+    """A failure expected to pass by itself (the provider's API is down or rate-limits us).
+
+    Processing retries it with backoff, like a lost database connection; its message is stored, so it
+    names ids and causes only.
+    """

@@ -38,6 +38,9 @@ class WebhookEvent(models.Model):
     actor_id = models.CharField(max_length=128, blank=True, help_text="Who made the change at the provider.")
     actor_type = models.CharField(max_length=32, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a transient failure will be retried (the event stays received)."
+    )
     body = models.BinaryField(null=True, help_text="The raw bytes as received (redacted in place on erasure).")
     headers = models.JSONField(default=dict, blank=True)
     signature_form = models.CharField(max_length=32)

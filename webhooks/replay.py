@@ -1,7 +1,11 @@
-"""Replaying events (sync rule 8): back to ``received``, then through the normal task."""
+"""Replaying events (sync rule 8) and sweeping up stuck ones: back to the normal task, by id."""
+
+from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from webhooks.ingest import enqueue_processing
 from webhooks.models import WebhookEvent, WebhookEventStatus
@@ -9,10 +13,36 @@ from webhooks.models import WebhookEvent, WebhookEventStatus
 
 def reprocess_events(events: QuerySet[WebhookEvent]) -> list[int]:
     """Queue the given events for processing again; returns their ids. Application is idempotent
-    (per-field versions), so replaying an already processed event changes nothing."""
+    (per-field versions), so replaying an already processed event changes nothing. A replayed event
+    gets a fresh round of retries."""
     event_pks = list(events.exclude(body__isnull=True).values_list("pk", flat=True))
     with transaction.atomic():
-        WebhookEvent.objects.filter(pk__in=event_pks).update(status=WebhookEventStatus.RECEIVED, status_reason="")
+        WebhookEvent.objects.filter(pk__in=event_pks).update(
+            status=WebhookEventStatus.RECEIVED, status_reason="", attempts=0, next_attempt_at=None
+        )
+        for event_pk in event_pks:
+            transaction.on_commit(lambda pk=event_pk: enqueue_processing(pk), robust=True)
+    return event_pks
+
+
+def sweep_stuck_events(*, older_than: timedelta, limit: int = 1000) -> list[int]:
+    """Enqueue again every event still ``received`` this long after it arrived or was due for a retry:
+    its task was lost (the enqueue failed after commit, a worker was killed mid-event, a retry could not
+    be scheduled). Extra copies of a task are harmless: processing skips events no longer ``received``.
+
+    Each swept event is stamped as due now, so the next sweep leaves it alone for ``older_than`` again;
+    concurrent sweeps skip each other's rows."""
+    now = timezone.now()
+    with transaction.atomic():
+        event_pks = list(
+            WebhookEvent.objects.filter(status=WebhookEventStatus.RECEIVED)
+            .alias(due=Coalesce("next_attempt_at", "received_at"))
+            .filter(due__lte=now - older_than)
+            .order_by("id")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:limit]
+        )
+        WebhookEvent.objects.filter(pk__in=event_pks).update(next_attempt_at=now)
         for event_pk in event_pks:
             transaction.on_commit(lambda pk=event_pk: enqueue_processing(pk), robust=True)
     return event_pks

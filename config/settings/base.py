@@ -103,6 +103,11 @@ WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=1_048_576)
 # How many reverse proxies in front of us append to X-Forwarded-For. 0: trust only REMOTE_ADDR.
 WEBHOOK_TRUSTED_PROXY_COUNT = env.int("WEBHOOK_TRUSTED_PROXY_COUNT", default=0)
 PAYLOAD_RETENTION_DAYS = env.int("PAYLOAD_RETENTION_DAYS", default=90)
+# Transient processing failures (database unreachable, a provider's TransientError) are retried with
+# exponential backoff: about BACKOFF × 2^(try-1) seconds, at most MAX_BACKOFF, MAX_ATTEMPTS tries in all.
+WEBHOOK_RETRY_MAX_ATTEMPTS = env.int("WEBHOOK_RETRY_MAX_ATTEMPTS", default=8)
+WEBHOOK_RETRY_BACKOFF_SECONDS = env.int("WEBHOOK_RETRY_BACKOFF_SECONDS", default=30)
+WEBHOOK_RETRY_MAX_BACKOFF_SECONDS = env.int("WEBHOOK_RETRY_MAX_BACKOFF_SECONDS", default=3600)
 
 # --- Contacts ---------------------------------------------------------------------------------------
 ERASURE_FINGERPRINT_KEY = env.str("ERASURE_FINGERPRINT_KEY", default="")
