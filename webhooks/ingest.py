@@ -3,7 +3,6 @@
 import json
 import logging
 from dataclasses import dataclass
-from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -69,7 +68,7 @@ def store_delivery(
                 event.body = encode_payload(provider.redact(delivery.payload))
                 event.redacted_at = now
                 event.save(update_fields=["body", "redacted_at"])
-            transaction.on_commit(partial(enqueue_processing, event.pk), robust=True)
+            enqueue_after_commit(event.pk)
     except IntegrityError:
         first = (
             WebhookEvent.objects.filter(provider=provider.name, dedupe_key=delivery.dedupe_key)
@@ -80,6 +79,14 @@ def store_delivery(
             raise
         return StoredDelivery(event_pk=first, duplicate=True)
     return StoredDelivery(event_pk=event.pk, duplicate=False)
+
+
+def enqueue_after_commit(event_pk: int) -> None:
+    """Enqueue the event's task once the transaction commits. Robust: if enqueueing fails (the database
+    went away just after the commit), the error is logged and the delivery still stands; the stuck event
+    sweep enqueues it later. A lambda, not a ``partial``: Django's robust hooks log the callable's
+    ``__qualname__``, which a ``partial`` lacks, so its failure would escape as a 500."""
+    transaction.on_commit(lambda: enqueue_processing(event_pk), robust=True)
 
 
 def enqueue_processing(event_pk: int) -> None:

@@ -16,7 +16,6 @@ import logging
 import random
 import traceback
 from datetime import datetime, timedelta
-from functools import partial
 from pathlib import Path
 
 from django.conf import settings
@@ -126,7 +125,7 @@ def record_failure(event_pk: int, exc: Exception) -> str:
                     next_attempt_at=due,
                     status_reason=f"try {attempts} of {max_attempts} failed: {reason}",
                 )
-                transaction.on_commit(partial(schedule_retry, event_pk, due), robust=True)
+                transaction.on_commit(lambda: schedule_retry(event_pk, due), robust=True)
                 logger.warning("webhook event %s try %s failed (%s), retry at %s", event_pk, attempts, reason, due)
                 return WebhookEventStatus.RECEIVED
             WebhookEvent.objects.filter(pk=event_pk).update(

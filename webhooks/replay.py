@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from webhooks.ingest import enqueue_processing
+from webhooks.ingest import enqueue_after_commit
 from webhooks.models import WebhookEvent, WebhookEventStatus
 
 
@@ -21,7 +21,7 @@ def reprocess_events(events: QuerySet[WebhookEvent]) -> list[int]:
             status=WebhookEventStatus.RECEIVED, status_reason="", attempts=0, next_attempt_at=None
         )
         for event_pk in event_pks:
-            transaction.on_commit(lambda pk=event_pk: enqueue_processing(pk), robust=True)
+            enqueue_after_commit(event_pk)
     return event_pks
 
 
@@ -44,5 +44,5 @@ def sweep_stuck_events(*, older_than: timedelta, limit: int = 1000) -> list[int]
         )
         WebhookEvent.objects.filter(pk__in=event_pks).update(next_attempt_at=now)
         for event_pk in event_pks:
-            transaction.on_commit(lambda pk=event_pk: enqueue_processing(pk), robust=True)
+            enqueue_after_commit(event_pk)
     return event_pks
