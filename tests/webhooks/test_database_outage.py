@@ -1,0 +1,177 @@
+"""The database goes away under a real PostgreSQL: the endpoint answers 503 (the provider retries) and
+/healthz says 503; once it is back, the retried delivery is accepted and applied. Never a 2xx unless
+stored, never a 500 for a delivery that was stored."""
+
+import contextlib
+import time
+from datetime import timedelta
+
+import psycopg
+import pytest
+from django.db import close_old_connections, connection
+from django.db.models.signals import post_save, pre_save
+from django.test import Client
+from django_tasks_db.models import DBTaskResult
+
+from contacts.models import Contact
+from tests.conftest import encode, timely_headers
+from tests.webhooks.timely_payloads import created
+from webhooks.models import WebhookEvent, WebhookEventStatus
+from webhooks.processing import process_event
+from webhooks.replay import sweep_stuck_events
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+CLOSED_PORT = 8139  # in this project's range; nothing listens there
+
+
+def post(payload):
+    body = encode(payload)
+    with request_cycle():
+        return Client().generic(
+            "POST", "/webhooks/timely/", body, content_type="application/json", headers=timely_headers(body)
+        )
+
+
+def healthz():
+    with request_cycle():
+        return Client().get("/healthz")
+
+
+@contextlib.contextmanager
+def request_cycle():
+    """What Django's request handler does around every request (the test client leaves it out): drop
+    broken or expired connections, so persistent connections and their health checks work as served."""
+    close_old_connections()
+    try:
+        yield
+    finally:
+        close_old_connections()
+
+
+@pytest.fixture
+def payload():
+    return created(event_id="evt_outage", contact_id="cont_1", seconds=0, name="Ana Costa")
+
+
+@pytest.fixture
+def admin_connection():
+    """A second, independent connection to the test database, to act on the app's connection."""
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    params.pop("prepare_threshold", None)
+    side = psycopg.connect(**params, autocommit=True)
+    yield side
+    side.close()
+
+
+def terminate(admin_connection, backend_pid: int) -> None:
+    admin_connection.execute("SELECT pg_terminate_backend(%s)", [backend_pid])
+    for _ in range(100):
+        if not admin_connection.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [backend_pid]).fetchone():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"backend {backend_pid} is still alive")
+
+
+def assert_accepted_and_applied(payload):
+    response = post(payload)
+    assert response.status_code == 200
+    assert response.json()["status"] == "accepted"
+    assert WebhookEvent.objects.get().status == WebhookEventStatus.PROCESSED
+    assert Contact.objects.get().name == "Ana Costa"
+
+
+def test_database_on_a_closed_port_gives_503_then_the_retry_is_applied(payload):
+    real_port = connection.settings_dict["PORT"]
+    connection.close()
+    connection.settings_dict["PORT"] = CLOSED_PORT
+    try:
+        response = post(payload)
+        assert response.status_code == 503
+        assert response.json() == {"error": "the event could not be stored; retry later"}
+        assert healthz().status_code == 503
+    finally:
+        connection.close()
+        connection.settings_dict["PORT"] = real_port
+
+    assert healthz().json() == {"status": "ok"}
+    assert_accepted_and_applied(payload)
+
+
+def test_connection_cut_while_storing_gives_503_then_the_retry_is_applied(payload, admin_connection):
+    def cut_the_connection(sender, **kwargs):
+        terminate(admin_connection, connection.connection.info.backend_pid)
+
+    pre_save.connect(cut_the_connection, sender=WebhookEvent, dispatch_uid="test.cut")
+    try:
+        response = post(payload)
+    finally:
+        pre_save.disconnect(sender=WebhookEvent, dispatch_uid="test.cut")
+
+    assert response.status_code == 503
+    assert healthz().status_code == 200  # the server is up: a fresh connection replaces the cut one
+    assert_accepted_and_applied(payload)
+
+
+def test_read_only_database_gives_503_and_healthz_says_so(payload, admin_connection):
+    database = connection.settings_dict["NAME"]
+    admin_connection.execute(f'ALTER DATABASE "{database}" SET default_transaction_read_only = on')
+    connection.close()
+    try:
+        response = post(payload)
+        assert response.status_code == 503
+        health = healthz()
+        assert health.status_code == 503
+        assert health.json()["error"] == "database is read-only"
+    finally:
+        admin_connection.execute(f'ALTER DATABASE "{database}" RESET default_transaction_read_only')
+        connection.close()
+
+    assert WebhookEvent.objects.count() == 0
+    assert_accepted_and_applied(payload)
+
+
+def test_persistent_connection_cut_between_requests_is_replaced_by_the_health_check(payload, admin_connection):
+    connection.settings_dict["CONN_MAX_AGE"] = 60
+    try:
+        assert healthz().status_code == 200
+        reused_pid = connection.connection.info.backend_pid
+        terminate(admin_connection, reused_pid)
+
+        assert healthz().status_code == 200
+        assert connection.connection.info.backend_pid != reused_pid
+        assert_accepted_and_applied(payload)
+    finally:
+        connection.settings_dict["CONN_MAX_AGE"] = 0
+        connection.close()
+
+
+def test_database_lost_between_commit_and_enqueue_still_answers_accepted(settings, payload, admin_connection):
+    """The event committed; the task row cannot be written. The delivery stands, the sweep recovers it."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+    def cut_after_commit(sender, instance, created, **kwargs):
+        # Registered before the enqueue hook, so it runs first, right after the commit.
+        pid = connection.connection.info.backend_pid
+        connection.on_commit(lambda: terminate(admin_connection, pid))
+
+    post_save.connect(cut_after_commit, sender=WebhookEvent, dispatch_uid="test.cut_after_commit")
+    try:
+        response = post(payload)
+    finally:
+        post_save.disconnect(sender=WebhookEvent, dispatch_uid="test.cut_after_commit")
+    with contextlib.suppress(Exception):
+        connection.close()
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "accepted"
+    event = WebhookEvent.objects.get()
+    assert event.status == WebhookEventStatus.RECEIVED
+    assert not DBTaskResult.objects.exists()
+
+    assert sweep_stuck_events(older_than=timedelta(0)) == [event.pk]
+    assert DBTaskResult.objects.get().args_kwargs["args"] == [event.pk]
+    assert process_event(event.pk) == WebhookEventStatus.PROCESSED
+    assert Contact.objects.get().name == "Ana Costa"
