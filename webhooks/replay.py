@@ -13,12 +13,12 @@ from webhooks.models import WebhookEvent, WebhookEventStatus
 
 def reprocess_events(events: QuerySet[WebhookEvent]) -> list[int]:
     """Queue the given events for processing again; returns their ids. Application is idempotent
-    (per-field versions), so replaying an already processed event changes nothing. A replayed event
-    gets a fresh round of retries."""
+    (per-field versions), so replaying an already processed event changes nothing. ``attempts`` keeps
+    counting: an event whose tries are used up gets one try per replay, no automatic retries."""
     event_pks = list(events.exclude(body__isnull=True).values_list("pk", flat=True))
     with transaction.atomic():
         WebhookEvent.objects.filter(pk__in=event_pks).update(
-            status=WebhookEventStatus.RECEIVED, status_reason="", attempts=0, next_attempt_at=None
+            status=WebhookEventStatus.RECEIVED, status_reason="", next_attempt_at=None
         )
         for event_pk in event_pks:
             enqueue_after_commit(event_pk)

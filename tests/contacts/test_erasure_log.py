@@ -12,7 +12,7 @@ from django.db import DatabaseError, connection, connections, transaction
 
 from contacts.models import ErasureLogVerification, ErasureRecord
 from contacts.services import erase_contact
-from tests.contacts.conftest import bypass_erasure_log_guard
+from tests.conftest import bypass_erasure_log_guard
 from tests.database_dump import found_in
 from tests.factories import ContactFactory
 

@@ -17,7 +17,11 @@ from tests.webhooks.timely_payloads import created, deleted, updated
 from webhooks.models import WebhookEvent, WebhookEventStatus
 from webhooks.signals import contact_event
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("erasure_log_cleanup"),
+]
 
 
 def post_in_parallel(payloads: list[dict]) -> list[dict]:

@@ -20,7 +20,11 @@ from webhooks.models import WebhookEvent, WebhookEventStatus
 from webhooks.processing import process_event
 from webhooks.replay import sweep_stuck_events
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("erasure_log_cleanup"),
+]
 
 CLOSED_PORT = 8139  # in this project's range; nothing listens there
 

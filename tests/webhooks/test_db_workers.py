@@ -26,7 +26,11 @@ from webhooks.ingest import enqueue_processing
 from webhooks.models import WebhookEvent, WebhookEventStatus
 from webhooks.replay import sweep_stuck_events
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("erasure_log_cleanup"),
+]
 
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 WAIT_SECONDS = 60

@@ -208,20 +208,20 @@ def test_sweep_command_reports_what_it_enqueued(database_tasks, capsys):
     assert "Re-enqueued 1 stuck event(s)" in capsys.readouterr().out
 
 
-def test_replay_starts_a_fresh_round_of_retries(contact_created_event):
+def test_replay_clears_a_pending_retry_and_keeps_counting_attempts(
+    contact_created_event, django_capture_on_commit_callbacks
+):
     WebhookEvent.objects.update(
-        status=WebhookEventStatus.FAILED, attempts=8, status_reason="django.db.utils.OperationalError at x"
-    )
+        status=WebhookEventStatus.FAILED, attempts=8, status_reason="django.db.utils.OperationalError at x",
+        next_attempt_at=timezone.now() + timedelta(minutes=5),
+    )  # fmt: skip
 
-    reprocess_events(WebhookEvent.objects.all())
+    with django_capture_on_commit_callbacks(execute=True):
+        reprocess_events(WebhookEvent.objects.all())
 
     event = WebhookEvent.objects.get()
-    assert (event.status, event.attempts, event.next_attempt_at, event.status_reason) == (
-        WebhookEventStatus.RECEIVED,
-        0,
-        None,
-        "",
-    )
+    assert event.status == WebhookEventStatus.PROCESSED
+    assert (event.attempts, event.next_attempt_at, event.status_reason) == (9, None, "")
 
 
 def test_failed_enqueue_after_commit_still_answers_accepted_and_the_sweep_recovers(
