@@ -547,7 +547,9 @@ def request_refresh(*, contacts: QuerySet[Contact]) -> tuple[list[int], int]:
             needs_refresh=True, refresh_attempts=0, refresh_due_at=None, updated_at=timezone.now()
         )
         for pk in queued:
-            transaction.on_commit(partial(_enqueue_refresh, pk), robust=True)
+            # A lambda, not a partial: Django logs a failing robust hook's __qualname__, which a partial
+            # lacks, so its failure would escape.
+            transaction.on_commit(lambda pk=pk: _enqueue_refresh(pk), robust=True)
     return queued, len(candidates) - len(queued)
 
 
@@ -557,7 +559,8 @@ def _refresh_after_commit(contact: Contact) -> None:
         return
     if contact.refresh_due_at is not None and contact.refresh_due_at > timezone.now():
         return
-    transaction.on_commit(partial(_enqueue_refresh, contact.pk), robust=True)
+    contact_pk = contact.pk
+    transaction.on_commit(lambda: _enqueue_refresh(contact_pk), robust=True)
 
 
 def _enqueue_refresh(contact_pk: int) -> None:

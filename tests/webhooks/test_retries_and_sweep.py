@@ -242,3 +242,32 @@ def test_failed_enqueue_after_commit_still_answers_accepted_and_the_sweep_recove
         call_command("sweep_stuck_webhook_events", "--older-than", "0")
     assert WebhookEvent.objects.get().status == WebhookEventStatus.PROCESSED
     assert Contact.objects.get().name == "Ana Costa"
+
+
+def test_a_failing_look_up_enqueue_after_commit_does_not_break_processing_or_later_hooks(
+    database_tasks, fake_fetcher, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Robust on-commit hooks must be callables with a ``__qualname__`` (Django logs it when they fail)."""
+    from contacts import tasks as contact_tasks
+    from tests.contacts.fpt_events import fpt_event
+
+    def database_gone(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(contact_tasks, "enqueue_refresh", database_gone)
+    payload = fpt_event("contact.updated")
+    event = WebhookEventFactory(
+        provider="fpt",
+        dedupe_key=payload["eventId"],
+        event_type="contact.updated",
+        account_id=str(payload["locationId"]),
+        external_id=str(payload["data"]["contactId"]),
+        occurred_at=timezone.now(),
+        body=encode(payload),
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        status = process_event(event.pk)
+
+    assert status == WebhookEventStatus.PROCESSED
+    assert Contact.objects.get().needs_refresh is True
