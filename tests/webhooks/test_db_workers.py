@@ -48,10 +48,14 @@ test_database_url.__test__ = False  # a helper, not a test
 class Worker:
     """One ``manage.py db_worker`` process on the test database; output kept in a file."""
 
-    def __init__(self, log_dir: Path, worker_id: str, *args: str):
+    def __init__(self, log_dir: Path, worker_id: str, *args: str, database_url: str | None = None):
         self.worker_id = worker_id
         self.log = log_dir / f"{worker_id}.log"
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.worker_settings", "DATABASE_URL": test_database_url()}
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.worker_settings",
+            "DATABASE_URL": database_url or test_database_url(),
+        }
         with self.log.open("w") as output:
             self.process = subprocess.Popen(
                 [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "--no-reload",
@@ -93,8 +97,8 @@ def wait_for(condition, what: str, worker: Worker | None = None):
 def workers(tmp_path):
     started = []
 
-    def start(worker_id, *args):
-        worker = Worker(tmp_path, worker_id, *args)
+    def start(worker_id, *args, **options):
+        worker = Worker(tmp_path, worker_id, *args, **options)
         started.append(worker)
         return worker
 
@@ -219,3 +223,11 @@ def test_worker_killed_mid_event_leaves_it_whole_and_the_sweep_retries_it(settin
     assert ErasureRecord.objects.count() == 1
     created_event.refresh_from_db()
     assert created_event.redacted_at is not None
+
+
+def test_a_worker_without_its_database_exits_for_its_supervisor_to_restart(workers):
+    closed_port = test_database_url().replace(f":{connection.settings_dict['PORT'] or 5432}/", ":8139/")
+    worker = workers("worker-no-database", database_url=closed_port)
+
+    assert worker.wait_until_exited() != 0
+    assert "OperationalError" in worker.log.read_text()
