@@ -1,7 +1,20 @@
-"""Project-wide REST framework policy: who may read, and how pages are cut."""
+"""Project-wide REST framework policy: who may read, how fast, and how pages are cut."""
 
-from rest_framework.pagination import CursorPagination
+import base64
+import binascii
+import json
+from collections import OrderedDict
+from datetime import datetime
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils.dateparse import parse_datetime
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import BasePagination, CursorPagination
 from rest_framework.permissions import DjangoModelPermissions
+from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
+from rest_framework.utils.urls import replace_query_param
 
 
 class ModelViewPermission(DjangoModelPermissions):
@@ -15,9 +28,134 @@ class ModelViewPermission(DjangoModelPermissions):
     }
 
 
+class PerUserThrottle(UserRateThrottle):
+    """One budget per user (per address before login), read from ``API_THROTTLE_RATE`` on every request so
+    the rate follows the settings; an empty rate turns throttling off."""
+
+    def get_rate(self):
+        return settings.API_THROTTLE_RATE or None
+
+
 class IdCursorPagination(CursorPagination):
     """Cursor pages over the primary key: stable while rows are added, never skipping or repeating one."""
 
     ordering = "id"
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+
+class UpdatedAtCursorPagination(BasePagination):
+    """Keyset pages in ``(updated_at, id)`` order, for incremental sync.
+
+    The cursor is the ``(updated_at, id)`` of the last row served, and the next page holds the rows
+    strictly after it. Unlike an offset (DRF's cursor counts rows sharing a timestamp), nothing that
+    changes between two requests can shift the window: a row updated meanwhile moves past the cursor
+    and is served again, later, with its new state; a row that did not change is served exactly once.
+    """
+
+    ordering = ("updated_at", "id")
+    cursor_query_param = "cursor"
+    cursor_query_description = "The pagination cursor value (from `next` or `previous`)."
+    page_size_query_param = "page_size"
+    page_size_query_description = "Number of results to return per page (at most 1000)."
+    max_page_size = 1000
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.page_size = self.get_page_size(request)
+        self.base_url = request.build_absolute_uri()
+        cursor = self.decode_cursor(request)
+        field, tiebreak = self.ordering
+        if cursor is None:
+            self.backwards, position = False, None
+            rows = queryset.order_by(field, tiebreak)
+        else:
+            self.backwards, position = cursor
+            value, pk = position
+            if self.backwards:
+                before = Q(**{f"{field}__lt": value}) | Q(**{field: value, f"{tiebreak}__lt": pk})
+                rows = queryset.filter(before).order_by(f"-{field}", f"-{tiebreak}")
+            else:
+                after = Q(**{f"{field}__gt": value}) | Q(**{field: value, f"{tiebreak}__gt": pk})
+                rows = queryset.filter(after).order_by(field, tiebreak)
+        page = list(rows[: self.page_size + 1])
+        has_more = len(page) > self.page_size
+        page = page[: self.page_size]
+        if self.backwards:
+            page.reverse()
+        # Coming from a cursor means there are rows on the side we came from.
+        self.has_next = (not self.backwards and has_more) or (self.backwards and position is not None)
+        self.has_previous = (self.backwards and has_more) or (not self.backwards and position is not None)
+        self.page = page
+        self.position = position
+        return page
+
+    def get_page_size(self, request):
+        default = settings.REST_FRAMEWORK.get("PAGE_SIZE") or 100
+        try:
+            requested = int(request.query_params.get(self.page_size_query_param, default))
+        except (TypeError, ValueError):
+            return default
+        return max(1, min(requested, self.max_page_size)) if requested > 0 else default
+
+    def encode_cursor(self, *, backwards: bool, value: datetime, pk: int) -> str:
+        token = {"b": backwards, "v": value.isoformat(), "k": pk}
+        encoded = base64.urlsafe_b64encode(json.dumps(token, separators=(",", ":")).encode()).decode()
+        return replace_query_param(self.base_url, self.cursor_query_param, encoded)
+
+    def decode_cursor(self, request):
+        raw = request.query_params.get(self.cursor_query_param)
+        if not raw:
+            return None
+        try:
+            token = json.loads(base64.urlsafe_b64decode(raw.encode()))
+            value = parse_datetime(token["v"])
+            pk = int(token["k"])
+            backwards = bool(token["b"])
+        except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError, AttributeError) as exc:
+            raise NotFound("Invalid cursor") from exc
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            raise NotFound("Invalid cursor")
+        return backwards, (value, pk)
+
+    def _edge_cursor(self, *, backwards: bool) -> str | None:
+        field, tiebreak = self.ordering
+        if self.page:
+            row = self.page[0 if backwards else -1]
+            return self.encode_cursor(backwards=backwards, value=getattr(row, field), pk=getattr(row, tiebreak))
+        if self.position is None:
+            return None
+        # An empty page still has a place in the sequence: the cursor it was asked with.
+        value, pk = self.position
+        return self.encode_cursor(backwards=backwards, value=value, pk=pk)
+
+    def get_next_link(self):
+        return self._edge_cursor(backwards=False) if self.has_next else None
+
+    def get_previous_link(self):
+        return self._edge_cursor(backwards=True) if self.has_previous else None
+
+    def get_paginated_response(self, data):
+        return Response(
+            OrderedDict([("next", self.get_next_link()), ("previous", self.get_previous_link()), ("results", data)])
+        )
+
+    def get_paginated_response_schema(self, schema):
+        return CursorPagination().get_paginated_response_schema(schema)
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": self.cursor_query_description,
+                "schema": {"type": "string"},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": self.page_size_query_description,
+                "schema": {"type": "integer"},
+            },
+        ]

@@ -10,11 +10,16 @@ from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from contacts.models import SYNCED_FIELDS, Contact, ErasureRecord
-from contacts.selectors import search_contacts
+from contacts.selectors import contact_timeline, search_contacts
 from contacts.services import AlreadyErased, check_reason, erase_on_request, has_personal_data, request_refresh
+
+# Shown in their readable form on the contact's page instead of raw JSON.
+READABLE_FIELDS = {"tags": "tags_display", "custom_fields": "custom_fields_display"}
+PROVIDER_FIELDS_SHOWN = [READABLE_FIELDS.get(name, name) for name in SYNCED_FIELDS]
 
 
 class ErasedFilter(admin.SimpleListFilter):
@@ -34,24 +39,37 @@ class ErasedFilter(admin.SimpleListFilter):
 
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
-    list_display = ["display_name", "provider", "account_id", "external_id", "phone", "email", "source",
-                    "status", "sub_group_id", "needs_refresh", "erased_badge", "updated_at"]  # fmt: skip
+    list_display = ["display_name", "state_badges", "provider", "account_id", "external_id", "phone", "email",
+                    "source", "status", "sub_group_id", "updated_at"]  # fmt: skip
     list_filter = ["provider", "source", ErasedFilter, "needs_refresh", "status", "sub_group_id"]
     search_fields = ["name", "email", "phone", "=external_id"]
     list_per_page = 100
     show_full_result_count = False
+    # No foreign keys to join today; stated so a future one does not bring N+1 queries to 100k rows.
+    list_select_related = False
     readonly_fields = [
-        "provider", "account_id", "external_id", *SYNCED_FIELDS, "remote_updated_at", "needs_refresh",
-        "refresh_attempts", "refresh_due_at", "erased_at", "created_at", "updated_at",
+        "provider", "account_id", "external_id", *SYNCED_FIELDS, *READABLE_FIELDS.values(), "remote_updated_at",
+        "needs_refresh", "refresh_attempts", "refresh_due_at", "erased_at", "created_at", "updated_at",
+        "state_badges", "timeline",
     ]  # fmt: skip
     actions = ["refresh_now", "erase_data_subject"]
     fieldsets = [
-        (None, {"fields": ["provider", "account_id", "external_id", "needs_refresh", "refresh_attempts",
-                           "refresh_due_at", "erased_at"]}),
-        ("From the provider (read-only: sync owns these)", {"fields": [*SYNCED_FIELDS, "remote_updated_at"]}),
-        ("Ours (never touched by sync)", {"fields": ["notes"]}),
+        (None, {"fields": ["state_badges", "provider", "account_id", "external_id", "needs_refresh",
+                           "refresh_attempts", "refresh_due_at", "erased_at"]}),
+        ("From the provider (read-only: sync owns these)", {
+            "fields": [*PROVIDER_FIELDS_SHOWN, "remote_updated_at"],
+            "classes": ["crm-provider-fields"],
+            "description": "Set only by webhooks from the provider; an edit here would be overwritten.",
+        }),
+        ("Ours (never touched by sync)", {
+            "fields": ["notes"], "classes": ["crm-local-fields"], "description": "Local enrichment, edit freely.",
+        }),
+        ("Webhook events", {"fields": ["timeline"], "description": "Newest first: what each event changed."}),
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]  # fmt: skip
+
+    class Media:
+        css = {"all": ["crm/admin.css"]}
 
     def has_add_permission(self, request):
         return False  # contacts come from the providers
@@ -89,6 +107,72 @@ class ContactAdmin(admin.ModelAdmin):
     @admin.display(description="Erased", ordering="erased_at", boolean=True)
     def erased_badge(self, obj):
         return obj.erased_at is not None
+
+    @admin.display(description="State")
+    def state_badges(self, obj):
+        badges = []
+        if obj.erased_at:
+            badges.append(format_html('<span class="crm-badge crm-badge-erased" title="{}">erased</span>',
+                                      f"Erased {obj.erased_at:%Y-%m-%d %H:%M} UTC"))  # fmt: skip
+        if obj.needs_refresh:
+            badges.append(
+                mark_safe(  # noqa: S308  (constant markup)
+                    '<span class="crm-badge crm-badge-refresh" title="Known only in part">needs refresh</span>'
+                )
+            )
+        return format_html_join(" ", "{}", ((badge,) for badge in badges)) if badges else "—"
+
+    @admin.display(description="Tags")
+    def tags_display(self, obj):
+        if not obj.tags:
+            return "—"
+        tags = obj.tags if isinstance(obj.tags, list) else [obj.tags]
+        items = format_html_join("", '<span class="crm-tag">{}</span>', ((tag,) for tag in tags))
+        return format_html('<div class="crm-tags">{}</div>', items)
+
+    @admin.display(description="Custom fields")
+    def custom_fields_display(self, obj):
+        if not obj.custom_fields:
+            return "—"
+        if not isinstance(obj.custom_fields, dict):
+            return str(obj.custom_fields)
+        rows = format_html_join(
+            "",
+            "<tr><th>{}</th><td>{}</td></tr>",
+            ((key, _readable(value)) for key, value in sorted(obj.custom_fields.items())),
+        )
+        return format_html('<table class="crm-kv"><tbody>{}</tbody></table>', rows)
+
+    @admin.display(description="Timeline")
+    def timeline(self, obj):
+        entries = contact_timeline(obj)
+        if not entries:
+            return "No webhook events stored for this contact."
+        rows = format_html_join(
+            "",
+            '<tr class="crm-timeline-entry"><td>{}<br><span class="crm-muted">received {}</span></td>'
+            '<td><a href="{}">{}</a></td><td><span class="crm-badge crm-status-{}">{}</span>'
+            '<div class="crm-reason">{}</div></td><td>{}</td><td class="crm-fields">{}</td></tr>',
+            (
+                (
+                    _when(entry.occurred_at),
+                    _when(entry.received_at),
+                    entry.admin_url,
+                    entry.event_type,
+                    entry.status,
+                    entry.status,
+                    entry.status_reason,
+                    _actor(entry),
+                    _changed(entry),
+                )
+                for entry in entries
+            ),
+        )
+        return format_html(
+            '<table class="crm-timeline" id="contact-timeline"><thead><tr><th>When</th><th>Event</th>'
+            "<th>Status</th><th>Who</th><th>What changed</th></tr></thead><tbody>{}</tbody></table>",
+            rows,
+        )
 
     # --- Erasure (LGPD data-subject request) ---------------------------------------------------------
     def has_erase_permission(self, request):
@@ -131,6 +215,34 @@ class ContactAdmin(admin.ModelAdmin):
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/contacts/contact/erase_confirmation.html", context)
+
+
+def _readable(value) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    if value is None or value == "":
+        return "—"
+    return str(value)
+
+
+def _when(moment) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S}" if moment else "—"
+
+
+def _actor(entry) -> str:
+    if not (entry.actor_type or entry.actor_id):
+        return "—"
+    return " ".join(part for part in (entry.actor_type, entry.actor_id) if part)
+
+
+def _changed(entry):
+    if not entry.changed_fields and not entry.drift:
+        return "—"
+    changed = format_html_join(" ", "<code>{}</code>", ((name,) for name in entry.changed_fields))
+    if not entry.drift:
+        return changed
+    drift = format_html_join(" ", "<code>{}</code>", ((name,) for name in entry.drift))
+    return format_html('{} <span class="crm-muted">drift: {}</span>', changed, drift)
 
 
 class ErasureRequestForm(forms.Form):

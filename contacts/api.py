@@ -1,7 +1,9 @@
 import django_filters
 from rest_framework import serializers, viewsets
 
+from config.api import UpdatedAtCursorPagination
 from contacts.models import Contact, ErasureRecord
+from contacts.selectors import search_contacts
 
 
 class ContactSerializer(serializers.ModelSerializer):
@@ -16,22 +18,34 @@ class ContactSerializer(serializers.ModelSerializer):
 
 
 class ContactFilter(django_filters.FilterSet):
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
-    erased = django_filters.BooleanFilter(field_name="erased_at", lookup_expr="isnull", exclude=True)
-    search = django_filters.CharFilter(method="filter_search", label="Name, email or phone contains")
+    updated_since = django_filters.IsoDateTimeFilter(
+        field_name="updated_at",
+        lookup_expr="gte",
+        label="Contacts changed at or after this ISO-8601 time (incremental sync)",
+    )
+    erased = django_filters.BooleanFilter(
+        field_name="erased_at", lookup_expr="isnull", exclude=True, label="true: only erased; false: none erased"
+    )
+    search = django_filters.CharFilter(method="filter_search", label="Name or email contains, or phone matches")
 
     class Meta:
         model = Contact
         fields = ["provider", "account_id", "external_id"]
 
     def filter_search(self, queryset, name, value):
-        from contacts.selectors import search_contacts
-
         return search_contacts(queryset, value)
 
 
 class ContactViewSet(viewsets.ReadOnlyModelViewSet):
+    """Synced contacts, oldest change first: pages follow `(updated_at, id)`.
+
+    Incremental sync: start with `?updated_since=<last sync time>`, follow `next` until it is null,
+    then keep the `updated_at` of the last row as the next `updated_since`. A contact that changes
+    while you page is served again later with its new state; none is skipped.
+    """
+
     queryset = Contact.objects.all()
+    pagination_class = UpdatedAtCursorPagination
     serializer_class = ContactSerializer
     filterset_class = ContactFilter
 

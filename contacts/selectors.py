@@ -1,11 +1,15 @@
 """Reads of contacts shared by the admin and the API."""
 
-from django.conf import settings
-from django.db.models import Q, QuerySet
+from datetime import datetime
 
-from contacts.models import Contact, ErasureRecord
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet
+
+from contacts.models import Contact, ErasureLogVerification, ErasureRecord
 from contacts.normalize import normalize_phone
 from contacts.services import fingerprint
+from webhooks.events import TimelineEntry
+from webhooks.signals import contact_timeline as contact_timeline_signal
 
 
 def search_contacts(queryset: QuerySet, term: str) -> QuerySet:
@@ -50,3 +54,37 @@ def erasures_by_fingerprint(*, email: str = "", phone: str = "") -> QuerySet:
     if phone and (phone_fp := fingerprint("phone", phone)):
         condition |= Q(phone_fingerprint=phone_fp)
     return ErasureRecord.objects.filter(condition).order_by("sequence")
+
+
+def contact_timeline(contact: Contact) -> list[TimelineEntry]:
+    """The contact's webhook events, newest first, from whoever answers ``contact_timeline`` (the
+    ``webhooks`` app registers itself in its ``ready``): contacts never reads the event log's tables."""
+    entries = [
+        entry
+        for _receiver, response in contact_timeline_signal.send(
+            sender=Contact, provider=contact.provider, account_id=contact.account_id, external_id=contact.external_id
+        )
+        for entry in (response or ())
+        if isinstance(entry, TimelineEntry)
+    ]
+    return sorted(entries, key=lambda entry: (entry.received_at, entry.event_pk), reverse=True)
+
+
+def contact_counts_by_provider_and_source() -> list[dict]:
+    """Rows of ``provider``, ``source``, ``count`` (erased contacts apart, as ``erased``). One query."""
+    return list(
+        Contact.objects.values("provider", "source")
+        .annotate(
+            count=Count("id", filter=Q(erased_at__isnull=True)),
+            erased=Count("id", filter=Q(erased_at__isnull=False)),
+        )
+        .order_by("provider", "-count", "source")
+    )
+
+
+def erasures_since(moment: datetime) -> int:
+    return ErasureRecord.objects.filter(erased_at__gte=moment).count()
+
+
+def last_erasure_log_verification() -> ErasureLogVerification | None:
+    return ErasureLogVerification.objects.order_by("-verified_at", "-id").first()

@@ -99,3 +99,23 @@ class TransientError(ProcessingError):
     Processing retries it with backoff, like a lost database connection; its message is stored, so it
     names ids and causes only.
     """
+
+
+@dataclass(frozen=True, kw_only=True)
+class TimelineEntry:
+    """One stored delivery about a contact, as staff read it on the contact's page (``contact_timeline``).
+
+    Names and ids only: which fields changed, never their values.
+    """
+
+    event_pk: int
+    event_type: str
+    occurred_at: datetime | None
+    received_at: datetime
+    status: str
+    status_reason: str = ""
+    changed_fields: tuple[str, ...] = ()
+    drift: tuple[str, ...] = ()
+    actor_id: str = ""
+    actor_type: str = ""
+    admin_url: str = ""

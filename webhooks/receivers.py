@@ -6,7 +6,8 @@ from django.utils import timezone
 from webhooks.ingest import encode_payload
 from webhooks.models import ErasedSubject, WebhookEvent
 from webhooks.providers import UnknownProvider, get_provider
-from webhooks.signals import subject_erased
+from webhooks.selectors import events_for_contact
+from webhooks.signals import contact_timeline, subject_erased
 
 REDACTION_BATCH = 500
 
@@ -46,3 +47,9 @@ def redact_stored_payloads(sender, *, provider: str, account_id: str, external_i
         WebhookEvent.objects.bulk_update(batch, ["body", "redacted_at"])
         redacted += len(batch)
     return redacted
+
+
+@receiver(contact_timeline, dispatch_uid="webhooks.contact_timeline")
+def contact_timeline_entries(sender, *, provider: str, account_id: str, external_id: str, **kwargs):
+    """The contact's deliveries for its page in admin (read-only)."""
+    return events_for_contact(provider=provider, account_id=account_id, external_id=external_id)

@@ -7,9 +7,14 @@ event's outcome, so a receiver's writes and the event's status commit or roll ba
 ``subject_erased`` is sent by whoever erases a person's data (``provider=``, ``account_id=``,
 ``external_id=``); ``webhooks`` answers by redacting every stored payload of that contact and returns
 how many it redacted.
+
+``contact_timeline`` is sent by whoever shows a contact (``provider=``, ``account_id=``, ``external_id=``);
+``webhooks`` answers with the contact's stored deliveries as a list of ``TimelineEntry``, newest first.
+A read, so the contact's page never needs ``webhooks``'s models.
 """
 
 from django.dispatch import Signal
 
 contact_event = Signal()
 subject_erased = Signal()
+contact_timeline = Signal()

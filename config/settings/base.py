@@ -20,7 +20,7 @@ DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.CrmAdminConfig",  # django.contrib.admin with our dashboard
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_tasks",
     "django_tasks_db",
     "webhooks",
@@ -84,6 +85,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # --- Webhooks ---------------------------------------------------------------------------------------
 # Per-provider configuration, keyed by the provider's name in the URL (/webhooks/<name>/).
@@ -135,7 +137,14 @@ if TASKS_BACKEND not in _TASK_BACKENDS:
     )
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND]}}
 
+# --- Cache ------------------------------------------------------------------------------------------
+# Holds the API's throttle counters: per process by default; a shared cache (e.g. dbcache://crm_cache,
+# after `manage.py createcachetable`) makes the rate exact across workers.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
 # --- API --------------------------------------------------------------------------------------------
+# Requests per user (per address when anonymous): "<n>/second|minute|hour|day"; empty turns it off.
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/minute")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
@@ -144,6 +153,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["config.api.ModelViewPermission"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "config.api.IdCursorPagination",
+    "DEFAULT_THROTTLE_CLASSES": ["config.api.PerUserThrottle"],
     "PAGE_SIZE": env.int("API_PAGE_SIZE", default=100),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -153,6 +163,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Read-only access to synced contacts, the webhook event log and the LGPD erasure log.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and ReDoc from our own static files (drf-spectacular-sidecar), never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Logging ----------------------------------------------------------------------------------------

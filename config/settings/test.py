@@ -15,3 +15,5 @@ ERASURE_FINGERPRINT_KEY = ""
 CONTACT_FETCHERS = {}  # tests that need one configure the fake in tests/contacts/fake_fetcher.py
 CONTACT_REFRESH_MAX_ATTEMPTS = 4
 CONTACT_REFRESH_BACKOFF_SECONDS = 30
+# Throttling is tested on its own (tests/test_api_throttling.py) with a rate set per test.
+API_THROTTLE_RATE = ""

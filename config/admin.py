@@ -1,0 +1,16 @@
+"""Our admin site: Django's, with a dashboard above the app list on the home page."""
+
+from django.contrib import admin
+
+from config.dashboard import build_dashboard
+
+
+class CrmAdminSite(admin.AdminSite):
+    site_header = "crm-sync"
+    site_title = "crm-sync admin"
+    index_title = "Dashboard"
+    index_template = "admin/crm_index.html"
+
+    def index(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "dashboard": build_dashboard(request.user)}
+        return super().index(request, extra_context)

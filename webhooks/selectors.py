@@ -1,0 +1,106 @@
+"""Reads of the event log for staff screens (admin dashboard, a contact's timeline)."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncHour
+from django.urls import reverse
+from django.utils import timezone
+
+from webhooks.events import TimelineEntry
+from webhooks.models import WebhookEvent, WebhookEventStatus
+
+# An event still ``received`` this long after it arrived has lost its task (worker down, enqueue failed).
+STUCK_AFTER = timedelta(minutes=15)
+TIMELINE_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class HourlyCounts:
+    hour: datetime
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def hourly_event_counts(*, hours: int = 48, now: datetime | None = None) -> list[HourlyCounts]:
+    """Events received per hour and status over the last ``hours`` hours, oldest first, one entry per hour
+    (empty hours included). One query."""
+    now = now or timezone.now()
+    last_hour = now.replace(minute=0, second=0, microsecond=0)
+    first_hour = last_hour - timedelta(hours=hours - 1)
+    rows = (
+        WebhookEvent.objects.filter(received_at__gte=first_hour)
+        .annotate(hour=TruncHour("received_at"))
+        .values("hour", "status")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    by_hour = {first_hour + timedelta(hours=n): dict.fromkeys(WebhookEventStatus.values, 0) for n in range(hours)}
+    for row in rows:
+        counts = by_hour.get(row["hour"])
+        if counts is not None:
+            counts[row["status"]] = counts.get(row["status"], 0) + row["count"]
+    return [HourlyCounts(hour=hour, counts=counts) for hour, counts in by_hour.items()]
+
+
+def events_needing_attention(*, now: datetime | None = None, limit: int = 20):
+    """Failed events, and events stuck in ``received`` for longer than ``STUCK_AFTER``, newest first."""
+    now = now or timezone.now()
+    condition = Q(status=WebhookEventStatus.FAILED) | Q(
+        status=WebhookEventStatus.RECEIVED, received_at__lt=now - STUCK_AFTER
+    )
+    return (
+        WebhookEvent.objects.filter(condition)
+        .only("id", "provider", "event_type", "external_id", "status", "status_reason", "received_at", "attempts")
+        .order_by("-received_at", "-id")[:limit]
+    )
+
+
+def attention_counts(*, now: datetime | None = None) -> dict[str, int]:
+    now = now or timezone.now()
+    return WebhookEvent.objects.aggregate(
+        failed=Count("id", filter=Q(status=WebhookEventStatus.FAILED)),
+        stuck=Count("id", filter=Q(status=WebhookEventStatus.RECEIVED, received_at__lt=now - STUCK_AFTER)),
+    )
+
+
+def events_for_contact(
+    *, provider: str, account_id: str, external_id: str, limit: int = TIMELINE_LIMIT
+) -> list[TimelineEntry]:
+    """The contact's stored deliveries, newest first, as plain rows (no payloads). One query."""
+    events = (
+        WebhookEvent.objects.filter(provider=provider, account_id=account_id, external_id=external_id)
+        .only(
+            "id",
+            "event_type",
+            "occurred_at",
+            "received_at",
+            "status",
+            "status_reason",
+            "changed_fields",
+            "drift",
+            "actor_id",
+            "actor_type",
+        )  # fmt: skip
+        .order_by("-received_at", "-id")[:limit]
+    )
+    return [
+        TimelineEntry(
+            event_pk=event.pk,
+            event_type=event.event_type,
+            occurred_at=event.occurred_at,
+            received_at=event.received_at,
+            status=event.status,
+            status_reason=event.status_reason,
+            changed_fields=tuple(event.changed_fields or ()),
+            drift=tuple(event.drift or ()),
+            actor_id=event.actor_id,
+            actor_type=event.actor_type,
+            admin_url=reverse("admin:webhooks_webhookevent_change", args=[event.pk]),
+        )
+        for event in events
+    ]
