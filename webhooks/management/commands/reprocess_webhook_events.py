@@ -5,15 +5,18 @@ from webhooks.replay import reprocess_events
 
 
 class Command(BaseCommand):
-    help = "Process stored webhook events again (by default every failed one)."
+    help = "Process stored webhook events again (by default every failed one), in batches, showing progress."
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--status", choices=WebhookEventStatus.values, help="replay events in this status (default: failed)"
         )
         parser.add_argument("--id", type=int, nargs="+", dest="ids", help="replay these event ids")
+        parser.add_argument("--batch-size", type=int, default=500, help="events queued per transaction (default: 500)")
 
-    def handle(self, *args, status, ids, **options):
+    def handle(self, *args, status, ids, batch_size, **options):
+        if batch_size < 1:
+            raise CommandError("--batch-size must be at least 1")
         events = WebhookEvent.objects.all()
         if ids:
             events = events.filter(pk__in=ids)
@@ -22,9 +25,21 @@ class Command(BaseCommand):
                 raise CommandError(f"no such event: {', '.join(map(str, sorted(missing)))}")
         if status or not ids:
             events = events.filter(status=status or WebhookEventStatus.FAILED)
-        replayed = reprocess_events(events)
+        # Ids first: replaying changes the status we selected on, so the selection must not move.
+        selected = list(events.exclude(body__isnull=True).order_by("id").values_list("pk", flat=True))
+        skipped = events.filter(body__isnull=True).count()
+        total = len(selected)
+        self.stdout.write(
+            f"Reprocessing {total} event(s)" + (f" ({skipped} without payload skipped)" if skipped else "")
+        )
+        replayed = 0
         outcomes = dict.fromkeys(WebhookEventStatus.values, 0)
-        for event_status in WebhookEvent.objects.filter(pk__in=replayed).values_list("status", flat=True):
-            outcomes[event_status] += 1
+        for start in range(0, total, batch_size):
+            batch = reprocess_events(WebhookEvent.objects.filter(pk__in=selected[start : start + batch_size]))
+            replayed += len(batch)
+            # With the immediate backend the batch is processed by now; with workers, still `received`.
+            for event_status in WebhookEvent.objects.filter(pk__in=batch).values_list("status", flat=True):
+                outcomes[event_status] += 1
+            self.stdout.write(f"  {replayed}/{total} ({100 * replayed // total}%)")
         summary = ", ".join(f"{count} {name}" for name, count in outcomes.items() if count)
-        self.stdout.write(f"Reprocessed {len(replayed)} event(s){': ' + summary if summary else ''}")
+        self.stdout.write(self.style.SUCCESS(f"Reprocessed {replayed} event(s){': ' + summary if summary else ''}"))

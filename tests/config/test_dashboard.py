@@ -1,0 +1,148 @@
+"""The admin home: a dashboard above the app list, drawn on the server."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from config.dashboard import event_chart, nice_ceiling
+from contacts.models import ErasureLogVerification
+from contacts.services import erase_contact
+from tests.factories import ContactFactory, UserFactory, WebhookEventFactory
+from webhooks.selectors import hourly_event_counts
+
+pytestmark = pytest.mark.django_db
+
+
+def home(client):
+    response = client.get("/admin/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_dashboard_sits_above_the_app_list(admin_client):
+    page = home(admin_client)
+
+    assert page.index('id="crm-dashboard"') < page.index('class="app-contacts')
+
+
+def test_chart_is_inline_svg_with_one_bar_per_hour_and_status_and_no_scripts(admin_client):
+    now = timezone.now()
+    WebhookEventFactory.create_batch(3, status="processed", received_at=now)
+    WebhookEventFactory(status="failed", received_at=now)
+    WebhookEventFactory(status="processed", received_at=now - timedelta(hours=5))
+    WebhookEventFactory(status="processed", received_at=now - timedelta(hours=49))  # outside the window
+
+    page = home(admin_client)
+
+    assert '<svg class="crm-chart"' in page
+    assert "<script" not in page.split('id="crm-dashboard"')[1].split("</svg>")[0]
+    assert not re.search(r"<script[^>]+src=\"https?://", page)
+    titles = re.findall(r"<title>([^<]*UTC: \d+ \w+)</title>", page)
+    assert sorted(t.split("UTC: ")[1] for t in titles) == ["1 failed", "1 processed", "3 processed"]
+    assert "(5 received)" in page
+
+
+def test_failed_and_stuck_events_are_listed_with_links(admin_client):
+    failed = WebhookEventFactory(status="failed", status_reason="builtins.KeyError at timely.py:10 in interpret")
+    stuck = WebhookEventFactory(status="received", received_at=timezone.now() - timedelta(hours=1))
+    WebhookEventFactory(status="received")  # just arrived: not stuck yet
+
+    page = home(admin_client)
+
+    assert f'href="/admin/webhooks/webhookevent/{failed.pk}/change/"' in page
+    assert f'href="/admin/webhooks/webhookevent/{stuck.pk}/change/"' in page
+    assert "builtins.KeyError at timely.py:10" in page
+    assert "1 failed</a>" in page
+    assert "1 stuck</a>" in page
+
+
+def test_contacts_are_counted_by_provider_and_source(admin_client):
+    ContactFactory.create_batch(2, provider="timely", source="whatsapp")
+    ContactFactory(provider="timely", source="instagram")
+    ContactFactory(provider="fpt", source="")
+
+    page = home(admin_client)
+    panel = page.split('id="dashboard-contacts"')[1].split("</section>")[0]
+
+    assert '?provider__exact=timely&amp;source__exact=whatsapp">2</a>' in panel
+    assert '?provider__exact=timely&amp;source__exact=instagram">1</a>' in panel
+    assert "(none)" in panel
+
+
+def test_erasure_panel_counts_this_month_and_says_never_verified(admin_client):
+    erase_contact(contact=ContactFactory(), requested_by="staff", requested_by_type="admin", reason="request")
+
+    panel = home(admin_client).split('id="dashboard-erasures"')[1].split("</section>")[0]
+
+    assert "<strong>1</strong> erasure in" in panel
+    assert "never verified" in panel
+
+
+def test_erasure_panel_shows_the_last_verification(admin_client):
+    ErasureLogVerification.objects.create(ok=True, records=4, verified_at=timezone.now() - timedelta(days=2))
+    ErasureLogVerification.objects.create(ok=False, records=9, first_broken_sequence=7)
+
+    panel = home(admin_client).split('id="dashboard-erasures"')[1].split("</section>")[0]
+
+    assert "BROKEN</span> at record #7" in panel
+    assert "never verified" not in panel
+
+
+def test_staff_see_only_the_panels_of_models_they_may_view(client):
+    clerk = UserFactory(is_staff=True)
+    clerk.user_permissions.add(Permission.objects.get(codename="view_contact"))
+    client.force_login(clerk)
+
+    page = home(client)
+
+    assert 'id="dashboard-contacts"' in page
+    assert 'id="dashboard-events"' not in page
+    assert 'id="dashboard-erasures"' not in page
+
+
+def test_dashboard_queries_do_not_grow_with_events(admin_client):
+    WebhookEventFactory.create_batch(3, status="failed")
+    ContactFactory.create_batch(3)
+    with CaptureQueriesContext(connection) as few:
+        home(admin_client)
+    WebhookEventFactory.create_batch(30, status="failed")
+    ContactFactory.create_batch(30, source="instagram")
+    with CaptureQueriesContext(connection) as many:
+        home(admin_client)
+
+    assert len(many) == len(few)
+
+
+def test_hourly_counts_cover_every_hour_even_empty_ones():
+    now = timezone.now()
+    WebhookEventFactory(status="ignored", received_at=now - timedelta(hours=2))
+
+    hours = hourly_event_counts(hours=48, now=now)
+
+    assert len(hours) == 48
+    assert hours[-1].hour == now.replace(minute=0, second=0, microsecond=0)
+    assert [h.counts["ignored"] for h in hours[-3:]] == [1, 0, 0]
+
+
+def test_bars_stack_per_hour_and_scale_to_a_round_maximum():
+    now = timezone.now()
+    WebhookEventFactory.create_batch(6, status="processed", received_at=now)
+    WebhookEventFactory.create_batch(2, status="failed", received_at=now)
+
+    chart = event_chart(hourly_event_counts(hours=48, now=now))
+
+    processed, failed = chart["bars"]
+    assert processed.x == failed.x
+    assert failed.y + failed.height == pytest.approx(processed.y)  # failed sits on top
+    assert processed.height == pytest.approx(3 * failed.height)
+    assert [line["value"] for line in chart["gridlines"]] == [0, 5, 10]
+
+
+@pytest.mark.parametrize(("value", "ceiling"), [(0, 1), (1, 1), (3, 5), (7, 10), (11, 20), (230, 500)])
+def test_nice_ceiling(value, ceiling):
+    assert nice_ceiling(value) == ceiling

@@ -1,0 +1,144 @@
+"""The contact pages staff use: the list (fast at any size) and one contact with its timeline."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from contacts.selectors import contact_timeline
+from tests.factories import ContactFactory, WebhookEventFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def page(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def change_page(client, contact):
+    return page(client, f"/admin/contacts/contact/{contact.pk}/change/")
+
+
+def fieldset(html, css_class):
+    match = re.search(rf'<fieldset class="[^"]*{css_class}[^"]*"[^>]*>(.*?)</fieldset>', html, re.S)
+    assert match, css_class
+    return match.group(1)
+
+
+def test_timeline_lists_the_contacts_events_newest_first_with_who_changed_what(admin_client):
+    contact = ContactFactory(external_id="cont_ana")
+    now = timezone.now()
+    created = WebhookEventFactory(
+        external_id="cont_ana", event_type="contact.created", status="processed", received_at=now - timedelta(hours=2),
+        changed_fields=["email", "name", "phone"],
+    )  # fmt: skip
+    updated = WebhookEventFactory(
+        external_id="cont_ana", event_type="contact.updated", status="processed", received_at=now,
+        changed_fields=["name"], drift=["name"], actor_id="usr_77", actor_type="attendant",
+        status_reason="drift in: name",
+    )  # fmt: skip
+    WebhookEventFactory(external_id="cont_someone_else", event_type="contact.deleted")
+
+    html = change_page(admin_client, contact)
+    timeline = html.split('id="contact-timeline"')[1].split("</table>")[0]
+
+    assert timeline.index(f"/admin/webhooks/webhookevent/{updated.pk}/change/") < timeline.index(
+        f"/admin/webhooks/webhookevent/{created.pk}/change/"
+    )
+    assert "contact.deleted" not in timeline
+    assert "attendant usr_77" in timeline
+    assert "<code>email</code> <code>name</code> <code>phone</code>" in timeline
+    assert "drift: <code>name</code>" in timeline
+    assert "drift in: name" in timeline
+    assert timeline.count('class="crm-timeline-entry"') == 2
+
+
+def test_contact_without_events_says_so(admin_client):
+    assert "No webhook events stored for this contact." in change_page(admin_client, ContactFactory())
+
+
+def test_provider_fields_are_read_only_and_apart_from_local_fields(admin_client):
+    contact = ContactFactory(name="Ana Costa", notes="prefers mornings")
+
+    html = change_page(admin_client, contact)
+    provider = fieldset(html, "crm-provider-fields")
+    local = fieldset(html, "crm-local-fields")
+
+    assert "Ana Costa" in provider
+    assert 'name="name"' not in html  # shown, not editable
+    assert 'name="notes"' in local and "prefers mornings" in local
+    assert "Ana Costa" not in local
+
+
+def test_tags_and_custom_fields_read_as_chips_and_a_table(admin_client):
+    contact = ContactFactory(
+        tags=["vip", "lead <b>"], custom_fields={"plan": "gold", "cities": ["Joinville", "Blumenau"]}
+    )
+
+    provider = fieldset(change_page(admin_client, contact), "crm-provider-fields")
+
+    assert '<span class="crm-tag">vip</span><span class="crm-tag">lead &lt;b&gt;</span>' in provider
+    assert "<tr><th>cities</th><td>Joinville, Blumenau</td></tr><tr><th>plan</th><td>gold</td></tr>" in provider
+
+
+def test_erased_and_needs_refresh_contacts_carry_badges(admin_client):
+    erased = ContactFactory(name="", phone="", email="", erased_at=timezone.now())
+    partial = ContactFactory(needs_refresh=True)
+    plain = ContactFactory()
+
+    listing = page(admin_client, "/admin/contacts/contact/")
+
+    assert "crm-badge-erased" in change_page(admin_client, erased)
+    assert "needs refresh</span>" in change_page(admin_client, partial)
+    assert "crm-badge" not in change_page(admin_client, plain).split('id="contact-timeline"')[0].split("<form")[1]
+    assert listing.count("crm-badge-erased") == 1
+    assert listing.count("crm-badge-refresh") == 1
+
+
+def test_search_finds_a_contact_by_phone_however_typed(admin_client):
+    ana = ContactFactory(name="Ana Costa", phone="+5547991234567")
+    ContactFactory(name="Bruno Lima", phone="+5511988887777")
+
+    listing = page(admin_client, "/admin/contacts/contact/?q=(47)+99123-4567")
+
+    assert f"/admin/contacts/contact/{ana.pk}/change/" in listing
+    assert "Bruno Lima" not in listing
+
+
+@pytest.mark.parametrize("query", ["", "?q=exemplo", "?provider__exact=timely&erased=no&needs_refresh__exact=0"])
+def test_changelist_queries_stay_constant_as_contacts_grow(admin_client, query):
+    ContactFactory.create_batch(5)
+    with CaptureQueriesContext(connection) as few:
+        page(admin_client, f"/admin/contacts/contact/{query}")
+    ContactFactory.create_batch(60)
+    with CaptureQueriesContext(connection) as many:
+        listing = page(admin_client, f"/admin/contacts/contact/{query}")
+
+    assert len(many) == len(few)
+    assert len(set(re.findall(r'href="/admin/contacts/contact/(\d+)/change/', listing))) == 65
+
+
+def test_change_page_queries_stay_constant_as_events_grow(admin_client):
+    contact = ContactFactory(external_id="cont_busy")
+    WebhookEventFactory.create_batch(2, external_id="cont_busy", changed_fields=["name"])
+    with CaptureQueriesContext(connection) as few:
+        change_page(admin_client, contact)
+    WebhookEventFactory.create_batch(30, external_id="cont_busy", changed_fields=["name"])
+    with CaptureQueriesContext(connection) as many:
+        change_page(admin_client, contact)
+
+    assert len(many) == len(few)
+
+
+def test_timeline_reaches_contacts_through_the_signal_only_for_the_same_account():
+    contact = ContactFactory(provider="timely", account_id="ws_1", external_id="cont_1")
+    mine = WebhookEventFactory(provider="timely", account_id="ws_1", external_id="cont_1")
+    WebhookEventFactory(provider="timely", account_id="ws_2", external_id="cont_1")
+    WebhookEventFactory(provider="fpt", account_id="ws_1", external_id="cont_1")
+
+    assert [entry.event_pk for entry in contact_timeline(contact)] == [mine.pk]

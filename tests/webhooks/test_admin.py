@@ -1,0 +1,94 @@
+"""The webhook event pages: what arrived, what it meant, and the actions staff take on it."""
+
+import csv
+import io
+import json
+from html import unescape
+
+import pytest
+
+from contacts.models import Contact
+from tests.factories import WebhookEventFactory
+from webhooks.models import WebhookEvent
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/webhooks/webhookevent/"
+
+
+def stored(post_webhook, timely_fixture, name="contact.created"):
+    response = post_webhook("timely", timely_fixture(name))
+    assert response.status_code == 200
+    return WebhookEvent.objects.get(pk=response.json()["event"])
+
+
+def test_event_page_shows_payload_headers_signature_history_and_the_contact(admin_client, post_webhook, timely_fixture):
+    event = stored(post_webhook, timely_fixture)
+
+    html = unescape(admin_client.get(f"{CHANGELIST}{event.pk}/change/").content.decode())
+
+    assert '\n    "contact_id": "cont_456",\n' in html  # pretty-printed: one key per line, indented
+    assert '"Content-Type": "application/json"' in html
+    assert "timely-timestamped" in html
+    assert 'crm-status-processed">Processed</span>' in html
+    assert "Attempts" in html and "Processed at" in html
+    assert 'href="/admin/contacts/contact/?q=cont_456"' in html
+
+
+def test_contact_link_finds_the_contact(admin_client, post_webhook, timely_fixture):
+    stored(post_webhook, timely_fixture)
+    contact = Contact.objects.get(external_id="cont_456")
+
+    listing = admin_client.get("/admin/contacts/contact/?q=cont_456").content.decode()
+
+    assert f"/admin/contacts/contact/{contact.pk}/change/" in listing
+
+
+def test_reprocess_action_replays_a_failed_event(
+    admin_client, post_webhook, timely_fixture, django_capture_on_commit_callbacks
+):
+    event = stored(post_webhook, timely_fixture)
+    WebhookEvent.objects.filter(pk=event.pk).update(status="failed", status_reason="builtins.RuntimeError")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(CHANGELIST, {"action": "reprocess", "_selected_action": [event.pk]}, follow=True)
+
+    event.refresh_from_db()
+    assert event.status == "processed"
+    assert event.attempts == 2
+    assert "1 event(s) queued for processing." in response.content.decode()
+
+
+def test_export_json_carries_the_selected_events_with_their_payloads(admin_client):
+    chosen = WebhookEventFactory(body=b'{"event": "contact.updated"}', changed_fields=["name"], actor_id="usr_1")
+    WebhookEventFactory()
+
+    response = admin_client.post(CHANGELIST, {"action": "export_json", "_selected_action": [chosen.pk]})
+
+    assert response["Content-Type"] == "application/json"
+    assert response["Content-Disposition"].startswith('attachment; filename="webhook-events-')
+    (row,) = json.loads(response.content)
+    assert row["id"] == chosen.pk
+    assert row["payload"] == {"event": "contact.updated"}
+    assert row["changed_fields"] == ["name"]
+    assert row["actor_id"] == "usr_1"
+
+
+def test_export_csv_has_a_header_and_one_line_per_event(admin_client):
+    events = WebhookEventFactory.create_batch(3, headers={"User-Agent": "Timely"})
+
+    response = admin_client.post(CHANGELIST, {"action": "export_csv", "_selected_action": [e.pk for e in events]})
+
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [int(row["id"]) for row in rows] == sorted(e.pk for e in events)
+    assert json.loads(rows[0]["headers"]) == {"User-Agent": "Timely"}
+    assert rows[0]["payload"] == "{}"
+
+
+def test_purged_payload_exports_as_null(admin_client):
+    event = WebhookEventFactory(body=None)
+
+    response = admin_client.post(CHANGELIST, {"action": "export_json", "_selected_action": [event.pk]})
+
+    assert json.loads(response.content)[0]["payload"] is None
