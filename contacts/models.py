@@ -90,6 +90,15 @@ class Contact(models.Model):
             models.Index(fields=["email"], name="contact_email_idx"),
             models.Index(fields=["phone"], name="contact_phone_idx"),
             models.Index(fields=["provider", "source"], name="contact_provider_source_idx"),
+            # The admin's filters and its exact-id search; name/email/phone "contains" search uses the
+            # trigram indexes of migration 0003 on PostgreSQL.
+            models.Index(fields=["source"], name="contact_source_idx"),
+            models.Index(fields=["status"], name="contact_status_idx"),
+            models.Index(fields=["external_id"], name="contact_external_id_idx"),
+            models.Index(
+                fields=["needs_refresh"], condition=models.Q(needs_refresh=True), name="contact_needs_refresh_idx"
+            ),
+            models.Index(fields=["erased_at"], condition=models.Q(erased_at__isnull=False), name="contact_erased_idx"),
         ]
 
     def __str__(self):
