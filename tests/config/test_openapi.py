@@ -4,7 +4,9 @@ request the document allows (schemathesis, in-process against the WSGI app)."""
 import pytest
 import schemathesis
 from django.contrib.auth.models import Permission
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
@@ -38,7 +40,18 @@ def test_interactive_docs_load_their_assets_from_our_static_files(client):
 
 
 @pytest.fixture
-def reader_token(db):
+def keep_test_connection():
+    """The real WSGI handler closes the database connection after each request, as a server should; the
+    test's transaction lives on that connection (Django's test client disconnects the same receiver)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def reader_token(db, keep_test_connection):
     reader = UserFactory(username="api-reader")
     reader.user_permissions.add(
         *Permission.objects.filter(codename__in=["view_contact", "view_webhookevent", "view_erasurerecord"])
