@@ -6,6 +6,8 @@ import json
 from html import unescape
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from contacts.models import Contact
 from tests.factories import WebhookEventFactory
@@ -92,3 +94,27 @@ def test_purged_payload_exports_as_null(admin_client):
     response = admin_client.post(CHANGELIST, {"action": "export_json", "_selected_action": [event.pk]})
 
     assert json.loads(response.content)[0]["payload"] is None
+
+
+def test_event_list_leaves_bodies_in_the_database_and_costs_the_same_for_more_rows(admin_client):
+    WebhookEventFactory.create_batch(3, body=b'{"big": "' + b"x" * 10_000 + b'"}')
+    with CaptureQueriesContext(connection) as few:
+        assert admin_client.get(CHANGELIST).status_code == 200
+    WebhookEventFactory.create_batch(40)
+    with CaptureQueriesContext(connection) as many:
+        listing = admin_client.get(CHANGELIST).content.decode()
+
+    assert len(many) == len(few)
+    rows_query = next(q["sql"] for q in many.captured_queries if "dedupe_key" in q["sql"])
+    assert '"body"' not in rows_query
+    assert listing.count('class="action-select"') == 43
+
+
+def test_export_from_the_list_still_carries_payloads_without_a_query_per_event(admin_client):
+    events = WebhookEventFactory.create_batch(5, body=b'{"n": 1}')
+
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.post(CHANGELIST, {"action": "export_json", "_selected_action": [e.pk for e in events]})
+
+    assert [row["payload"] for row in json.loads(response.content)] == [{"n": 1}] * 5
+    assert sum('"body"' in q["sql"] for q in queries.captured_queries) == 1
