@@ -90,7 +90,7 @@ def test_contact_filters():
     bruno = ContactFactory(name="Bruno", account_id="ws_other", external_id="c2")
     erased = ContactFactory(external_id="c3", name="", email="", phone="")
     Contact.objects.filter(pk=erased.pk).update(erased_at="2026-04-19T16:00:00Z")
-    fpt = ContactFactory(provider="fpt", account_id="77", external_id="c4")
+    fpt = ContactFactory(provider="fpt", account_id="77", external_id="c4", name="Carla Dias")  # not a random "Costa"
 
     assert ids(client.get("/api/contacts/?provider=fpt")) == [fpt.pk]
     assert ids(client.get("/api/contacts/?account_id=ws_other")) == [bruno.pk]
