@@ -57,6 +57,8 @@ class WebhookEvent(models.Model):
             models.Index(fields=["provider", "account_id", "external_id"], name="webhookevent_contact_idx"),
             models.Index(fields=["status", "received_at"], name="webhookevent_status_idx"),
             models.Index(fields=["event_type"], name="webhookevent_type_idx"),
+            # The admin dashboard's events-per-hour window and the list's date navigation.
+            models.Index(fields=["received_at"], name="webhookevent_received_idx"),
         ]
 
     def __str__(self):
