@@ -91,7 +91,7 @@ class Contact(models.Model):
             models.Index(fields=["phone"], name="contact_phone_idx"),
             models.Index(fields=["provider", "source"], name="contact_provider_source_idx"),
             # The admin's filters and its exact-id search; name/email/phone "contains" search uses the
-            # trigram indexes of migration 0003 on PostgreSQL.
+            # trigram indexes of migration 0006 on PostgreSQL.
             models.Index(fields=["source"], name="contact_source_idx"),
             models.Index(fields=["status"], name="contact_status_idx"),
             models.Index(fields=["external_id"], name="contact_external_id_idx"),

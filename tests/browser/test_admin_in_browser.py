@@ -5,7 +5,9 @@ from urllib.parse import urlparse
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
+from contacts.models import ErasureRecord
 from tests.factories import ContactFactory, WebhookEventFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -73,14 +75,10 @@ def test_staff_search_a_contact_and_open_its_timeline(logged_in, ana, screenshot
     assert "drift in: name" in page.locator(".field-status_reason .readonly").inner_text()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the 'Erase (data-subject request)' admin action is built on the LGPD branch; "
-    "remove this mark when it is merged (the test then runs the intended flow)",
-)
-def test_staff_erase_a_contact_through_the_confirmation_page_and_find_it_in_the_log(logged_in, ana, screenshot):
+def test_staff_erase_a_contact_through_the_confirmation_page_and_find_it_in_the_log(
+    logged_in, ana, screenshot, erasure_log_cleanup
+):
     page = logged_in
-    page.set_default_timeout(3_000)  # fail fast while the action is missing
     page.goto("/admin/contacts/contact/")
 
     page.locator("tr", has_text="Ana Costa Ribeiro").locator("input.action-select").check()
@@ -92,10 +90,13 @@ def test_staff_erase_a_contact_through_the_confirmation_page_and_find_it_in_the_
     screenshot("erase-confirmation")
     page.locator("#content form [type=submit]").first.click()
 
-    assert page.locator(".messagelist .success").count() == 1
+    expect(page.locator(".messagelist .success")).to_contain_text("Erased 1 contact(s)")
     page.goto("/admin/contacts/erasurerecord/")
     assert page.locator("#result_list", has_text="cont_456").count() == 1
     assert "Ana Costa" not in page.content()
+    ana.refresh_from_db()
+    assert ana.erased_at is not None and ana.name == ""
+    assert ErasureRecord.objects.get(external_id="cont_456").reason == "Data-subject request by e-mail, ticket 4711"
 
 
 def test_api_docs_render_from_our_own_static_files(page, live_server):

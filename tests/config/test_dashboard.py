@@ -81,6 +81,10 @@ def test_erasure_panel_counts_this_month_and_says_never_verified(admin_client):
 
     assert "<strong>1</strong> erasure in" in panel
     assert "never verified" in panel
+    link = re.search(r'href="(/admin/contacts/erasurerecord/\?[^"]+)"', panel).group(1).replace("&amp;", "&")
+    listing = admin_client.get(link)
+    assert listing.status_code == 200  # the admin accepts the month's lookups (else it redirects with ?e=1)
+    assert listing.context["cl"].result_count == 1
 
 
 def test_erasure_panel_shows_the_last_verification(admin_client):

@@ -4,7 +4,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('webhooks', '0002_event_changed_fields_and_actor'),
+        ('webhooks', '0003_payload_purge'),
     ]
 
     operations = [

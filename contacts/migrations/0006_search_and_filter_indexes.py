@@ -29,7 +29,7 @@ def drop_trigram_indexes(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contacts', '0002_erasure_log_verification'),
+        ('contacts', '0005_compliance_group'),
     ]
 
     operations = [
