@@ -72,10 +72,12 @@ class UpdatedAtCursorPagination(BasePagination):
             self.backwards, position = cursor
             value, pk = position
             if self.backwards:
-                before = Q(**{f"{field}__lt": value}) | Q(**{field: value, f"{tiebreak}__lt": pk})
+                # `field <= value AND (field < value OR pk < k)`: the leading bound lets the (field, pk) index
+                # scan from the cursor and stop at the page's end.
+                before = Q(**{f"{field}__lte": value}) & (Q(**{f"{field}__lt": value}) | Q(**{f"{tiebreak}__lt": pk}))
                 rows = queryset.filter(before).order_by(f"-{field}", f"-{tiebreak}")
             else:
-                after = Q(**{f"{field}__gt": value}) | Q(**{field: value, f"{tiebreak}__gt": pk})
+                after = Q(**{f"{field}__gte": value}) & (Q(**{f"{field}__gt": value}) | Q(**{f"{tiebreak}__gt": pk}))
                 rows = queryset.filter(after).order_by(field, tiebreak)
         page = list(rows[: self.page_size + 1])
         has_more = len(page) > self.page_size
