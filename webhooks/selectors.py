@@ -4,14 +4,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Q
-from django.db.models.functions import TruncHour
+from django.db.models.functions import Coalesce, TruncHour
 from django.urls import reverse
 from django.utils import timezone
 
 from webhooks.events import TimelineEntry
 from webhooks.models import WebhookEvent, WebhookEventStatus
 
-# An event still ``received`` this long after it arrived has lost its task (worker down, enqueue failed).
+# An event still ``received`` this long after it arrived, or after it was due for a retry, has lost its task
+# (worker down, enqueue failed) and `sweep_stuck_webhook_events` has not rescued it either.
 STUCK_AFTER = timedelta(minutes=15)
 TIMELINE_LIMIT = 100
 
@@ -47,14 +48,18 @@ def hourly_event_counts(*, hours: int = 48, now: datetime | None = None) -> list
     return [HourlyCounts(hour=hour, counts=counts) for hour, counts in by_hour.items()]
 
 
+def _stuck(queryset, now: datetime):
+    return queryset.alias(due=Coalesce("next_attempt_at", "received_at")).filter(
+        status=WebhookEventStatus.RECEIVED, due__lt=now - STUCK_AFTER
+    )
+
+
 def events_needing_attention(*, now: datetime | None = None, limit: int = 20):
     """Failed events, and events stuck in ``received`` for longer than ``STUCK_AFTER``, newest first."""
     now = now or timezone.now()
-    condition = Q(status=WebhookEventStatus.FAILED) | Q(
-        status=WebhookEventStatus.RECEIVED, received_at__lt=now - STUCK_AFTER
-    )
+    stuck = _stuck(WebhookEvent.objects.all(), now).values("pk")
     return (
-        WebhookEvent.objects.filter(condition)
+        WebhookEvent.objects.filter(Q(status=WebhookEventStatus.FAILED) | Q(pk__in=stuck))
         .only("id", "provider", "event_type", "external_id", "status", "status_reason", "received_at", "attempts")
         .order_by("-received_at", "-id")[:limit]
     )
@@ -65,9 +70,7 @@ def attention_counts(*, now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     return {
         "failed": WebhookEvent.objects.filter(status=WebhookEventStatus.FAILED).count(),
-        "stuck": WebhookEvent.objects.filter(
-            status=WebhookEventStatus.RECEIVED, received_at__lt=now - STUCK_AFTER
-        ).count(),
+        "stuck": _stuck(WebhookEvent.objects.all(), now).count(),
     }
 
 

@@ -51,11 +51,16 @@ def test_failed_and_stuck_events_are_listed_with_links(admin_client):
     failed = WebhookEventFactory(status="failed", status_reason="builtins.KeyError at timely.py:10 in interpret")
     stuck = WebhookEventFactory(status="received", received_at=timezone.now() - timedelta(hours=1))
     WebhookEventFactory(status="received")  # just arrived: not stuck yet
+    waiting = WebhookEventFactory(  # failed a try long ago, its retry is due later: not stuck
+        status="received", received_at=timezone.now() - timedelta(hours=1),
+        next_attempt_at=timezone.now() + timedelta(minutes=5),
+    )  # fmt: skip
 
     page = home(admin_client)
 
     assert f'href="/admin/webhooks/webhookevent/{failed.pk}/change/"' in page
     assert f'href="/admin/webhooks/webhookevent/{stuck.pk}/change/"' in page
+    assert f"/webhookevent/{waiting.pk}/change/" not in page
     assert "builtins.KeyError at timely.py:10" in page
     assert "1 failed</a>" in page
     assert "1 stuck</a>" in page

@@ -4,7 +4,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('webhooks', '0003_payload_purge'),
+        ('webhooks', '0004_webhookevent_next_attempt_at'),
     ]
 
     operations = [
