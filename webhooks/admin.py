@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from webhooks.models import PayloadPurge, RejectedDelivery, WebhookEvent
 from webhooks.replay import reprocess_events
@@ -32,7 +32,8 @@ class WebhookEventAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["provider", "event_type", "event_id", "dedupe_key", "account_id", "external_id",
                            "contact_link"]}),
-        ("Outcome", {"fields": ["status_badge", "status_reason", "changed_fields", "drift", "actor_type", "actor_id"]}),
+        ("Outcome", {"fields": ["status_badge", "status_reason", "changed_fields_display", "drift_display",
+                                "actor_type", "actor_id"]}),
         ("History", {"fields": ["occurred_at", "received_at", "attempts", "next_attempt_at", "processed_at"],
                      "description": "When it happened upstream, when it reached us, how many times it was "
                                     "processed (a retry or a replay adds one), when it is retried next, and "
@@ -64,6 +65,14 @@ class WebhookEventAdmin(admin.ModelAdmin):
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj):
         return format_html('<span class="crm-badge crm-status-{}">{}</span>', obj.status, obj.get_status_display())
+
+    @admin.display(description="Changed fields")
+    def changed_fields_display(self, obj):
+        return _field_names(obj.changed_fields)
+
+    @admin.display(description="Drift (before ≠ ours)")
+    def drift_display(self, obj):
+        return _field_names(obj.drift)
 
     @admin.display(description="Contact")
     def contact_link(self, obj):
@@ -116,6 +125,12 @@ class WebhookEventAdmin(admin.ModelAdmin):
         response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{export_name("csv")}"'
         return response
+
+
+def _field_names(names):
+    if not names:
+        return "—"
+    return format_html_join(" ", "<code>{}</code>", ((name,) for name in names))
 
 
 class _Echo:

@@ -32,6 +32,7 @@ def test_event_page_shows_payload_headers_signature_history_and_the_contact(admi
     assert '\n    "contact_id": "cont_456",\n' in html  # pretty-printed: one key per line, indented
     assert '"Content-Type": "application/json"' in html
     assert "timely-timestamped" in html
+    assert "<code>email</code> <code>name</code>" in html  # changed fields, names only
     assert 'crm-status-processed">Processed</span>' in html
     assert "Attempts" in html and "Processed at" in html
     assert 'href="/admin/contacts/contact/?q=cont_456"' in html
