@@ -94,6 +94,7 @@ class Contact(models.Model):
             # trigram indexes of migration 0006 on PostgreSQL.
             models.Index(fields=["source"], name="contact_source_idx"),
             models.Index(fields=["status"], name="contact_status_idx"),
+            models.Index(fields=["sub_group_id"], name="contact_sub_group_idx"),
             models.Index(fields=["external_id"], name="contact_external_id_idx"),
             models.Index(
                 fields=["needs_refresh"], condition=models.Q(needs_refresh=True), name="contact_needs_refresh_idx"

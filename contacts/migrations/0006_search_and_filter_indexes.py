@@ -43,6 +43,10 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='contact',
+            index=models.Index(fields=['sub_group_id'], name='contact_sub_group_idx'),
+        ),
+        migrations.AddIndex(
+            model_name='contact',
             index=models.Index(fields=['external_id'], name='contact_external_id_idx'),
         ),
         migrations.AddIndex(
