@@ -86,6 +86,7 @@ class RejectedDelivery(models.Model):
 
     class Meta:
         ordering = ["-hour"]
+        verbose_name_plural = "rejected deliveries"
         constraints = [
             models.UniqueConstraint(fields=["provider", "reason", "hour"], name="rejecteddelivery_unique_hour"),
         ]
