@@ -52,6 +52,13 @@ class WebhookProvider:
     stored_headers: ClassVar[tuple[str, ...]] = ()
     # False when payloads never hold personal data, which spares the erased-contact check at ingest.
     carries_personal_data: ClassVar[bool] = True
+    # The event type whose payload is redacted before it is first saved.
+    deletion_event_type: ClassVar[str]
+    # Keys whose values never describe the person, at the envelope's top level and inside its "data"
+    # object. Redaction keeps these and replaces every other value: an allowlist fails safe when a
+    # provider adds a field.
+    kept_envelope_keys: ClassVar[frozenset[str]] = frozenset()
+    kept_data_keys: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, config: Mapping[str, Any], *, tolerance_seconds: int):
         self.secrets: list[str] = [s for s in config.get("SECRETS", []) if s]
@@ -85,11 +92,28 @@ class WebhookProvider:
 
     def is_erasure(self, delivery: Delivery) -> bool:
         """True for deletions, whose payloads are redacted before they are first saved."""
-        raise NotImplementedError
+        return delivery.event_type == self.deletion_event_type
 
     def redact(self, payload: Any) -> Any:
         """Return the payload with every personal value replaced by ``REDACTED``, keys kept."""
-        raise NotImplementedError
+        if not isinstance(payload, dict):
+            return redact_values(payload)
+        redacted = redact_except(payload, self.kept_envelope_keys)
+        data = payload.get("data")
+        if isinstance(data, dict):
+            redacted["data"] = redact_except(data, self.kept_data_keys)
+        return redacted
+
+    def event_identity(self, delivery: Delivery) -> dict[str, Any]:
+        """The ``ContactEvent`` arguments every event of a delivery shares: whose, when, which."""
+        return {
+            "provider": self.name,
+            "account_id": delivery.account_id,
+            "external_id": delivery.external_id,
+            "changed_at": delivery.occurred_at,
+            "tiebreak": delivery.dedupe_key,
+            "event_ref": delivery.event_id,
+        }
 
     # --- shared helpers ---------------------------------------------------------------------------
     def signed_sample_headers(self, body: bytes, *, now: float) -> dict[str, str]:

@@ -25,8 +25,6 @@ from webhooks.providers.base import (
     hmac_sha256_hex,
     load_json_object,
     parse_timestamp,
-    redact_except,
-    redact_values,
 )
 
 SIGNATURE_HEADER = "X-FPT-Signature"
@@ -60,6 +58,9 @@ _KEEP_DATA = frozenset(
 
 class FitProTrackerProvider(WebhookProvider):
     name = "fpt"
+    deletion_event_type = DELETED
+    kept_envelope_keys = _KEEP_TOP
+    kept_data_keys = _KEEP_DATA
     verbose_name = "FitProTracker"
     carries_personal_data = False
 
@@ -108,30 +109,10 @@ class FitProTrackerProvider(WebhookProvider):
             payload=payload,
         )
 
-    def is_erasure(self, delivery: Delivery) -> bool:
-        return delivery.event_type == DELETED
-
-    def redact(self, payload: Any) -> Any:
-        if not isinstance(payload, dict):
-            return redact_values(payload)
-        redacted = redact_except(payload, _KEEP_TOP)
-        data = payload.get("data")
-        if isinstance(data, dict):
-            redacted["data"] = redact_except(data, _KEEP_DATA)
-        return redacted
-
     def interpret(self, delivery: Delivery) -> ContactEvent | Ignore:
         data = delivery.payload["data"]
-        common = {
-            "provider": self.name,
-            "account_id": delivery.account_id,
-            "external_id": delivery.external_id,
-            "changed_at": delivery.occurred_at,
-            "tiebreak": delivery.dedupe_key,
-            "event_ref": delivery.event_id,
-            # Deletions are soft at FPT: a reactivation may follow as contact.updated.
-            "deletion_is_final": False,
-        }
+        # Deletions are soft at FPT: a reactivation may follow as contact.updated.
+        common = {**self.event_identity(delivery), "deletion_is_final": False}
         if delivery.event_type in (CREATED, UPDATED):
             kind = ContactEventKind.CREATED if delivery.event_type == CREATED else ContactEventKind.UPDATED
             return ContactEvent(kind=kind, needs_refresh=True, **common)

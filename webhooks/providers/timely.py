@@ -9,7 +9,6 @@ import re
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from webhooks.events import ContactEvent, ContactEventKind
 from webhooks.providers.base import (
@@ -24,8 +23,6 @@ from webhooks.providers.base import (
     hmac_sha256_hex,
     load_json_object,
     parse_timestamp,
-    redact_except,
-    redact_values,
 )
 
 SIGNATURE_HEADER = "X-Timely-Signature"
@@ -58,6 +55,9 @@ _KEEP_DATA = frozenset(
 
 class TimelyProvider(WebhookProvider):
     name = "timely"
+    deletion_event_type = DELETED
+    kept_envelope_keys = _KEEP_TOP
+    kept_data_keys = _KEEP_DATA
     verbose_name = "Timely.ai"
     stored_headers = (TIMESTAMP_HEADER,)
 
@@ -128,28 +128,9 @@ class TimelyProvider(WebhookProvider):
             payload=payload,
         )
 
-    def is_erasure(self, delivery: Delivery) -> bool:
-        return delivery.event_type == DELETED
-
-    def redact(self, payload: Any) -> Any:
-        if not isinstance(payload, dict):
-            return redact_values(payload)
-        redacted = redact_except(payload, _KEEP_TOP)
-        data = payload.get("data")
-        if isinstance(data, dict):
-            redacted["data"] = redact_except(data, _KEEP_DATA)
-        return redacted
-
     def interpret(self, delivery: Delivery) -> ContactEvent | Ignore:
         data = delivery.payload["data"]
-        common = {
-            "provider": self.name,
-            "account_id": delivery.account_id,
-            "external_id": delivery.external_id,
-            "changed_at": delivery.occurred_at,
-            "tiebreak": delivery.dedupe_key,
-            "event_ref": delivery.event_id,
-        }
+        common = self.event_identity(delivery)
         if delivery.event_type == CREATED:
             fields = {key: data[key] for key in CONTACT_FIELDS if key in data}
             if data.get("created_at") is not None:
