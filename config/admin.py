@@ -14,3 +14,16 @@ class CrmAdminSite(admin.AdminSite):
     def index(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "dashboard": build_dashboard(request.user)}
         return super().index(request, extra_context)
+
+
+class ReadOnlyModelAdmin(admin.ModelAdmin):
+    """For logs and records that nobody edits through the admin, superusers included."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from config.admin import ReadOnlyModelAdmin
 from contacts.models import SYNCED_FIELDS, Contact, ErasureRecord
 from contacts.selectors import contact_timeline, search_contacts
 from contacts.services import AlreadyErased, check_reason, erase_on_request, has_personal_data, request_refresh
@@ -281,7 +282,7 @@ class _Echo:
 
 
 @admin.register(ErasureRecord)
-class ErasureRecordAdmin(admin.ModelAdmin):
+class ErasureRecordAdmin(ReadOnlyModelAdmin):
     """The erasure log: read-only for everyone, superusers included; CSV export needs its own permission
     (``contacts.export_erasurerecord``): taking the log out of the system is a separate act from reading it."""
 
@@ -294,15 +295,6 @@ class ErasureRecordAdmin(admin.ModelAdmin):
     actions = ["export_selected_csv"]
     list_per_page = 100
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_export_permission(self, request):
         return request.user.has_perm("contacts.export_erasurerecord")

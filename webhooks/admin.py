@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from config.admin import ReadOnlyModelAdmin
 from webhooks.models import PayloadPurge, RejectedDelivery, WebhookEvent
 from webhooks.replay import reprocess_events
 
@@ -20,7 +21,7 @@ EXPORT_FIELDS = [
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
+class WebhookEventAdmin(ReadOnlyModelAdmin):
     list_display = ["id", "provider", "event_type", "account_id", "external_id", "status_badge", "attempts",
                     "occurred_at", "received_at"]  # fmt: skip
     list_filter = ["status", "provider", "event_type", "signature_form"]
@@ -41,15 +42,6 @@ class WebhookEventAdmin(admin.ModelAdmin):
         ("Delivery", {"fields": ["signature_form", "remote_addr", "pretty_headers", "pretty_payload",
                                  "redacted_at", "payload_purged_at"]}),
     ]  # fmt: skip
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     class Media:
         css = {"all": ["crm/admin.css"]}
@@ -175,18 +167,9 @@ class RejectedDeliveryAdmin(admin.ModelAdmin):
 
 
 @admin.register(PayloadPurge)
-class PayloadPurgeAdmin(admin.ModelAdmin):
+class PayloadPurgeAdmin(ReadOnlyModelAdmin):
     """Retention runs (``prune_webhook_events``): read-only evidence that old payloads are dropped."""
 
     list_display = ["purged_at", "cutoff", "events", "by"]
     date_hierarchy = "purged_at"
     actions = None
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
