@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run test lint
+.PHONY: install run test lint bench
 
 install: $(VENV)/.installed
 
@@ -31,3 +31,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
+
+# The ingest benchmark against the floor (needs PostgreSQL and wrk; see README › Performance).
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)

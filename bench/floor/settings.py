@@ -1,0 +1,27 @@
+"""The floor: the least a correct, durable webhook receiver does on our stack (see bench/README in the
+project README's Performance section). Same Django, gunicorn, psycopg and PostgreSQL as the app; nothing
+else: no middleware, no admin, no tasks."""
+
+import os
+
+import environ
+
+env = environ.Env()
+
+SECRET_KEY = env.str("SECRET_KEY")
+DEBUG = False
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+INSTALLED_APPS = ["bench.floor"]
+MIDDLEWARE = []
+ROOT_URLCONF = "bench.floor.urls"
+WSGI_APPLICATION = "bench.floor.wsgi.application"
+DATABASES = {"default": env.db("DATABASE_URL")}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USE_TZ = True
+TIME_ZONE = "UTC"
+FLOOR_SECRETS = {
+    "timely": os.environ.get("TIMELY_WEBHOOK_SECRETS", "").split(",")[0],
+    "fpt": os.environ.get("FPT_WEBHOOK_SECRETS", "").split(",")[0],
+}

@@ -1,0 +1,47 @@
+"""The least a correct receiver does: HMAC-SHA256 over "{t}.{body}" (the same bytes and the same header
+forms the app verifies for Timely and FPT), JSON parse, one insert with a unique key in one transaction,
+a JSON answer. Nothing else: no allow-list, no stored headers, no processing."""
+
+import hashlib
+import hmac
+import json
+import time
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from bench.floor.models import FloorEvent
+
+
+def signed_parts(provider: str, headers) -> tuple[str, str, str]:
+    """(secret, timestamp, hex signature) as each provider sends them."""
+    if provider == "fpt":
+        parts = dict(item.split("=", 1) for item in headers.get("X-FPT-Signature", "").split(",") if "=" in item)
+        return settings.FLOOR_SECRETS["fpt"], parts.get("t", ""), parts.get("v1", "")
+    signature = headers.get("X-Timely-Signature", "").removeprefix("sha256=")
+    return settings.FLOOR_SECRETS["timely"], headers.get("X-Timely-Timestamp", ""), signature
+
+
+@csrf_exempt
+def receive(request, provider):
+    body = request.body
+    secret, timestamp, signature = signed_parts(provider, request.headers)
+    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > 300:
+        return JsonResponse({"error": "bad timestamp"}, status=401)
+    expected = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, signature):
+        return JsonResponse({"error": "bad signature"}, status=401)
+    try:
+        payload = json.loads(body)
+        key = f"{provider}:{payload.get('event_id') or payload['eventId']}"
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return JsonResponse({"error": "bad envelope"}, status=400)
+    try:
+        with transaction.atomic():
+            event = FloorEvent.objects.create(dedupe_key=key, body=body, received_at=timezone.now())
+    except IntegrityError:
+        return JsonResponse({"status": "duplicate"})
+    return JsonResponse({"status": "accepted", "event": event.pk})

@@ -1,0 +1,407 @@
+"""The ingest benchmark: the full webhook path against the floor of a durable receiver, same stack, same run.
+
+    make bench     # = .venv/bin/python bench/run.py: floor, full path (immediate), database-backend ingest,
+                   #   drain of a 50,000-event backlog by 1 then 2 db_workers (with the worker's RSS)
+    .venv/bin/python bench/run.py --only floor,immediate --requests 10000
+    .venv/bin/python bench/run.py --only scale     # per-event cost at 10k and 1M rows, erasure plans
+    .venv/bin/python bench/run.py --only profile   # cProfile of the request path, in-process
+
+Needs PostgreSQL (``--pg``, the user may create databases) and ``wrk`` (``apt-get install -y wrk``). Every
+database it uses starts with ``--db-prefix`` and is dropped and recreated; the servers listen on
+127.0.0.1 only, and everything it starts is stopped before it exits.
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.events import stream, write_wrk_file  # noqa: E402
+
+BIN = Path(sys.executable).parent
+FPT_AVAILABLE = (ROOT / "webhooks" / "providers" / "fpt.py").exists()
+STEPS = ("floor", "immediate", "database", "drain", "scale", "profile")
+DEFAULT_STEPS = ("floor", "immediate", "database", "drain")
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load {one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.secrets = {"timely": secrets.token_urlsafe(32), "fpt": secrets.token_urlsafe(32)}
+        self.secret_key = secrets.token_urlsafe(60)
+        self.work = Path(tempfile.mkdtemp(prefix="crm-sync-bench-"))
+        self.results: dict[str, dict] = {}
+        self.processes: list[subprocess.Popen] = []
+
+    # --- databases ----------------------------------------------------------------------------------
+    def url(self, name: str) -> str:
+        return f"{self.args.pg}/{name}"
+
+    def recreate_db(self, name: str, template: str | None = None) -> None:
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+
+    def drop_db(self, name: str) -> None:
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def query(self, name: str, sql: str):
+        with psycopg.connect(self.url(name)) as conn:
+            return conn.execute(sql).fetchall()
+
+    # --- processes ----------------------------------------------------------------------------------
+    def env(self, db: str, *, settings: str = "config.settings.production", tasks: str = "immediate") -> dict:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "TIMELY_", "FPT_"))}
+        env.update(
+            DJANGO_SETTINGS_MODULE=settings,
+            SECRET_KEY=self.secret_key,
+            DEBUG="false",
+            DATABASE_URL=self.url(db),
+            CONN_MAX_AGE="60",
+            SECURE_SSL_REDIRECT="false",
+            ALLOWED_HOSTS="127.0.0.1,localhost",
+            TIMELY_WEBHOOK_SECRETS=self.secrets["timely"],
+            FPT_WEBHOOK_SECRETS=self.secrets["fpt"],
+            TASKS_BACKEND=tasks,
+            LOG_LEVEL=self.args.log_level,
+            PYTHONPATH=str(ROOT),
+        )
+        return env
+
+    def manage(self, env: dict, *command: str, **kwargs) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(BIN / "python"), str(ROOT / "manage.py"), *command], env=env, cwd=ROOT, check=True, **kwargs
+        )
+
+    def migrate(self, db: str, *, floor: bool = False) -> dict:
+        self.recreate_db(db)
+        if floor:
+            env = self.env(db, settings="bench.floor.settings")
+            subprocess.run([str(BIN / "django-admin"), "migrate", "--run-syncdb", "-v0"], env=env, cwd=ROOT, check=True)
+        else:
+            env = self.env(db)
+            self.manage(env, "migrate", "-v0")
+        return env
+
+    @contextlib.contextmanager
+    def gunicorn(self, env: dict, app: str, log_name: str):
+        log = (self.work / f"{log_name}.log").open("wb")
+        process = subprocess.Popen(
+            [
+                str(BIN / "gunicorn"),
+                app,
+                "--workers",
+                str(self.args.workers),
+                "--bind",
+                f"127.0.0.1:{self.args.port}",
+                "--chdir",
+                str(ROOT),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.processes.append(process)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.args.port), 0.2):
+                    break
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"gunicorn did not start; see {log.name}")
+                time.sleep(0.2)
+            yield process
+        finally:
+            self.stop(process)
+            log.close()
+
+    def stop(self, process: subprocess.Popen) -> None:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        with contextlib.suppress(ValueError):
+            self.processes.remove(process)
+
+    def stop_all(self) -> None:
+        for process in list(self.processes):
+            self.stop(process)
+
+    # --- load ---------------------------------------------------------------------------------------
+    def requests_file(self, name: str, total: int, *, offset: int, with_fpt: bool = FPT_AVAILABLE) -> Path:
+        path = self.work / f"{name}.requests"
+        write_wrk_file(stream(total=total, secrets=self.secrets, with_fpt=with_fpt, offset=offset), path)
+        return path
+
+    def wrk(self, requests_path: Path, *, db: str, table: str) -> dict:
+        """Replay a request file; stop wrk (SIGINT: it prints its summary) once every event is stored."""
+        expected = sum(1 for _ in requests_path.open("rb"))
+        env = {**os.environ, "BENCH_REQUESTS": str(requests_path), "BENCH_THREADS": str(self.args.threads)}
+        command = [
+            "wrk",
+            f"-t{self.args.threads}",
+            f"-c{self.args.connections}",
+            "-d3600s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(ROOT / "bench" / "wrk.lua"),
+            f"http://127.0.0.1:{self.args.port}",
+        ]
+        before = load()
+        with psycopg.connect(self.url(db), autocommit=True) as conn:
+            last_id = f"SELECT coalesce(max(id), 0) FROM {table}"
+            baseline = conn.execute(last_id).fetchone()[0]
+            process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+            progress, progress_at = 0, time.monotonic()
+            while process.poll() is None:
+                time.sleep(0.1)
+                stored = conn.execute(last_id).fetchone()[0] - baseline
+                if stored >= expected:
+                    break
+                if stored != progress:
+                    progress, progress_at = stored, time.monotonic()
+                elif time.monotonic() - progress_at > 5:
+                    say(f"    no progress for 5 s at {stored}/{expected} stored: stopping")
+                    break
+            process.send_signal(signal.SIGINT)
+            output = process.communicate(timeout=30)[0]
+        line = next(line for line in output.splitlines() if line.startswith("BENCH_RESULT "))
+        result = json.loads(line.removeprefix("BENCH_RESULT "))
+        answered = result["accepted"] + result["duplicates"] + result["failed"]
+        result["expected"], result["answered"] = expected, answered
+        result["rps"] = answered / (result["duration_us"] / 1e6)
+        result["load_before"], result["load_after"] = before, load()
+        return result
+
+    def drive(self, label: str, env: dict, app: str, *, total: int, offset: int, with_fpt: bool = FPT_AVAILABLE):
+        """Warm up (imports, connections), then replay ``total`` fresh signed requests."""
+        db = env["DATABASE_URL"].rsplit("/", 1)[1]
+        table = "floor_floorevent" if app.startswith("bench.") else "webhooks_webhookevent"
+        warmup = self.requests_file(f"{label}-warmup", self.args.warmup, offset=10_000_000 + offset, with_fpt=with_fpt)
+        with self.gunicorn(env, app, label):
+            self.wrk(warmup, db=db, table=table)
+            requests_path = self.requests_file(label, total, offset=offset, with_fpt=with_fpt)
+            result = self.wrk(requests_path, db=db, table=table)
+        self.report(label, result)
+        self.results[label] = result
+        return result
+
+    def report(self, label: str, r: dict) -> None:
+        errors = r["failed"] + r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["timeouts"]
+        say(
+            f"  {label:<22} {r['rps']:8.1f} req/s  p50 {r['p50_us'] / 1000:6.2f} ms  p99 {r['p99_us'] / 1000:6.2f} ms"
+            f"  answered {r['answered']}/{r['expected']} (dup {r['duplicates']})  errors {errors}"
+            f"  [{r['load_before']} → {r['load_after']}]"
+        )
+
+    # --- steps --------------------------------------------------------------------------------------
+    def run_floor(self):
+        db = f"{self.args.db_prefix}_floor"
+        env = self.migrate(db, floor=True)
+        self.drive("floor", env, "bench.floor.wsgi", total=self.args.requests, offset=0)
+        say(f"    stored rows: {self.query(db, 'SELECT count(*) FROM floor_floorevent')[0][0]}")
+
+    def run_immediate(self):
+        db = f"{self.args.db_prefix}_full"
+        env = self.migrate(db)
+        self.drive("full (immediate)", env, "config.wsgi", total=self.args.requests, offset=0)
+        self.print_statuses(db)
+
+    def run_database(self):
+        db = f"{self.args.db_prefix}_queue"
+        env = self.migrate(db)
+        env["TASKS_BACKEND"] = "database"
+        self.drive("ingest (database)", env, "config.wsgi", total=self.args.requests, offset=0)
+        self.print_statuses(db)
+
+    def print_statuses(self, db: str) -> None:
+        rows = self.query(db, "SELECT status, count(*) FROM webhooks_webhookevent GROUP BY 1 ORDER BY 1")
+        say("    events: " + ", ".join(f"{status} {count}" for status, count in rows))
+
+    def run_drain(self):
+        """A backlog of --backlog events ingested with the database backend, drained by 1 then 2 workers
+        (each from an identical copy of the backlog)."""
+        source = f"{self.args.db_prefix}_backlog"
+        env = self.migrate(source)
+        env["TASKS_BACKEND"] = "database"
+        self.drive("backlog ingest", env, "config.wsgi", total=self.args.backlog, offset=20_000_000)
+        timings = {}
+        for workers in (1, 2):
+            db = f"{self.args.db_prefix}_drain{workers}"
+            self.recreate_db(db, template=source)
+            timings[workers] = self.drain(db, env, workers)
+            self.drop_db(db)
+        speedup = timings[1] / timings[2]
+        self.results["drain"] = {"one": timings[1], "two": timings[2], "speedup": speedup}
+        say(f"  drain speed-up with 2 workers: {speedup:.2f}x (target ≥ 1.6x)")
+
+    def drain(self, db: str, env: dict, workers: int) -> float:
+        env = {**env, "DATABASE_URL": self.url(db)}
+        pending = self.query(db, "SELECT count(*) FROM django_tasks_db_dbtaskresult WHERE status = 'READY'")[0][0]
+        before = load()
+        started = time.monotonic()
+        logs = [(self.work / f"drain{workers}-{n}.log").open("wb") for n in range(workers)]
+        processes = [
+            subprocess.Popen(
+                [str(BIN / "python"), str(ROOT / "manage.py"), "db_worker", "--batch", "--no-startup-delay", "-v0"],
+                env=env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            for log in logs
+        ]
+        self.processes.extend(processes)
+        samples = []
+        next_sample = started
+        while any(p.poll() is None for p in processes):
+            if workers == 1 and time.monotonic() >= next_sample:
+                samples.append((time.monotonic() - started, rss_kib(processes[0].pid), self.done_tasks(db)))
+                next_sample += self.args.rss_interval
+            time.sleep(0.25)
+        elapsed = time.monotonic() - started
+        for process in processes:
+            self.processes.remove(process)
+        for log in logs:
+            log.close()
+        if any(p.returncode for p in processes):
+            raise RuntimeError(f"a db_worker failed; see {self.work}")
+        done = self.done_tasks(db)
+        say(
+            f"  drain, {workers} worker(s)     {pending} tasks in {elapsed:6.1f} s = {done / elapsed:7.1f} events/s"
+            f"  [{before} → {load()}]"
+        )
+        self.print_statuses(db)
+        if samples:
+            say(
+                "    db_worker RSS (s, MiB, tasks done): "
+                + ", ".join(f"({t:.0f}, {kib / 1024:.1f}, {n})" for t, kib, n in samples if kib)
+            )
+            self.results["rss"] = samples
+        return elapsed
+
+    def done_tasks(self, db: str) -> int:
+        return self.query(db, "SELECT count(*) FROM django_tasks_db_dbtaskresult WHERE status = 'SUCCESSFUL'")[0][0]
+
+    def run_scale(self):
+        """Per-event cost with a small and a large table (bulk-loaded), and the erasure of a contact with
+        1,000 stored events at the large size."""
+        for size in self.args.scale_sizes:
+            db = f"{self.args.db_prefix}_scale"
+            env = self.migrate(db)
+            say(f"  bulk-loading {size:,} contacts and {size:,} events …")
+            started = time.monotonic()
+            subprocess.run(
+                [str(BIN / "python"), "-m", "bench.scale", "load", "--size", str(size)], env=env, cwd=ROOT, check=True
+            )
+            say(f"    loaded in {time.monotonic() - started:.0f} s")
+            self.drive(f"full @ {size:,}", env, "config.wsgi", total=self.args.requests, offset=0)
+            out = ROOT / "bench" / "results" / f"erasure-{size}.txt"
+            subprocess.run(
+                [str(BIN / "python"), "-m", "bench.scale", "erase", "--out", str(out)], env=env, cwd=ROOT, check=True
+            )
+            self.drop_db(db)
+
+    def run_profile(self):
+        db = f"{self.args.db_prefix}_profile"
+        env = self.migrate(db)
+        env["BENCH_TIMELY_SECRET"], env["BENCH_FPT_SECRET"] = self.secrets["timely"], self.secrets["fpt"]
+        subprocess.run([str(BIN / "python"), "-m", "bench.scale", "profile"], env=env, cwd=ROOT, check=True)
+        self.drop_db(db)
+
+    def summary(self):
+        floor = self.results.get("floor")
+        if not floor:
+            return
+        say("\nratios to the floor (throughput, p99):")
+        for label, r in self.results.items():
+            if label in ("floor", "drain", "rss") or "rps" not in r:
+                continue
+            say(f"  {label:<22} throughput {r['rps'] / floor['rps']:.2f}x  p99 {r['p99_us'] / floor['p99_us']:.2f}x")
+
+
+def rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default=",".join(DEFAULT_STEPS), help=f"comma-separated steps of {STEPS}")
+    parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
+    parser.add_argument("--db-prefix", default="crm_sync_bench")
+    parser.add_argument("--port", type=int, default=8140)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers (both apps)")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections")
+    parser.add_argument("--requests", type=int, default=20_000, help="requests per measured run")
+    parser.add_argument("--warmup", type=int, default=1_000)
+    parser.add_argument("--backlog", type=int, default=50_000, help="events the drain step ingests, then drains")
+    parser.add_argument("--rss-interval", type=float, default=10.0, help="seconds between RSS samples")
+    parser.add_argument("--scale-sizes", type=lambda s: [int(x) for x in s.split(",")], default=[10_000, 1_000_000])
+    parser.add_argument("--log-level", default="INFO", help="LOG_LEVEL of the app (production default: INFO)")
+    args = parser.parse_args()
+
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: apt-get install -y wrk   (Debian/Ubuntu)")
+    steps = [s.strip() for s in args.only.split(",") if s.strip()]
+    if unknown := set(steps) - set(STEPS):
+        sys.exit(f"unknown steps: {', '.join(sorted(unknown))}")
+
+    bench = Bench(args)
+    say(
+        f"crm-sync bench: {os.cpu_count()} CPUs, {load()}, gunicorn {args.workers} sync workers,"
+        f" wrk -t{args.threads} -c{args.connections}"
+    )
+    if not FPT_AVAILABLE:
+        say("note: webhooks/providers/fpt.py does not exist on this branch: the streams are Timely only (no FPT part)")
+    else:
+        say("streams: 70% Timely, 30% FPT; 30% created, 69% updates, 1% deletions")
+    try:
+        for step in steps:
+            say(f"\n[{step}]")
+            getattr(bench, f"run_{step}")()
+        bench.summary()
+    finally:
+        bench.stop_all()
+        shutil.rmtree(bench.work, ignore_errors=True) if not os.environ.get("BENCH_KEEP") else None
+
+
+if __name__ == "__main__":
+    main()
