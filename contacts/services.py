@@ -53,14 +53,11 @@ def apply_contact_event(*, event: ContactEvent) -> Outcome:
     if contact is None:
         contact = Contact(**key, needs_refresh=not event.complete)
         outcome = _apply_fields(contact, event)
-        try:
-            with transaction.atomic():
-                contact.save(force_insert=True)
+        if _insert_unless_exists(contact):
             _refresh_after_commit(contact)
             return outcome
-        except IntegrityError:
-            # Created concurrently by another delivery: apply on top of it instead.
-            contact = Contact.objects.select_for_update().get(**key)
+        # Created concurrently by another delivery: apply on top of it instead.
+        contact = Contact.objects.select_for_update().get(**key)
 
     if contact.is_erased:
         outcome = _event_for_erased_contact(contact, event)
@@ -70,6 +67,28 @@ def apply_contact_event(*, event: ContactEvent) -> Outcome:
     if event.needs_refresh:
         _refresh_after_commit(contact)
     return outcome
+
+
+def _insert_unless_exists(contact: Contact) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id: False when another delivery created the contact first.
+
+    A conflict is not an error here, so no savepoint is needed around the insert (a savepoint and its
+    release are two more round trips on every new contact; see README › Performance).
+    """
+    fields = [field for field in Contact._meta.concrete_fields if not field.primary_key]
+    values = [field.get_db_prep_save(field.pre_save(contact, True), connection) for field in fields]
+    quote = connection.ops.quote_name
+    table, pk = quote(Contact._meta.db_table), quote(Contact._meta.pk.column)
+    columns, placeholders = ", ".join(quote(field.column) for field in fields), ", ".join(["%s"] * len(fields))
+    # Identifiers come from the model's own metadata; every value is a parameter.
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) ON CONFLICT DO NOTHING RETURNING {pk}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    contact.pk, contact._state.adding, contact._state.db = row[0], False, connection.alias
+    return True
 
 
 def _apply_fields(contact: Contact, event: ContactEvent) -> Outcome:
