@@ -1,0 +1,92 @@
+"""Query budgets of one delivery, from the request to the applied contact (README › Performance).
+
+The tests run with ``transaction=True`` so every ``atomic`` in the code is a real transaction, as in
+production, and not a savepoint inside a test transaction. Django logs transaction control too: a
+``BEGIN`` when it opens a transaction (on SQLite it is a statement it sends; with psycopg it is only a
+flag, the server sees it with the first statement) and a ``COMMIT``/``ROLLBACK`` at the end (a round trip
+on both). The budgets count the statements that do the work, SAVEPOINTs included; the number of
+transactions is asserted separately and exactly.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from contacts.models import Contact
+from tests.factories import ContactFactory
+from webhooks.models import WebhookEvent, WebhookEventStatus
+
+NEW_EVENT_BUDGET = 6
+DUPLICATE_BUDGET = 2
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK")
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Cost:
+    def __init__(self, captured):
+        sqls = [query["sql"].strip() for query in captured.captured_queries]
+        self.statements = [sql for sql in sqls if sql.upper() not in TRANSACTION_CONTROL]
+        self.commits = sum(1 for sql in sqls if sql.upper() == "COMMIT")
+        self.rollbacks = sum(1 for sql in sqls if sql.upper() == "ROLLBACK")
+        self.savepoints = [sql for sql in self.statements if "SAVEPOINT" in sql.upper()]
+
+    def __repr__(self):
+        return "\n".join(self.statements)
+
+
+@pytest.fixture
+def cost_of(post_webhook):
+    def run(provider, payload):
+        with CaptureQueriesContext(connection) as captured:
+            response = post_webhook(provider, payload)
+        return response, Cost(captured)
+
+    return run
+
+
+def test_created_event_for_a_new_contact_costs_six_statements_in_two_transactions(cost_of, timely_fixture):
+    response, cost = cost_of("timely", timely_fixture("contact.created"))
+
+    assert response.json()["status"] == "accepted"
+    assert WebhookEvent.objects.get().status == WebhookEventStatus.PROCESSED
+    assert Contact.objects.get().name == "Ana Costa"
+    # Stored (insert, erased-subject check) and committed; then applied (event lock, contact lookup,
+    # contact insert, outcome) and committed: the insert needs no savepoint.
+    assert len(cost.statements) <= NEW_EVENT_BUDGET, cost
+    assert cost.savepoints == []
+    assert (cost.commits, cost.rollbacks) == (2, 0)
+
+
+def test_update_of_a_known_contact_costs_six_statements(cost_of, timely_fixture):
+    ContactFactory(external_id="cont_456", name="Ana Costa")
+
+    response, cost = cost_of("timely", timely_fixture("contact.updated"))
+
+    assert response.json()["status"] == "accepted"
+    assert Contact.objects.get().name == "Ana Costa Ribeiro"
+    assert len(cost.statements) <= NEW_EVENT_BUDGET, cost
+    assert (cost.commits, cost.rollbacks) == (2, 0)
+
+
+def test_update_of_an_unknown_contact_creates_it_partial_within_the_budget(cost_of, timely_fixture):
+    response, cost = cost_of("timely", timely_fixture("contact.updated"))
+
+    assert response.json()["status"] == "accepted"
+    assert Contact.objects.get().needs_refresh is True
+    assert len(cost.statements) <= NEW_EVENT_BUDGET, cost
+    assert cost.savepoints == []
+
+
+def test_duplicate_delivery_costs_two_statements_and_applies_nothing(cost_of, timely_fixture):
+    payload = timely_fixture("contact.created")
+    first, _ = cost_of("timely", payload)
+    Contact.objects.update(name="Changed here since")
+
+    response, cost = cost_of("timely", payload)
+
+    assert response.json() == {"status": "duplicate", "event": first.json()["event"]}
+    # The insert the unique constraint refuses (its transaction rolled back), then the first event's id.
+    assert len(cost.statements) <= DUPLICATE_BUDGET, cost
+    assert (cost.commits, cost.rollbacks) == (0, 1)
+    assert Contact.objects.get().name == "Changed here since"
