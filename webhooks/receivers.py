@@ -1,5 +1,6 @@
 """``webhooks``'s own answer to an erasure: redact every stored copy of the person's payloads."""
 
+from django.db import connection
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -36,17 +37,32 @@ def redact_stored_payloads(sender, *, provider: str, account_id: str, external_i
     redacted = 0
     batch = []
     for event in pending.iterator(chunk_size=REDACTION_BATCH):
-        event.body = encode_payload(webhook_provider.redact(event.payload))
-        event.redacted_at = now
-        batch.append(event)
+        batch.append((encode_payload(webhook_provider.redact(event.payload)), event.pk))
         if len(batch) == REDACTION_BATCH:
-            WebhookEvent.objects.bulk_update(batch, ["body", "redacted_at"])
-            redacted += len(batch)
+            redacted += _write_redacted(batch, now)
             batch = []
     if batch:
-        WebhookEvent.objects.bulk_update(batch, ["body", "redacted_at"])
-        redacted += len(batch)
+        redacted += _write_redacted(batch, now)
     return redacted
+
+
+def _write_redacted(batch: list[tuple[bytes, int]], now) -> int:
+    """One parameterized UPDATE per payload, sent with executemany (pipelined by psycopg).
+
+    ``bulk_update`` builds a CASE with one WHEN per row: for 1,000 payloads that expression took ~90%
+    of an erasure's time in Python and made PostgreSQL compare every row with every WHEN (README ›
+    Performance).
+    """
+    opts = WebhookEvent._meta
+    body, redacted_at = opts.get_field("body"), opts.get_field("redacted_at")
+    quote = connection.ops.quote_name
+    table, pk = quote(opts.db_table), quote(opts.pk.column)
+    # Identifiers come from the model's own metadata; every value is a parameter.
+    sql = f"UPDATE {table} SET {quote(body.column)} = %s, {quote(redacted_at.column)} = %s WHERE {pk} = %s"  # noqa: S608
+    when = redacted_at.get_db_prep_save(now, connection)
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(body.get_db_prep_save(data, connection), when, pk_value) for data, pk_value in batch])
+    return len(batch)
 
 
 @receiver(contact_timeline, dispatch_uid="webhooks.contact_timeline")

@@ -1,0 +1,49 @@
+import json
+
+import pytest
+
+from tests.factories import WebhookEventFactory
+from webhooks import receivers
+from webhooks.models import WebhookEvent
+from webhooks.signals import subject_erased
+
+
+def updated_body(contact_id: str, name: str) -> bytes:
+    payload = {
+        "event": "contact.updated",
+        "event_id": f"evt_{abs(hash(name))}",
+        "timestamp": "2026-04-19T15:10:00Z",
+        "workspace_id": "ws_abc123",
+        "data": {"contact_id": contact_id, "changes": {"name": {"before": "Ana", "after": name}}},
+    }
+    return json.dumps(payload).encode()
+
+
+@pytest.mark.django_db
+def test_erasure_redacts_every_stored_payload_of_the_contact_across_batches(monkeypatch):
+    monkeypatch.setattr(receivers, "REDACTION_BATCH", 2)
+    hers = [
+        WebhookEventFactory(external_id="cont_456", body=updated_body("cont_456", f"Ana Costa {n}")) for n in range(5)
+    ]
+    other = WebhookEventFactory(external_id="cont_789", body=updated_body("cont_789", "Bruno Silva"))
+
+    responses = subject_erased.send(sender=None, provider="timely", account_id="ws_abc123", external_id="cont_456")
+
+    assert [count for _receiver, count in responses] == [5]
+    for event in WebhookEvent.objects.filter(pk__in=[e.pk for e in hers]):
+        assert b"Ana Costa" not in bytes(event.body)
+        assert event.payload["data"]["changes"]["name"] == {"before": "[redacted]", "after": "[redacted]"}
+        assert event.payload["data"]["contact_id"] == "cont_456"
+        assert event.redacted_at is not None
+    other.refresh_from_db()
+    assert b"Bruno Silva" in bytes(other.body) and other.redacted_at is None
+
+
+@pytest.mark.django_db
+def test_payloads_already_redacted_are_not_counted_again():
+    WebhookEventFactory(external_id="cont_456", body=updated_body("cont_456", "Ana Costa"))
+    subject_erased.send(sender=None, provider="timely", account_id="ws_abc123", external_id="cont_456")
+
+    responses = subject_erased.send(sender=None, provider="timely", account_id="ws_abc123", external_id="cont_456")
+
+    assert [count for _receiver, count in responses] == [0]
