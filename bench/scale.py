@@ -8,11 +8,11 @@ python -m bench.scale profile           cProfile of the request path through Dja
 import argparse
 import cProfile
 import io
-import json
 import pstats
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from json import dumps
 from pathlib import Path
 
 import django
@@ -32,74 +32,79 @@ HEAVY_EVENTS = 1_000
 BATCH = 10_000
 
 
-def copy_rows(model, rows) -> None:
-    """COPY model instances (every concrete column but the id, prepared as the ORM would save them)."""
+def copy_rows(model, template, varying: tuple[str, ...], values) -> None:
+    """COPY rows of ``model``: every column prepared once from ``template`` (as the ORM would save it),
+    then the ``varying`` fields' raw values substituted per row (fast enough for millions of rows)."""
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    base = [f.get_db_prep_save(f.pre_save(template, True), connection) for f in fields]
+    positions = [[f.name for f in fields].index(name) for name in varying]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     table = connection.ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        for instance in rows:
-            copy.write_row([f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields])
-
-
-def contact_rows(size: int, now: datetime):
-    for i in range(size):
-        stamp = [(now - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), f"evt_load_{i}"]
-        yield Contact(
-            provider="timely",
-            account_id=TIMELY_ACCOUNT,
-            external_id=f"cont_b{i}" if i else HEAVY_CONTACT,
-            name=f"Pessoa Carregada {i}",
-            phone=f"+5547{990000000 + i}",
-            email=f"pessoa{i}@exemplo.com.br",
-            source="whatsapp",
-            tags=["carregado"],
-            custom_fields={"plano": "pro"},
-            field_versions={name: stamp for name in ("name", "phone", "email", "source", "tags", "custom_fields")},
-        )
-
-
-def event_rows(size: int, now: datetime):
-    for i in range(size):
-        external_id = HEAVY_CONTACT if i < HEAVY_EVENTS else f"cont_b{i}"
-        payload = {
-            "event": "contact.updated",
-            "event_id": f"evt_load_{i}",
-            "timestamp": "2026-01-01T00:00:00Z",
-            "workspace_id": TIMELY_ACCOUNT,
-            "data": {
-                "contact_id": external_id,
-                "changes": {"name": {"before": "Pessoa", "after": f"Pessoa Carregada {i}"}},
-                "updated_by": "usr_1",
-                "updated_by_type": "attendant",
-                "updated_at": "2026-01-01T00:00:00Z",
-            },
-        }
-        yield WebhookEvent(
-            provider="timely",
-            dedupe_key=f"evt_load_{i}",
-            event_id=f"evt_load_{i}",
-            event_type="contact.updated",
-            account_id=TIMELY_ACCOUNT,
-            external_id=external_id,
-            occurred_at=now - timedelta(days=2),
-            received_at=now - timedelta(days=2),
-            processed_at=now - timedelta(days=2),
-            status="processed",
-            changed_fields=["name"],
-            body=json.dumps(payload, separators=(",", ":")).encode(),
-            headers={"Content-Type": "application/json"},
-            signature_form="timely-timestamped",
-            remote_addr="127.0.0.1",
-            attempts=1,
-        )
+        for row_values in values:
+            row = list(base)
+            for position, value in zip(positions, row_values, strict=True):
+                row[position] = value
+            copy.write_row(row)
 
 
 def load(size: int) -> None:
     now = datetime.now(UTC)
+    then = now - timedelta(days=2)
+    stamp = [then.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "evt_load"]
+    contact = Contact(
+        provider="timely",
+        account_id=TIMELY_ACCOUNT,
+        external_id="",
+        source="whatsapp",
+        tags=["carregado"],
+        custom_fields={"plano": "pro"},
+        field_versions={name: stamp for name in ("name", "phone", "email", "source", "tags", "custom_fields")},
+        remote_updated_at=then,
+    )
+
+    def contacts():
+        for i in range(size):
+            external_id = f"cont_b{i}" if i else HEAVY_CONTACT
+            yield external_id, f"Pessoa Carregada {i}", f"+5547{990000000 + i}", f"pessoa{i}@exemplo.com.br"
+
+    event = WebhookEvent(
+        provider="timely",
+        event_type="contact.updated",
+        account_id=TIMELY_ACCOUNT,
+        occurred_at=then,
+        received_at=then,
+        processed_at=then,
+        status="processed",
+        changed_fields=["name"],
+        headers={"Content-Type": "application/json"},
+        signature_form="timely-timestamped",
+        remote_addr="127.0.0.1",
+        attempts=1,
+    )
+
+    def events():
+        for i in range(size):
+            external_id = HEAVY_CONTACT if i < HEAVY_EVENTS else f"cont_b{i}"
+            payload = {
+                "event": "contact.updated",
+                "event_id": f"evt_load_{i}",
+                "timestamp": "2026-01-01T00:00:00Z",
+                "workspace_id": TIMELY_ACCOUNT,
+                "data": {
+                    "contact_id": external_id,
+                    "changes": {"name": {"before": "Pessoa", "after": f"Pessoa Carregada {i}"}},
+                    "updated_by": "usr_1",
+                    "updated_by_type": "attendant",
+                    "updated_at": "2026-01-01T00:00:00Z",
+                },
+            }
+            body = dumps(payload, separators=(",", ":")).encode()
+            yield f"evt_load_{i}", f"evt_load_{i}", external_id, body
+
     with transaction.atomic():
-        copy_rows(Contact, contact_rows(size, now))
-        copy_rows(WebhookEvent, event_rows(size, now))
+        copy_rows(Contact, contact, ("external_id", "name", "phone", "email"), contacts())
+        copy_rows(WebhookEvent, event, ("dedupe_key", "event_id", "external_id", "body"), events())
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 
@@ -126,6 +131,28 @@ def erase(out: Path) -> None:
             transaction.set_rollback(True)
         shown = sql if len(sql) < 400 else sql[:400] + f" … ({len(sql)} chars)"
         lines += [f"## {shown}", "", "```", plan, "```", ""]
+
+    # The selection of the payloads to redact runs through a server-side cursor (not captured above).
+    pending = WebhookEvent.objects.filter(
+        provider="timely",
+        account_id=TIMELY_ACCOUNT,
+        external_id=HEAVY_CONTACT,
+        redacted_at__isnull=True,
+        body__isnull=False,
+    )
+    plan = pending.only("id", "body").order_by("id").explain(analyze=True, buffers=True)
+    lines += ["## the payloads to redact (webhooks.receivers.redact_stored_payloads)", "", "```", plan, "```", ""]
+
+    many = [query["sql"] for query in captured.captured_queries if " times: UPDATE " in query["sql"]]
+    one = pending.values_list("pk", flat=True).first()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "EXPLAIN (ANALYZE, BUFFERS) UPDATE webhooks_webhookevent SET body = %s, redacted_at = now() WHERE id = %s",
+            [b"{}", one],
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        transaction.set_rollback(True)
+    lines += [f"## one payload's redaction; sent as: {many[0][:160] if many else '?'}", "", "```", plan, "```", ""]
 
     # The real erasure, timed end to end (one transaction: the contact, 1,000 payloads, the log record).
     started = time.perf_counter()
@@ -154,9 +181,12 @@ def profile() -> None:
     secrets = {"timely": os.environ["BENCH_TIMELY_SECRET"], "fpt": os.environ["BENCH_FPT_SECRET"]}
     with_fpt = Path("webhooks/providers/fpt.py").exists()
     requests = stream(total=3_000, secrets=secrets, with_fpt=with_fpt)
-    client = Client()
+    client = Client(HTTP_HOST="127.0.0.1")
     for request in requests[:200]:  # warm-up: imports, connection, caches
-        client.generic("POST", request.path, request.body, content_type="application/json", headers=request.headers)
+        response = client.generic(
+            "POST", request.path, request.body, content_type="application/json", headers=request.headers
+        )
+        assert response.status_code == 200, response.content
     measured = requests[200:]
     profiler = cProfile.Profile()
     with CaptureQueriesContext(connection) as captured:

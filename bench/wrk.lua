@@ -1,7 +1,7 @@
 -- Replays pre-signed requests (bench/events.py writes them, one a line: path TAB headers TAB body).
 -- Each wrk thread takes every Nth line and sends each once (no accidental duplicates); once they are all
--- out, its connections ask for a cheap 404 until bench/run.py sees every event stored and stops wrk with
--- SIGINT (wrk has no "N requests" mode). Prints one BENCH_RESULT JSON line at the end.
+-- out, its connections ask for a cheap 404 until every thread has all its answers (each writes a marker
+-- file) and bench/run.py stops wrk with SIGINT (wrk has no "N requests" mode). Prints one BENCH_RESULT JSON line at the end.
 local threads = {}
 local counter = 0
 
@@ -60,6 +60,11 @@ function response(status, headers, body)
     end
   else
     failed = failed + 1
+  end
+  if answered == count then
+    local marker = io.open(os.getenv("BENCH_DONE_DIR") .. "/thread-" .. id, "w")
+    marker:write(answered)
+    marker:close()
   end
 end
 
