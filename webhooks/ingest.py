@@ -5,6 +5,7 @@ import logging
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import BinaryField, Case, DateTimeField, Exists, Value, When
 from django.utils import timezone
 
 from webhooks.models import ErasedSubject, WebhookEvent
@@ -39,6 +40,20 @@ def store_delivery(
     if provider.is_erasure(delivery):
         # A deletion's personal data is never saved, not even once.
         body, redacted_at = encode_payload(provider.redact(delivery.payload)), now
+    if redacted_at is None and provider.carries_personal_data and delivery.external_id:
+        # A late event about an erased contact is committed only in its redacted form. The check runs
+        # inside the INSERT itself (one round trip, not two: README › Performance).
+        erased = Exists(
+            ErasedSubject.objects.filter(
+                provider=provider.name, account_id=delivery.account_id, external_id=delivery.external_id
+            )
+        )
+        redacted = encode_payload(provider.redact(delivery.payload))
+        body = Case(
+            When(erased, then=Value(redacted, output_field=BinaryField())),
+            default=Value(body, output_field=BinaryField()),
+        )
+        redacted_at = Case(When(erased, then=Value(now)), default=None, output_field=DateTimeField())
     try:
         with transaction.atomic():
             event = WebhookEvent.objects.create(
@@ -56,18 +71,6 @@ def store_delivery(
                 remote_addr=remote_addr,
                 redacted_at=redacted_at,
             )
-            if (
-                redacted_at is None
-                and provider.carries_personal_data
-                and delivery.external_id
-                and ErasedSubject.objects.filter(
-                    provider=provider.name, account_id=delivery.account_id, external_id=delivery.external_id
-                ).exists()
-            ):
-                # A late event about an erased contact: committed only in its redacted form.
-                event.body = encode_payload(provider.redact(delivery.payload))
-                event.redacted_at = now
-                event.save(update_fields=["body", "redacted_at"])
             enqueue_after_commit(event.pk)
     except IntegrityError:
         first = (

@@ -51,8 +51,9 @@ def test_created_event_for_a_new_contact_costs_six_statements_in_two_transaction
     assert response.json()["status"] == "accepted"
     assert WebhookEvent.objects.get().status == WebhookEventStatus.PROCESSED
     assert Contact.objects.get().name == "Ana Costa"
-    # Stored (insert, erased-subject check) and committed; then applied (event lock, contact lookup,
-    # contact insert, outcome) and committed: the insert needs no savepoint.
+    # Stored (one insert, the erased-contact check inside it) and committed; then applied (on PostgreSQL
+    # the contact's advisory lock; the event, the contact's row lock, the contact insert, the outcome)
+    # and committed: the contact insert needs no savepoint.
     assert len(cost.statements) <= NEW_EVENT_BUDGET, cost
     assert cost.savepoints == []
     assert (cost.commits, cost.rollbacks) == (2, 0)

@@ -2,9 +2,10 @@ import json
 
 import pytest
 
+from tests.conftest import encode, timely_headers
 from tests.factories import WebhookEventFactory
 from webhooks import receivers
-from webhooks.models import WebhookEvent
+from webhooks.models import ErasedSubject, WebhookEvent, WebhookEventStatus
 from webhooks.signals import subject_erased
 
 
@@ -47,3 +48,35 @@ def test_payloads_already_redacted_are_not_counted_again():
     responses = subject_erased.send(sender=None, provider="timely", account_id="ws_abc123", external_id="cont_456")
 
     assert [count for _receiver, count in responses] == [0]
+
+
+def post_unprocessed(client, payload):
+    """POST without running what is scheduled after commit: what ingest alone stored."""
+    body = encode(payload)
+    response = client.generic(
+        "POST", "/webhooks/timely/", body, content_type="application/json", headers=timely_headers(body)
+    )
+    assert response.status_code == 200
+    return body, WebhookEvent.objects.get(pk=response.json()["event"])
+
+
+@pytest.mark.django_db
+def test_late_delivery_about_an_erased_contact_is_stored_redacted_before_any_processing(client, timely_fixture):
+    ErasedSubject.objects.create(provider="timely", account_id="ws_abc123", external_id="cont_456")
+
+    _body, event = post_unprocessed(client, timely_fixture("contact.created"))
+
+    assert event.status == WebhookEventStatus.RECEIVED
+    assert event.redacted_at is not None
+    assert b"Ana" not in bytes(event.body) and b"exemplo" not in bytes(event.body)
+    assert event.payload["data"]["contact_id"] == "cont_456"
+
+
+@pytest.mark.django_db
+def test_delivery_about_a_contact_never_erased_is_stored_byte_for_byte(client, timely_fixture):
+    ErasedSubject.objects.create(provider="timely", account_id="ws_abc123", external_id="cont_999")
+
+    body, event = post_unprocessed(client, timely_fixture("contact.created"))
+
+    assert bytes(event.body) == body
+    assert event.redacted_at is None
