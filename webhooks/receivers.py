@@ -47,21 +47,32 @@ def redact_stored_payloads(sender, *, provider: str, account_id: str, external_i
 
 
 def _write_redacted(batch: list[tuple[bytes, int]], now) -> int:
-    """One parameterized UPDATE per payload, sent with executemany (pipelined by psycopg).
+    """Write a batch of redacted payloads: on PostgreSQL one UPDATE joined to the batch as arrays
+    (``unnest``), elsewhere one parameterized UPDATE per payload (``executemany``).
 
     ``bulk_update`` builds a CASE with one WHEN per row: for 1,000 payloads that expression took ~90%
-    of an erasure's time in Python and made PostgreSQL compare every row with every WHEN (README ›
-    Performance).
+    of an erasure's time in Python, and PostgreSQL compared every row with every WHEN. The single
+    statement also beats 1,000 pipelined ones on the server (README › Performance).
     """
     opts = WebhookEvent._meta
     body, redacted_at = opts.get_field("body"), opts.get_field("redacted_at")
     quote = connection.ops.quote_name
     table, pk = quote(opts.db_table), quote(opts.pk.column)
-    # Identifiers come from the model's own metadata; every value is a parameter.
-    sql = f"UPDATE {table} SET {quote(body.column)} = %s, {quote(redacted_at.column)} = %s WHERE {pk} = %s"  # noqa: S608
+    body_column, redacted_column = quote(body.column), quote(redacted_at.column)
     when = redacted_at.get_db_prep_save(now, connection)
+    # Identifiers come from the model's own metadata; every value is a parameter.
     with connection.cursor() as cursor:
-        cursor.executemany(sql, [(body.get_db_prep_save(data, connection), when, pk_value) for data, pk_value in batch])
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"UPDATE {table} AS event SET {body_column} = batch.body, {redacted_column} = %s "  # noqa: S608
+                f"FROM unnest(%s::bigint[], %s::bytea[]) AS batch(id, body) WHERE event.{pk} = batch.id",
+                [when, [pk_value for _data, pk_value in batch], [data for data, _pk_value in batch]],
+            )
+        else:
+            cursor.executemany(
+                f"UPDATE {table} SET {body_column} = %s, {redacted_column} = %s WHERE {pk} = %s",  # noqa: S608
+                [(body.get_db_prep_save(data, connection), when, pk_value) for data, pk_value in batch],
+            )
     return len(batch)
 
 
