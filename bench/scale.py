@@ -191,9 +191,8 @@ def profile() -> None:
     started = time.perf_counter()
     for request in plain:
         client.generic("POST", request.path, request.body, content_type="application/json", headers=request.headers)
-    print(
-        f"    {len(plain)} requests in-process, not profiled: {(time.perf_counter() - started) / len(plain) * 1000:.2f} ms each"
-    )
+    each_ms = (time.perf_counter() - started) / len(plain) * 1000
+    print(f"    {len(plain)} requests in-process, not profiled: {each_ms:.2f} ms each")
     profiler = cProfile.Profile()
     statements = []
 
