@@ -418,7 +418,8 @@ def main():
         bench.summary()
     finally:
         bench.stop_all()
-        shutil.rmtree(bench.work, ignore_errors=True) if not os.environ.get("BENCH_KEEP") else None
+        if not os.environ.get("BENCH_KEEP"):
+            shutil.rmtree(bench.work, ignore_errors=True)
 
 
 if __name__ == "__main__":
