@@ -1,12 +1,19 @@
 import hashlib
 import hmac
 import json
+import os
 import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connection, transaction
+from hypothesis import settings as hypothesis_settings
+
+# CI explores the same examples every run (a red build must be reproducible); local runs keep drawing
+# new ones, which is where a property test finds what nobody thought of.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TIMELY_SECRET = settings.WEBHOOK_PROVIDERS["timely"]["SECRETS"][0]

@@ -166,7 +166,15 @@ def test_two_workers_apply_every_event_exactly_once(settings, workers):
 
     events = WebhookEvent.objects.all()
     assert events.count() == 41
-    assert {event.status for event in events} == {WebhookEventStatus.PROCESSED}
+    for event in events:
+        if event.external_id == "cont_3" and event.event_type != "contact.deleted":
+            # Two workers may apply cont_3's deletion before some of its events: a Timely deletion is
+            # final, so those are ignored, never applied over the tombstone. (Events applied out of
+            # order are processed with their stale fields skipped: rule 3, checked by the names below.)
+            if event.status != WebhookEventStatus.PROCESSED:
+                assert (event.status, event.status_reason) == (WebhookEventStatus.IGNORED, "contact was erased")
+        else:
+            assert event.status == WebhookEventStatus.PROCESSED, (event.event_id, event.status_reason)
     assert {event.attempts for event in events} == {1}
     tasks = DBTaskResult.objects.all()
     assert tasks.count() == 82
