@@ -1,6 +1,6 @@
 """Turning provider values into the shapes our contact fields hold (E.164 phones, clean lists)."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import phonenumbers
@@ -84,16 +84,32 @@ def _optional_bool(name: str):
 
 def _optional_datetime(name: str):
     def convert(raw: Any) -> datetime | None:
-        if raw is None or isinstance(raw, datetime):
-            return raw
+        if raw is None:
+            return None
+        if isinstance(raw, datetime):
+            return _within_range(raw, name)
         if not isinstance(raw, str):
             raise ProcessingError(f"{name} must be an ISO-8601 timestamp")
         try:
-            return datetime.fromisoformat(raw)
+            parsed = datetime.fromisoformat(raw)
         except ValueError:
             raise ProcessingError(f"{name} must be an ISO-8601 timestamp") from None
+        return _within_range(parsed, name)
 
     return convert
+
+
+def _within_range(value: datetime, name: str) -> datetime:
+    """Aware, in UTC, and in years both Python and PostgreSQL read back (9999-12-31 at -10:00 is not)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:
+        raise ProcessingError(f"{name} is out of range") from None
+    if not 1900 <= value.year <= 9000:
+        raise ProcessingError(f"{name} is out of range")
+    return value
 
 
 FIELD_NORMALIZERS = {

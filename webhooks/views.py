@@ -1,6 +1,7 @@
 """``POST /webhooks/<provider>/``: size limit → signature on the raw bytes → envelope → allow-list →
 stored → 200. Every refusal is a JSON error; nothing refused is stored, nothing accepted is lost."""
 
+import ipaddress
 import logging
 import time
 
@@ -93,7 +94,8 @@ class WebhookView(View):
 
 def stored_headers(request, extra: tuple[str, ...]) -> dict[str, str]:
     names = COMMON_STORED_HEADERS + extra
-    return {name: request.headers[name] for name in names if name in request.headers}
+    # Kept for diagnosis only: a NUL, which PostgreSQL's jsonb refuses, must not cost the delivery.
+    return {name: request.headers[name].replace("\x00", "") for name in names if name in request.headers}
 
 
 def client_address(request) -> str | None:
@@ -104,7 +106,11 @@ def client_address(request) -> str | None:
         hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
         if len(hops) >= proxies:
             address = hops[-proxies]
-    return address or None
+    try:
+        # Whatever a proxy forwarded must fit the inet column, or storing would fail with a 503.
+        return str(ipaddress.ip_address(address)) if address else None
+    except ValueError:
+        return None
 
 
 def count_rejection(provider: str, reason: str, remote_addr: str | None) -> None:

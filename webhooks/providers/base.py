@@ -140,14 +140,45 @@ def any_signature_matches(candidates: Iterable[str], expected: Iterable[str]) ->
     return matched
 
 
+# Deeper than any provider's envelope; a limit keeps recursive redaction and rendering safe.
+MAX_JSON_DEPTH = 32
+# Years Python and PostgreSQL both handle whatever the offset (year 9999 at -10:00 overflows Python).
+EARLIEST_YEAR, LATEST_YEAR = 1900, 9000
+
+
 def load_json_object(body: bytes) -> dict:
+    """Parse a body into a dict that every later step can store, redact and render again."""
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
+        payload = json.loads(body, parse_constant=_refuse_constant)
+    except EnvelopeError:
+        raise
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise EnvelopeError("body is not valid JSON") from None
     if not isinstance(payload, dict):
         raise EnvelopeError("body is not a JSON object")
+    if _nesting_depth(payload) > MAX_JSON_DEPTH:
+        raise EnvelopeError(f"body is nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        json.dumps(payload, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise EnvelopeError("body contains an unpaired Unicode surrogate") from None
     return payload
+
+
+def _refuse_constant(name: str):
+    raise EnvelopeError(f"body contains {name}, which JSON does not allow")
+
+
+def _nesting_depth(value: Any) -> int:
+    deepest, pending = 0, [(value, 1)]
+    while pending and deepest <= MAX_JSON_DEPTH:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        pending.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def parse_timestamp(value: Any, *, field: str) -> datetime:
@@ -160,6 +191,12 @@ def parse_timestamp(value: Any, *, field: str) -> datetime:
         raise EnvelopeError(f"'{field}' is not an ISO-8601 timestamp") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
+    try:
+        parsed = parsed.astimezone(UTC)
+    except OverflowError:
+        raise EnvelopeError(f"'{field}' is out of range") from None
+    if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
+        raise EnvelopeError(f"'{field}' is out of range")
     return parsed
 
 
@@ -176,17 +213,22 @@ def as_id(value: Any, *, field: str) -> str:
     text = str(value).strip()
     if not text:
         raise EnvelopeError(f"'{field}' must not be empty")
-    if len(text) > MAX_ID_LENGTH:
-        raise EnvelopeError(f"'{field}' must be at most {MAX_ID_LENGTH} characters")
-    return text
+    return check_stored_text(text, field=field, max_length=MAX_ID_LENGTH)
 
 
 def as_event_type(value: Any, *, field: str) -> str:
     if not isinstance(value, str) or not value:
         raise EnvelopeError(f"'{field}' must be a non-empty string")
-    if len(value) > MAX_EVENT_TYPE_LENGTH:
-        raise EnvelopeError(f"'{field}' must be at most {MAX_EVENT_TYPE_LENGTH} characters")
-    return value
+    return check_stored_text(value, field=field, max_length=MAX_EVENT_TYPE_LENGTH)
+
+
+def check_stored_text(text: str, *, field: str, max_length: int) -> str:
+    """A value stored in a text column: it must fit, and PostgreSQL text refuses NUL characters."""
+    if len(text) > max_length:
+        raise EnvelopeError(f"'{field}' must be at most {max_length} characters")
+    if "\x00" in text:
+        raise EnvelopeError(f"'{field}' must not contain NUL characters")
+    return text
 
 
 def redact_values(value: Any) -> Any:

@@ -22,6 +22,7 @@ from webhooks.providers.base import (
     WebhookProvider,
     any_signature_matches,
     as_event_type,
+    check_stored_text,
     hmac_sha256_hex,
     load_json_object,
     parse_timestamp,
@@ -81,8 +82,7 @@ class FitProTrackerProvider(WebhookProvider):
         event_id = payload.get("eventId")
         if not isinstance(event_id, str) or not event_id.strip():
             raise EnvelopeError("'eventId' must be a non-empty string")
-        if len(event_id) > MAX_ID_LENGTH:
-            raise EnvelopeError(f"'eventId' must be at most {MAX_ID_LENGTH} characters")
+        check_stored_text(event_id, field="eventId", max_length=MAX_ID_LENGTH)
         event_type = as_event_type(payload.get("eventType"), field="eventType")
         occurred_at = parse_timestamp(payload.get("eventTimestamp"), field="eventTimestamp")
         location_id = _number(payload.get("locationId"), field="locationId")
@@ -181,7 +181,7 @@ def _number(value: Any, *, field: str) -> str:
     """FPT ids are whole numbers; stored as strings like every other provider's ids."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise EnvelopeError(f"'{field}' must be a number")
-    return str(value)
+    return check_stored_text(str(value), field=field, max_length=MAX_ID_LENGTH)
 
 
 def _status_id(value: Any, *, key: str) -> int:

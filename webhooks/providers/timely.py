@@ -28,6 +28,7 @@ from webhooks.providers.base import (
 SIGNATURE_HEADER = "X-Timely-Signature"
 TIMESTAMP_HEADER = "X-Timely-Timestamp"
 _HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+_UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
 
 CREATED = "contact.created"
 UPDATED = "contact.updated"
@@ -75,7 +76,8 @@ class TimelyProvider(WebhookProvider):
         timestamp = headers.get(TIMESTAMP_HEADER)
         if timestamp is not None:
             timestamp = timestamp.strip()
-            if not timestamp.isdigit():
+            # ASCII digits, bounded: str.isdigit() admits '²', and int() refuses 4,300+ digits.
+            if not _UNIX_SECONDS.fullmatch(timestamp):
                 raise SignatureError(f"malformed {TIMESTAMP_HEADER} header")
             if abs(now - int(timestamp)) > self.tolerance_seconds:
                 raise SignatureError("timestamp outside the allowed tolerance")
@@ -113,7 +115,12 @@ class TimelyProvider(WebhookProvider):
         occurred_at = timestamp
         for key in ("deleted_at", "updated_at", "created_at"):
             if data.get(key) is not None:
-                occurred_at = parse_timestamp(data[key], field=f"data.{key}")
+                try:
+                    occurred_at = parse_timestamp(data[key], field=f"data.{key}")
+                except EnvelopeError:
+                    if event_type.startswith("contact."):
+                        raise
+                    # Other families' shapes are unpublished: store them on the envelope's time.
                 break
         if event_type == UPDATED and data.get("changes") is not None and not isinstance(data["changes"], dict):
             raise EnvelopeError("'data.changes' must be an object")
@@ -134,7 +141,8 @@ class TimelyProvider(WebhookProvider):
         if delivery.event_type == CREATED:
             fields = {key: data[key] for key in CONTACT_FIELDS if key in data}
             if data.get("created_at") is not None:
-                fields["remote_created_at"] = delivery.occurred_at
+                # Not occurred_at, which prefers updated_at when a payload carries both.
+                fields["remote_created_at"] = parse_timestamp(data["created_at"], field="data.created_at")
             return ContactEvent(kind=ContactEventKind.CREATED, fields=fields, complete=True, **common)
 
         if delivery.event_type == UPDATED:
