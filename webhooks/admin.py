@@ -88,12 +88,18 @@ class WebhookEventAdmin(ReadOnlyModelAdmin):
             text = bytes(obj.body).decode("utf-8", "replace")
         return format_html("<pre>{}</pre>", text)
 
-    @admin.action(description="Reprocess selected events", permissions=["view"])
+    def has_reprocess_permission(self, request):
+        return request.user.has_perm("webhooks.reprocess_webhookevent")
+
+    def has_export_permission(self, request):
+        return request.user.has_perm("webhooks.export_webhookevent")
+
+    @admin.action(description="Reprocess selected events", permissions=["reprocess"])
     def reprocess(self, request, queryset):
         count = len(reprocess_events(queryset))
         self.message_user(request, f"{count} event(s) queued for processing.", messages.SUCCESS)
 
-    @admin.action(description="Export selected events as JSON", permissions=["view"])
+    @admin.action(description="Export selected events as JSON", permissions=["export"])
     def export_json(self, request, queryset):
         events = queryset.defer(None).order_by("id").iterator(chunk_size=500)
         rows = [export_row(event) for event in events]
@@ -103,7 +109,7 @@ class WebhookEventAdmin(ReadOnlyModelAdmin):
         response["Content-Disposition"] = f'attachment; filename="{export_name("json")}"'
         return response
 
-    @admin.action(description="Export selected events as CSV", permissions=["view"])
+    @admin.action(description="Export selected events as CSV", permissions=["export"])
     def export_csv(self, request, queryset):
         writer = csv.writer(_Echo())
         columns = [*EXPORT_FIELDS, "payload"]

@@ -60,6 +60,11 @@ class WebhookEvent(models.Model):
             # The admin dashboard's events-per-hour window and the list's date navigation.
             models.Index(fields=["received_at"], name="webhookevent_received_idx"),
         ]
+        permissions = [
+            ("reprocess_webhookevent", "Can reprocess webhook events"),
+            # Exports carry raw payloads out of the database, beyond the reach of a later erasure.
+            ("export_webhookevent", "Can export webhook events with their payloads"),
+        ]
 
     def __str__(self):
         return f"{self.provider} {self.event_type} #{self.pk}"
