@@ -269,6 +269,9 @@ class ErasureRequestForm(forms.Form):
 
 
 # Columns of the CSV export: every field the hash covers, so the chain can be re-verified from the file.
+# To do so, undo what makes the file safe to open: strip the leading ' that guards cells starting with
+# = + - @ against spreadsheet formulas, re-read times as UTC datetimes and split erased_fields back into a
+# list, then rebuild ErasureRecord.canonical_json().
 EXPORT_FIELDS = ("sequence", "provider", "account_id", "external_id", "contact_id", "event_id", "requested_by",
                  "requested_by_type", "deleted_at", "erased_at", "reason", "erased_fields", "redacted_events",
                  "email_fingerprint", "phone_fingerprint", "prev_hash", "hash")  # fmt: skip
