@@ -1,11 +1,12 @@
 """Turning provider values into the shapes our contact fields hold (E.164 phones, clean lists)."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import phonenumbers
 from django.conf import settings
 
+from config.timestamps import storable_utc
 from webhooks.events import ProcessingError
 
 
@@ -100,16 +101,10 @@ def _optional_datetime(name: str):
 
 
 def _within_range(value: datetime, name: str) -> datetime:
-    """Aware, in UTC, and in years both Python and PostgreSQL read back (9999-12-31 at -10:00 is not)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    try:
-        value = value.astimezone(UTC)
-    except OverflowError:
-        raise ProcessingError(f"{name} is out of range") from None
-    if not 1900 <= value.year <= 9000:
+    storable = storable_utc(value)
+    if storable is None:
         raise ProcessingError(f"{name} is out of range")
-    return value
+    return storable
 
 
 FIELD_NORMALIZERS = {

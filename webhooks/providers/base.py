@@ -9,9 +9,10 @@ import hmac
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 
+from config.timestamps import storable_utc
 from webhooks.events import ContactEvent
 
 REDACTED = "[redacted]"
@@ -142,8 +143,6 @@ def any_signature_matches(candidates: Iterable[str], expected: Iterable[str]) ->
 
 # Deeper than any provider's envelope; a limit keeps recursive redaction and rendering safe.
 MAX_JSON_DEPTH = 32
-# Years Python and PostgreSQL both handle whatever the offset (year 9999 at -10:00 overflows Python).
-EARLIEST_YEAR, LATEST_YEAR = 1900, 9000
 
 
 def load_json_object(body: bytes) -> dict:
@@ -189,15 +188,10 @@ def parse_timestamp(value: Any, *, field: str) -> datetime:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise EnvelopeError(f"'{field}' is not an ISO-8601 timestamp") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    try:
-        parsed = parsed.astimezone(UTC)
-    except OverflowError:
-        raise EnvelopeError(f"'{field}' is out of range") from None
-    if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
+    storable = storable_utc(parsed)
+    if storable is None:
         raise EnvelopeError(f"'{field}' is out of range")
-    return parsed
+    return storable
 
 
 # The widths of WebhookEvent's id and type columns: longer values are refused with a 400 rather than
