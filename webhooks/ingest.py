@@ -1,11 +1,11 @@
 """Storing an accepted delivery: durable first (sync rule 1), one row per dedupe key (rule 2)."""
 
+import functools
 import json
 import logging
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
-from django.db.models import BinaryField, Case, DateTimeField, Exists, Value, When
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from webhooks.models import ErasedSubject, WebhookEvent
@@ -33,55 +33,128 @@ def store_delivery(
     signature_form: str,
     remote_addr: str | None,
 ) -> StoredDelivery:
-    """Insert the event (the unique constraint decides duplicates, also under concurrency) and
-    schedule its processing after commit. Raises ``DatabaseError`` when it cannot be stored."""
+    """Insert the event (the unique key decides duplicates, also under concurrency) and schedule its
+    processing with the commit. Raises ``DatabaseError`` when it cannot be stored."""
     now = timezone.now()
-    redacted_at = None
+    event = {
+        "provider": provider.name,
+        "dedupe_key": delivery.dedupe_key,
+        "event_id": delivery.event_id,
+        "event_type": delivery.event_type,
+        "account_id": delivery.account_id,
+        "external_id": delivery.external_id,
+        "occurred_at": delivery.occurred_at,
+        "received_at": now,
+        "body": body,
+        "headers": headers,
+        "signature_form": signature_form,
+        "remote_addr": remote_addr,
+        "redacted_at": None,
+    }
+    redacted_if_erased = None
     if provider.is_erasure(delivery):
         # A deletion's personal data is never saved, not even once.
-        body, redacted_at = encode_payload(provider.redact(delivery.payload)), now
-    if redacted_at is None and provider.carries_personal_data and delivery.external_id:
-        # A late event about an erased contact is committed only in its redacted form. The check runs
-        # inside the INSERT itself (one round trip, not two: README › Performance).
-        erased = Exists(
-            ErasedSubject.objects.filter(
-                provider=provider.name, account_id=delivery.account_id, external_id=delivery.external_id
-            )
-        )
-        redacted = encode_payload(provider.redact(delivery.payload))
-        body = Case(
-            When(erased, then=Value(redacted, output_field=BinaryField())),
-            default=Value(body, output_field=BinaryField()),
-        )
-        redacted_at = Case(When(erased, then=Value(now)), default=None, output_field=DateTimeField())
-    try:
-        with transaction.atomic():
-            event = WebhookEvent.objects.create(
-                provider=provider.name,
-                dedupe_key=delivery.dedupe_key,
-                event_id=delivery.event_id,
-                event_type=delivery.event_type,
-                account_id=delivery.account_id,
-                external_id=delivery.external_id,
-                occurred_at=delivery.occurred_at,
-                received_at=now,
-                body=body,
-                headers=headers,
-                signature_form=signature_form,
-                remote_addr=remote_addr,
-                redacted_at=redacted_at,
-            )
-            enqueue_after_commit(event.pk)
-    except IntegrityError:
+        event["body"], event["redacted_at"] = encode_payload(provider.redact(delivery.payload)), now
+    elif provider.carries_personal_data and delivery.external_id:
+        # A late event about an erased contact is committed only in its redacted form; the check runs
+        # inside the INSERT itself (README › Performance).
+        redacted_if_erased = encode_payload(provider.redact(delivery.payload))
+    with transaction.atomic():
+        event_pk = insert_event(event, redacted_if_erased=redacted_if_erased)
+        if event_pk is not None:
+            enqueue_with_commit(event_pk)
+            return StoredDelivery(event_pk=event_pk, duplicate=False)
         first = (
             WebhookEvent.objects.filter(provider=provider.name, dedupe_key=delivery.dedupe_key)
             .values_list("pk", flat=True)
             .first()
         )
-        if first is None:
-            raise
-        return StoredDelivery(event_pk=first, duplicate=True)
-    return StoredDelivery(event_pk=event.pk, duplicate=False)
+    if first is None:  # the conflicting row is gone again (pruned or rolled back): not stored
+        raise IntegrityError("webhook event conflicted with a row that no longer exists")
+    return StoredDelivery(event_pk=first, duplicate=True)
+
+
+# Written by ``insert_event`` only when the contact was erased: the redacted body and its time.
+ERASED_ALTERNATIVES = ("body", "redacted_at")
+
+
+def insert_event(values: dict, *, redacted_if_erased: bytes | None) -> int | None:
+    """One ``INSERT … ON CONFLICT DO NOTHING RETURNING id``: the new event's id, or None for a duplicate.
+
+    The statement is built once from the model's own fields instead of being compiled by the ORM per
+    request: compiling this 24-column insert and its erased-contact subquery was the largest cost of
+    ingest (README › Performance). Values go through each field's own conversion, as with ``save()``.
+    With ``redacted_if_erased``, body and ``redacted_at`` each become ``CASE WHEN <contact erased> THEN
+    <redacted> ELSE <as received> END``, decided by the database in the same statement.
+    """
+    row = {**model_defaults(), **values}
+    erased_check = redacted_if_erased is not None
+    params = []
+    for name, value in row.items():
+        field = WebhookEvent._meta.get_field(name)
+        if erased_check and name in ERASED_ALTERNATIVES:
+            when_erased = redacted_if_erased if name == "body" else values["received_at"]
+            params += [values["provider"], values["account_id"], values["external_id"]]
+            params.append(field.get_db_prep_save(when_erased, connection))
+        params.append(field.get_db_prep_save(value, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(insert_sql(connection.vendor, tuple(row), erased_check=erased_check), params)
+        inserted = cursor.fetchone()
+    return inserted[0] if inserted else None
+
+
+@functools.cache
+def model_defaults() -> dict:
+    """Every column's default (status ``received``, no attempts, …); ingest overrides what it knows."""
+    return {field.name: field.get_default() for field in WebhookEvent._meta.concrete_fields if not field.primary_key}
+
+
+@functools.cache
+def insert_sql(vendor: str, columns: tuple[str, ...], *, erased_check: bool) -> str:
+    """The statement for ``vendor``'s quoting. Names come from the models only; values are parameters."""
+    quote = connection.ops.quote_name
+    erased = (
+        f"EXISTS (SELECT 1 FROM {quote(ErasedSubject._meta.db_table)} "  # noqa: S608
+        "WHERE provider = %s AND account_id = %s AND external_id = %s)"
+    )
+    placeholders = [
+        f"CASE WHEN {erased} THEN %s ELSE %s END" if erased_check and name in ERASED_ALTERNATIVES else "%s"
+        for name in columns
+    ]
+    quoted = [quote(WebhookEvent._meta.get_field(name).column) for name in columns]
+    return (
+        f"INSERT INTO {quote(WebhookEvent._meta.db_table)} ({', '.join(quoted)}) "  # noqa: S608
+        f"VALUES ({', '.join(placeholders)}) ON CONFLICT (provider, dedupe_key) DO NOTHING RETURNING id"
+    )
+
+
+def enqueue_with_commit(event_pk: int) -> None:
+    """Schedule the event's processing as part of the transaction that stores it.
+
+    A queue kept in this same database (django-tasks-db) is written inside the transaction: the event and
+    its task commit together or not at all (an outbox, one commit per delivery instead of two, and no
+    window in which a stored event has no task). Any other backend, the immediate one above all, runs or
+    sends the task only once the event is committed."""
+    if queue_commits_with_events():
+        enqueue_processing(event_pk)
+    else:
+        enqueue_after_commit(event_pk)
+
+
+def queue_commits_with_events() -> bool:
+    from django_tasks_db import DatabaseBackend
+
+    from webhooks.tasks import process_webhook_event
+
+    backend = process_webhook_event.get_backend()
+    return isinstance(backend, DatabaseBackend) and router_db_for_tasks() == WebhookEvent.objects.db
+
+
+def router_db_for_tasks() -> str:
+    from django.db import router
+    from django_tasks_db.models import DBTaskResult
+
+    return router.db_for_write(DBTaskResult)
 
 
 def enqueue_after_commit(event_pk: int) -> None:

@@ -5,6 +5,7 @@ import json
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 
 from contacts.models import Contact, ErasureRecord
 from tests.conftest import load_fixture
@@ -59,18 +60,25 @@ def test_every_stored_payload_of_the_contact_is_redacted_keeping_its_shape(post_
     assert updated["event_id"] == "evt_01HX5B3M2PGTS6YADOV8Q1XDF"
 
 
-def test_deleted_payload_is_redacted_before_it_is_first_saved(post_webhook, monkeypatch):
-    saved_bodies = []
-    original_create = WebhookEvent.objects.create
+def test_deleted_payload_is_redacted_before_it_is_first_saved(post_webhook):
+    sent_to_the_database = []
 
-    def spy(**kwargs):
-        saved_bodies.append(kwargs["body"])
-        return original_create(**kwargs)
+    def capture(execute, sql, params, many, context):
+        sent_to_the_database.append((sql, params))
+        return execute(sql, params, many, context)
 
-    monkeypatch.setattr(WebhookEvent.objects, "create", spy)
-    post_webhook("timely", load_fixture("timely", "contact.deleted"))
-    assert b"Ana" not in saved_bodies[0] and b"exemplo" not in saved_bodies[0]
-    assert json.loads(saved_bodies[0])["data"]["deleted_by"] == "usr_321"
+    with connection.execute_wrapper(capture):
+        post_webhook("timely", load_fixture("timely", "contact.deleted"))
+    inserts = [
+        params
+        for sql, params in sent_to_the_database
+        if sql.replace('"', "").startswith("INSERT INTO webhooks_webhookevent ")
+    ]
+    assert len(inserts) == 1
+    every_value = repr(sent_to_the_database)
+    assert "Ana" not in every_value and "exemplo" not in every_value
+    stored_body = next(bytes(value) for value in inserts[0] if isinstance(value, bytes | memoryview))
+    assert json.loads(stored_body)["data"]["deleted_by"] == "usr_321"
 
 
 def test_late_created_after_deletion_is_ignored_and_stored_redacted(post_webhook):

@@ -4,12 +4,10 @@ stored, never a 500 for a delivery that was stored."""
 
 import contextlib
 import time
-from datetime import timedelta
 
 import psycopg
 import pytest
 from django.db import close_old_connections, connection
-from django.db.models.signals import post_save, pre_save
 from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
@@ -18,7 +16,6 @@ from tests.conftest import encode, timely_headers
 from tests.webhooks.timely_payloads import created
 from webhooks.models import WebhookEvent, WebhookEventStatus
 from webhooks.processing import process_event
-from webhooks.replay import sweep_stuck_events
 
 pytestmark = [
     pytest.mark.postgres,
@@ -104,15 +101,20 @@ def test_database_on_a_closed_port_gives_503_then_the_retry_is_applied(payload):
     assert_accepted_and_applied(payload)
 
 
-def test_connection_cut_while_storing_gives_503_then_the_retry_is_applied(payload, admin_connection):
-    def cut_the_connection(sender, **kwargs):
-        terminate(admin_connection, connection.connection.info.backend_pid)
+def cut_before(table: str, admin_connection):
+    """An execute wrapper that kills our server process just before the first INSERT into ``table``."""
 
-    pre_save.connect(cut_the_connection, sender=WebhookEvent, dispatch_uid="test.cut")
-    try:
+    def wrapper(execute, sql, params, many, context):
+        if sql.replace('"', "").startswith(f"INSERT INTO {table} "):
+            terminate(admin_connection, connection.connection.info.backend_pid)
+        return execute(sql, params, many, context)
+
+    return connection.execute_wrapper(wrapper)
+
+
+def test_connection_cut_while_storing_gives_503_then_the_retry_is_applied(payload, admin_connection):
+    with cut_before(WebhookEvent._meta.db_table, admin_connection):
         response = post(payload)
-    finally:
-        pre_save.disconnect(sender=WebhookEvent, dispatch_uid="test.cut")
 
     assert response.status_code == 503
     assert healthz().status_code == 200  # the server is up: a fresh connection replaces the cut one
@@ -152,30 +154,23 @@ def test_persistent_connection_cut_between_requests_is_replaced_by_the_health_ch
         connection.close()
 
 
-def test_database_lost_between_commit_and_enqueue_still_answers_accepted(settings, payload, admin_connection):
-    """The event committed; the task row cannot be written. The delivery stands, the sweep recovers it."""
+def test_database_lost_before_the_task_row_stores_neither_event_nor_task(settings, payload, admin_connection):
+    """With the database backend the task row is written in the event's own transaction: both commit or
+    neither does, so no stored event waits for the sweep and no task points at a missing event."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
-    def cut_after_commit(sender, instance, created, **kwargs):
-        # Registered before the enqueue hook, so it runs first, right after the commit.
-        pid = connection.connection.info.backend_pid
-        connection.on_commit(lambda: terminate(admin_connection, pid))
-
-    post_save.connect(cut_after_commit, sender=WebhookEvent, dispatch_uid="test.cut_after_commit")
-    try:
+    with cut_before(DBTaskResult._meta.db_table, admin_connection):
         response = post(payload)
-    finally:
-        post_save.disconnect(sender=WebhookEvent, dispatch_uid="test.cut_after_commit")
     with contextlib.suppress(Exception):
         connection.close()
 
-    assert response.status_code == 200
-    assert response.json()["status"] == "accepted"
-    event = WebhookEvent.objects.get()
-    assert event.status == WebhookEventStatus.RECEIVED
+    assert response.status_code == 503
+    assert not WebhookEvent.objects.exists()
     assert not DBTaskResult.objects.exists()
 
-    assert sweep_stuck_events(older_than=timedelta(0)) == [event.pk]
+    retried = post(payload)
+    assert retried.json()["status"] == "accepted"
+    event = WebhookEvent.objects.get()
     assert DBTaskResult.objects.get().args_kwargs["args"] == [event.pk]
     assert process_event(event.pk) == WebhookEventStatus.PROCESSED
     assert Contact.objects.get().name == "Ana Costa"
