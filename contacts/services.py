@@ -20,6 +20,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from config.sql import get_row, update_row
 from contacts.models import PERSONAL_FIELDS, SYNCED_FIELDS, Contact, ErasureLogVerification, ErasureRecord
 from contacts.normalize import normalize_email, normalize_field, normalize_phone
 from webhooks.events import ContactEvent, ContactEventKind, ContactSnapshot, Outcome, OutcomeStatus
@@ -49,7 +50,7 @@ def apply_contact_event(*, event: ContactEvent) -> Outcome:
         return _apply_deletion(event)
 
     key = {"provider": event.provider, "account_id": event.account_id, "external_id": event.external_id}
-    contact = Contact.objects.select_for_update().filter(**key).first()
+    contact = get_row(Contact, for_update=True, **key)
     if contact is None:
         contact = Contact(**key, needs_refresh=not event.complete)
         outcome = _apply_fields(contact, event)
@@ -63,7 +64,7 @@ def apply_contact_event(*, event: ContactEvent) -> Outcome:
         outcome = _event_for_erased_contact(contact, event)
     else:
         outcome = _apply_fields(contact, event)
-        contact.save()
+        update_row(contact, None)
     if event.needs_refresh:
         _refresh_after_commit(contact)
     return outcome

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
+from config.sql import get_row, update_row
 from webhooks.events import ContactEvent, Outcome, OutcomeStatus, ProcessingError, TransientError
 from webhooks.ingest import encode_payload
 from webhooks.models import WebhookEvent, WebhookEventStatus
@@ -50,7 +51,9 @@ def process_event(event_pk: int) -> str:
     try:
         with transaction.atomic():
             lock_event_subject(event_pk)
-            event = WebhookEvent.objects.get(pk=event_pk)
+            event = get_row(WebhookEvent, pk=event_pk)
+            if event is None:
+                raise WebhookEvent.DoesNotExist
             if event.status != WebhookEventStatus.RECEIVED:
                 return event.status
             if event.next_attempt_at and event.next_attempt_at > timezone.now() + CLOCK_TOLERANCE:
@@ -81,7 +84,7 @@ def process_event(event_pk: int) -> str:
                 event.body = encode_payload(get_provider(event.provider).redact(event.payload))
                 event.redacted_at = event.processed_at
                 fields += ["body", "redacted_at"]
-            event.save(update_fields=fields)
+            update_row(event, fields)
     except WebhookEvent.DoesNotExist:
         logger.warning("webhook event %s no longer exists", event_pk)
         return "missing"

@@ -1,0 +1,85 @@
+"""The few statements every webhook delivery runs, built once per model and column set.
+
+The ORM compiles a statement anew on every call; on the delivery path that compilation was most of the
+Python time of a request (README › Performance). These helpers write the same SQL the ORM would, from the
+model's own metadata, cache it, and convert values both ways with each field's own conversions, so the
+rows read and written are exactly what ``save()`` and a queryset would give. They send no model signals
+(no model on this path has receivers). Everything else keeps using the ORM.
+"""
+
+from functools import cache
+
+from django.db import connection
+from django.db.models import Model
+
+
+def get_row(model: type[Model], *, for_update: bool = False, **unique_key):
+    """The instance whose ``unique_key`` fields (a primary or unique key) equal the values given, or None.
+
+    ``for_update`` locks the row (``SELECT … FOR UPDATE``) where the database supports it."""
+    meta = model._meta
+    names = tuple(unique_key)
+    params = [_field(meta, name).get_db_prep_value(value, connection) for name, value in unique_key.items()]
+    with connection.cursor() as cursor:
+        cursor.execute(_select_sql(connection.vendor, model, names, for_update), params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = [
+        _convert(value, converters, column) if converters else value
+        for value, (column, converters) in zip(row, _readers(connection.vendor, model), strict=True)
+    ]
+    return model.from_db(connection.alias, [field.attname for field in meta.concrete_fields], values)
+
+
+def update_row(instance: Model, field_names) -> None:
+    """``instance.save(update_fields=field_names)``: one UPDATE by primary key, ``auto_now`` fields
+    refreshed when named. ``field_names`` None writes every column, as a plain ``save()`` does."""
+    meta = type(instance)._meta
+    if field_names is None:
+        fields = [field for field in meta.concrete_fields if not field.primary_key]
+    else:
+        fields = [meta.get_field(name) for name in field_names]
+    params = [field.get_db_prep_save(field.pre_save(instance, False), connection) for field in fields]
+    params.append(meta.pk.get_db_prep_value(instance.pk, connection))
+    names = tuple(field.name for field in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(_update_sql(connection.vendor, type(instance), names), params)
+
+
+@cache
+def _select_sql(vendor: str, model: type[Model], key: tuple[str, ...], for_update: bool) -> str:
+    meta, quote = model._meta, connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in meta.concrete_fields)
+    conditions = " AND ".join(f"{quote(_field(meta, name).column)} = %s" for name in key)
+    lock = " FOR UPDATE" if for_update and connection.features.has_select_for_update else ""
+    return f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {conditions}{lock}"  # noqa: S608
+
+
+@cache
+def _update_sql(vendor: str, model: type[Model], names: tuple[str, ...]) -> str:
+    meta, quote = model._meta, connection.ops.quote_name
+    assignments = ", ".join(f"{quote(meta.get_field(name).column)} = %s" for name in names)
+    return f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+
+
+@cache
+def _readers(vendor: str, model: type[Model]) -> tuple:
+    """Per column: the column expression and the converters the ORM would apply to the value read (JSON decoding,
+    SQLite's datetimes, …)."""
+    meta = model._meta
+    readers = []
+    for field in meta.concrete_fields:
+        column = field.get_col(meta.db_table)
+        readers.append((column, connection.ops.get_db_converters(column) + field.get_db_converters(connection)))
+    return tuple(readers)
+
+
+def _field(meta, name: str):
+    return meta.pk if name == "pk" else meta.get_field(name)
+
+
+def _convert(value, converters, column):
+    for converter in converters:
+        value = converter(value, column, connection)
+    return value
