@@ -17,7 +17,10 @@ REDACTION_BATCH = 500
 def redact_stored_payloads(sender, *, provider: str, account_id: str, external_id: str, **kwargs) -> int:
     """Redact the contact's payloads in place, selected by ids (never by matching text), and remember
     the contact so later deliveries are stored redacted. Returns how many payloads it redacted."""
-    ErasedSubject.objects.get_or_create(provider=provider, account_id=account_id, external_id=external_id)
+    # INSERT … ON CONFLICT DO NOTHING: unlike get_or_create, no savepoint and no look-up first.
+    ErasedSubject.objects.bulk_create(
+        [ErasedSubject(provider=provider, account_id=account_id, external_id=external_id)], ignore_conflicts=True
+    )
     try:
         webhook_provider = get_provider(provider)
     except UnknownProvider:
