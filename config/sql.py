@@ -47,6 +47,33 @@ def update_row(instance: Model, field_names) -> None:
         cursor.execute(_update_sql(connection.vendor, type(instance), names), params)
 
 
+def insert_row_unless_exists(instance: Model) -> bool:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING pk``: False when a row with one of the instance's unique
+    keys exists already (no error, so no savepoint is needed around it); True, with the new primary key set
+    on the instance, when it was inserted."""
+    meta = type(instance)._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    params = [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(connection.vendor, type(instance)), params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    instance.pk, instance._state.adding, instance._state.db = row[0], False, connection.alias
+    return True
+
+
+@cache
+def _insert_sql(vendor: str, model: type[Model]) -> str:
+    meta, quote = model._meta, connection.ops.quote_name
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    columns, placeholders = ", ".join(quote(field.column) for field in fields), ", ".join(["%s"] * len(fields))
+    return (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608
+        f"ON CONFLICT DO NOTHING RETURNING {quote(meta.pk.column)}"
+    )
+
+
 @cache
 def _select_sql(vendor: str, model: type[Model], key: tuple[str, ...], for_update: bool) -> str:
     meta, quote = model._meta, connection.ops.quote_name

@@ -20,7 +20,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from config.sql import get_row, update_row
+from config.sql import get_row, insert_row_unless_exists, update_row
 from contacts.models import PERSONAL_FIELDS, SYNCED_FIELDS, Contact, ErasureLogVerification, ErasureRecord
 from contacts.normalize import normalize_email, normalize_field, normalize_phone
 from webhooks.events import ContactEvent, ContactEventKind, ContactSnapshot, Outcome, OutcomeStatus
@@ -71,25 +71,10 @@ def apply_contact_event(*, event: ContactEvent) -> Outcome:
 
 
 def _insert_unless_exists(contact: Contact) -> bool:
-    """INSERT … ON CONFLICT DO NOTHING RETURNING id: False when another delivery created the contact first.
-
-    A conflict is not an error here, so no savepoint is needed around the insert (a savepoint and its
-    release are two more round trips on every new contact; see README › Performance).
-    """
-    fields = [field for field in Contact._meta.concrete_fields if not field.primary_key]
-    values = [field.get_db_prep_save(field.pre_save(contact, True), connection) for field in fields]
-    quote = connection.ops.quote_name
-    table, pk = quote(Contact._meta.db_table), quote(Contact._meta.pk.column)
-    columns, placeholders = ", ".join(quote(field.column) for field in fields), ", ".join(["%s"] * len(fields))
-    # Identifiers come from the model's own metadata; every value is a parameter.
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) ON CONFLICT DO NOTHING RETURNING {pk}"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    contact.pk, contact._state.adding, contact._state.db = row[0], False, connection.alias
-    return True
+    """False when another delivery created the contact first. No savepoint is needed around the insert:
+    a conflict is not an error (a savepoint and its release are two more round trips on every new
+    contact; see README › Performance)."""
+    return insert_row_unless_exists(contact)
 
 
 def _apply_fields(contact: Contact, event: ContactEvent) -> Outcome:
