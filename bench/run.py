@@ -185,7 +185,7 @@ class Bench:
             str(ROOT / "bench" / "wrk.lua"),
             f"http://127.0.0.1:{self.args.port}",
         ]
-        before = load()
+        before, cpu_before = load(), cpu_by_program()
         with psycopg.connect(self.url(db), autocommit=True) as conn:
             stored_sql = f"SELECT count(*) FROM {table} WHERE id > %s"
             baseline = conn.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
@@ -204,6 +204,7 @@ class Bench:
                     elif checked_at - progress_at > 10:
                         say(f"    nothing stored for 10 s at {stored}/{expected}: stopping")
                         break
+            cpu_after = cpu_by_program()  # while wrk still runs: its own CPU is counted too
             process.send_signal(signal.SIGINT)
             output = process.communicate(timeout=30)[0]
             self.processes.remove(process)
@@ -213,6 +214,10 @@ class Bench:
         result["expected"], result["answered"] = expected, answered
         result["rps"] = answered / (result["duration_us"] / 1e6)
         result["load_before"], result["load_after"] = before, load()
+        result["cpu_ms"] = {
+            name: (cpu_after.get(name, 0.0) - cpu_before.get(name, 0.0)) * 1000 / max(answered, 1)
+            for name in CPU_PROGRAMS
+        }
         return result
 
     def drive(self, label: str, env: dict, app: str, *, total: int, offset: int, with_fpt: bool = FPT_AVAILABLE):
@@ -235,6 +240,7 @@ class Bench:
             f"  answered {r['answered']}/{r['expected']} (dup {r['duplicates']})  errors {errors}"
             f"  [{r['load_before']} → {r['load_after']}]"
         )
+        say("    CPU per request: " + ", ".join(f"{name} {ms:.2f} ms" for name, ms in r["cpu_ms"].items()))
 
     # --- steps --------------------------------------------------------------------------------------
     def run_floor(self):
@@ -367,6 +373,30 @@ class Bench:
             if label in ("floor", "drain", "rss") or "rps" not in r:
                 continue
             say(f"  {label:<22} throughput {r['rps'] / floor['rps']:.2f}x  p99 {r['p99_us'] / floor['p99_us']:.2f}x")
+
+
+# Where a request's CPU goes, by program: the app's (or the floor's) gunicorn workers, the PostgreSQL
+# server (its backends and background writers) and the load generator. On a CPU-bound 2-core machine the
+# sum is what limits throughput.
+CPU_PROGRAMS = {"gunicorn": ("gunicorn",), "postgres": ("postgres",), "wrk": ("wrk",)}
+
+
+def cpu_by_program() -> dict[str, float]:
+    """CPU seconds (user + system) used so far by every running process of each program in CPU_PROGRAMS
+    (by its command name, read from /proc; processes that exit meanwhile are not counted)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    totals = dict.fromkeys(CPU_PROGRAMS, 0.0)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        command = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        for name, prefixes in CPU_PROGRAMS.items():
+            if command.startswith(prefixes):
+                totals[name] += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return totals
 
 
 def rss_kib(pid: int) -> int:
