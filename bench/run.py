@@ -34,8 +34,8 @@ from bench.events import stream, write_wrk_file  # noqa: E402
 
 BIN = Path(sys.executable).parent
 FPT_AVAILABLE = (ROOT / "webhooks" / "providers" / "fpt.py").exists()
-STEPS = ("floor", "immediate", "database", "drain", "scale", "profile")
-DEFAULT_STEPS = ("floor", "immediate", "database", "drain")
+STEPS = ("floor", "floor_queue", "floor_apply", "immediate", "database", "drain", "scale", "profile")
+DEFAULT_STEPS = ("floor", "floor_queue", "floor_apply", "immediate", "database", "drain")
 
 
 def load() -> str:
@@ -249,6 +249,24 @@ class Bench:
         self.drive("floor", env, "bench.floor.wsgi", total=self.args.requests, offset=0)
         say(f"    stored rows: {self.query(db, 'SELECT count(*) FROM floor_floorevent')[0][0]}")
 
+    def run_floor_queue(self):
+        """The floor plus one django-tasks-db task row per event in the same transaction: what any receiver
+        following the spec's flow writes with the database backend, before any work of its own."""
+        db = f"{self.args.db_prefix}_floor_queue"
+        env = self.migrate(db, floor=True)
+        env["FLOOR_QUEUE"] = "true"
+        self.drive("floor + task row", env, "bench.floor.wsgi", total=self.args.requests, offset=0)
+        say(f"    task rows: {self.query(db, 'SELECT count(*) FROM django_tasks_database_dbtaskresult')[0][0]}")
+
+    def run_floor_apply(self):
+        """The floor plus, after its commit, a second transaction applying the event to a one-index contact
+        row by last-write-wins and marking the event processed: the spec's immediate flow at its least."""
+        db = f"{self.args.db_prefix}_floor_apply"
+        env = self.migrate(db, floor=True)
+        env["FLOOR_APPLY"] = "true"
+        self.drive("floor + apply", env, "bench.floor.wsgi", total=self.args.requests, offset=0)
+        say(f"    contacts: {self.query(db, 'SELECT count(*) FROM floor_floorcontact')[0][0]}")
+
     def run_immediate(self):
         db = f"{self.args.db_prefix}_full"
         env = self.migrate(db)
@@ -373,6 +391,13 @@ class Bench:
             if label in ("floor", "drain", "rss") or "rps" not in r:
                 continue
             say(f"  {label:<22} throughput {r['rps'] / floor['rps']:.2f}x  p99 {r['p99_us'] / floor['p99_us']:.2f}x")
+        for ours, reference in (("ingest (database)", "floor + task row"), ("full (immediate)", "floor + apply")):
+            if ours in self.results and reference in self.results:
+                mine, theirs = self.results[ours], self.results[reference]
+                say(
+                    f"  {ours} against the {reference}: throughput {mine['rps'] / theirs['rps']:.2f}x"
+                    f"  p99 {mine['p99_us'] / theirs['p99_us']:.2f}x"
+                )
 
 
 # Where a request's CPU goes, by program: the app's (or the floor's) gunicorn workers, the PostgreSQL

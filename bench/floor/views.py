@@ -1,6 +1,7 @@
 """The least a correct receiver does: HMAC-SHA256 over "{t}.{body}" (the same bytes and the same header
 forms the app verifies for Timely and FPT), JSON parse, one insert with a unique key in one transaction,
-a JSON answer. Nothing else: no allow-list, no stored headers, no processing."""
+a JSON answer. Nothing else: no allow-list, no stored headers, no processing (but see ``FLOOR_QUEUE`` and
+``FLOOR_APPLY`` in the settings: the same floor plus the least each of our two modes must add)."""
 
 import hashlib
 import hmac
@@ -13,7 +14,8 @@ from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from bench.floor.models import FloorEvent
+from bench.floor.models import FloorContact, FloorEvent
+from bench.floor.tasks import handle_floor_event
 
 
 def signed_parts(provider: str, headers) -> tuple[str, str, str]:
@@ -42,6 +44,27 @@ def receive(request, provider):
     try:
         with transaction.atomic():
             event = FloorEvent.objects.create(dedupe_key=key, body=body, received_at=timezone.now())
+            if settings.FLOOR_QUEUE:
+                handle_floor_event.enqueue(event.pk)
     except IntegrityError:
         return JsonResponse({"status": "duplicate"})
+    if settings.FLOOR_APPLY:
+        apply(event, provider, payload)
     return JsonResponse({"status": "accepted", "event": event.pk})
+
+
+def apply(event: FloorEvent, provider: str, payload: dict) -> None:
+    """Last-write-wins on the whole contact under its row lock, then the event's outcome: one transaction."""
+    data = payload.get("data") or {}
+    key = f"{provider}:{data.get('contact_id') or data.get('contactId')}"
+    changed_at = str(payload.get("timestamp") or payload.get("eventTimestamp") or "")
+    with transaction.atomic():
+        contact = FloorContact.objects.select_for_update().filter(key=key).first()
+        if contact is None:
+            FloorContact.objects.bulk_create(
+                [FloorContact(key=key, data=data, changed_at=changed_at)], ignore_conflicts=True
+            )
+        elif changed_at >= contact.changed_at:
+            contact.data, contact.changed_at = {**contact.data, **data}, changed_at
+            contact.save(update_fields=["data", "changed_at"])
+        FloorEvent.objects.filter(pk=event.pk).update(processed_at=timezone.now())
