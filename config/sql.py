@@ -3,14 +3,16 @@
 The ORM compiles a statement anew on every call; on the delivery path that compilation was most of the
 Python time of a request (README › Performance). These helpers write the same SQL the ORM would, from the
 model's own metadata, cache it, and convert values both ways with each field's own conversions, so the
-rows read and written are exactly what ``save()`` and a queryset would give. They send no model signals
-(no model on this path has receivers). Everything else keeps using the ORM.
+rows read and written are exactly what ``save()`` and a queryset would give. Only ``insert_row`` sends
+``pre_save``/``post_save`` (it writes django-tasks-db's row, which has a receiver); the others send no model
+signals (no model they are used on has receivers). Everything else keeps using the ORM.
 """
 
 from functools import cache
 
 from django.db import connection
 from django.db.models import Model
+from django.db.models.signals import post_save, pre_save
 
 
 def get_row(model: type[Model], *, for_update: bool = False, **unique_key):
@@ -61,6 +63,36 @@ def insert_row_unless_exists(instance: Model) -> bool:
         return False
     instance.pk, instance._state.adding, instance._state.db = row[0], False, connection.alias
     return True
+
+
+def insert_row(instance: Model) -> None:
+    """``instance.save(force_insert=True)`` for a model with no parents: ``pre_save``, one INSERT (the
+    primary key returned when the database assigns it), ``post_save``."""
+    model, meta = type(instance), type(instance)._meta
+    pre_save.send(sender=model, instance=instance, raw=False, using=connection.alias, update_fields=None)
+    fields = _inserted_fields(model)
+    params = [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(_plain_insert_sql(connection.vendor, model), params)
+        if meta.pk.db_returning:
+            instance.pk = cursor.fetchone()[0]
+    instance._state.adding, instance._state.db = False, connection.alias
+    post_save.send(sender=model, instance=instance, created=True, update_fields=None, raw=False, using=connection.alias)
+
+
+@cache
+def _inserted_fields(model: type[Model]) -> tuple:
+    """Every column, but a primary key the database assigns (``AutoField``)."""
+    return tuple(field for field in model._meta.concrete_fields if not (field.primary_key and field.db_returning))
+
+
+@cache
+def _plain_insert_sql(vendor: str, model: type[Model]) -> str:
+    meta, quote = model._meta, connection.ops.quote_name
+    fields = _inserted_fields(model)
+    columns, placeholders = ", ".join(quote(field.column) for field in fields), ", ".join(["%s"] * len(fields))
+    returning = f" RETURNING {quote(meta.pk.column)}" if meta.pk.db_returning else ""
+    return f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}){returning}"  # noqa: S608
 
 
 @cache

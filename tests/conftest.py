@@ -106,12 +106,12 @@ def deferring_task_backend(settings):
 
 @pytest.fixture
 def database_tasks(settings):
-    """Use django-tasks-db (the production backend) and return a function that runs what is queued,
-    the way ``manage.py db_worker`` does."""
+    """Use the database task backend (django-tasks-db, as production runs it) and return a function that
+    runs what is queued, the way ``manage.py db_worker`` does."""
     from django_tasks_db.management.commands.db_worker import Worker
     from django_tasks_db.models import DBTaskResult
 
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TASKS = {"default": {"BACKEND": "config.tasks.DatabaseBackend"}}
     worker = Worker(
         queue_names=["*"],
         interval=0,

@@ -3,4 +3,4 @@ kept in the database (``DATABASE_URL`` names the test database)."""
 
 from config.settings.test import *  # noqa: F403
 
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+TASKS = {"default": {"BACKEND": "config.tasks.DatabaseBackend"}}

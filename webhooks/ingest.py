@@ -144,17 +144,11 @@ def enqueue_with_commit(event_pk: int) -> None:
 def queue_commits_with_events() -> bool:
     from django_tasks_db import DatabaseBackend
 
+    from config.tasks import queue_database
     from webhooks.tasks import process_webhook_event
 
     backend = process_webhook_event.get_backend()
-    return isinstance(backend, DatabaseBackend) and router_db_for_tasks() == WebhookEvent.objects.db
-
-
-def router_db_for_tasks() -> str:
-    from django.db import router
-    from django_tasks_db.models import DBTaskResult
-
-    return router.db_for_write(DBTaskResult)
+    return isinstance(backend, DatabaseBackend) and queue_database() == WebhookEvent.objects.db
 
 
 def enqueue_after_commit(event_pk: int) -> None:

@@ -131,7 +131,7 @@ CONTACT_REFRESH_BACKOFF_SECONDS = env.int("CONTACT_REFRESH_BACKOFF_SECONDS", def
 TASKS_BACKEND = env.str("TASKS_BACKEND", default="immediate")
 _TASK_BACKENDS = {
     "immediate": "django_tasks.backends.immediate.ImmediateBackend",
-    "database": "django_tasks_db.DatabaseBackend",
+    "database": "config.tasks.DatabaseBackend",
 }
 if TASKS_BACKEND not in _TASK_BACKENDS:
     raise environ.ImproperlyConfigured(

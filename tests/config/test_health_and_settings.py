@@ -71,4 +71,4 @@ def test_settings_read_the_environment(monkeypatch):
         WEBHOOK_MAX_BODY_BYTES="2048", TASKS_BACKEND="database",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "['one', 'two'] 2048 django_tasks_db.DatabaseBackend" in result.stdout
+    assert "['one', 'two'] 2048 config.tasks.DatabaseBackend" in result.stdout

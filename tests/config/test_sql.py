@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from config.sql import get_row, update_row
+from config.sql import get_row, insert_row, update_row
 from contacts.models import Contact
 from tests.factories import ContactFactory, WebhookEventFactory
 from webhooks.models import WebhookEvent
@@ -81,3 +81,50 @@ def test_update_row_without_names_writes_every_column_like_save():
     stored = Contact.objects.get(pk=contact.pk)
     expected = orm_values(contact)
     assert orm_values(stored) == expected
+
+
+def test_insert_row_stores_what_save_stores_and_sends_the_save_signals():
+    from django.db.models.signals import post_save, pre_save
+
+    seen = []
+
+    def record(signal_name):
+        def receiver(sender, instance, **kwargs):
+            seen.append((signal_name, sender, instance.pk, kwargs.get("created")))
+
+        return receiver
+
+    on_pre, on_post = record("pre_save"), record("post_save")
+    pre_save.connect(on_pre, sender=Contact)
+    post_save.connect(on_post, sender=Contact)
+    try:
+        template = ContactFactory.build(tags=["vip"], custom_fields={"k": 1}, last_call_at=WHEN, can_email=None)
+        values = {field.attname: getattr(template, field.attname) for field in Contact._meta.concrete_fields}
+        saved = Contact(**{**values, "external_id": "by-save"})
+        inserted = Contact(**{**values, "external_id": "by-insert-row"})
+        saved.save(force_insert=True)
+        seen.clear()
+
+        insert_row(inserted)
+    finally:
+        pre_save.disconnect(on_pre, sender=Contact)
+        post_save.disconnect(on_post, sender=Contact)
+
+    assert inserted.pk is not None and inserted._state.adding is False
+    assert seen == [("pre_save", Contact, None, None), ("post_save", Contact, inserted.pk, True)]
+    by_save, by_insert = orm_values(Contact.objects.get(pk=saved.pk)), orm_values(Contact.objects.get(pk=inserted.pk))
+    for differs in ("id", "external_id", "created_at", "updated_at"):
+        by_save.pop(differs), by_insert.pop(differs)
+    assert by_insert == by_save
+
+
+def test_insert_row_keeps_a_primary_key_set_in_python():
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    row = DBTaskResult(args_kwargs={"args": [1], "kwargs": {}}, task_path="x.y", backend_name="default", run_after=None)
+    chosen = row.pk
+
+    insert_row(row)  # run_after None: django-tasks-db's own pre_save receiver fills it in
+
+    stored = DBTaskResult.objects.get(pk=chosen)
+    assert stored.run_after == get_date_max() and stored.enqueued_at is not None

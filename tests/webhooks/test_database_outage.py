@@ -157,7 +157,7 @@ def test_persistent_connection_cut_between_requests_is_replaced_by_the_health_ch
 def test_database_lost_before_the_task_row_stores_neither_event_nor_task(settings, payload, admin_connection):
     """With the database backend the task row is written in the event's own transaction: both commit or
     neither does, so no stored event waits for the sweep and no task points at a missing event."""
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TASKS = {"default": {"BACKEND": "config.tasks.DatabaseBackend"}}
 
     with cut_before(DBTaskResult._meta.db_table, admin_connection):
         response = post(payload)

@@ -32,7 +32,7 @@ pytestmark = [
     pytest.mark.usefixtures("erasure_log_cleanup"),
 ]
 
-DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+DATABASE_TASKS = {"default": {"BACKEND": "config.tasks.DatabaseBackend"}}
 WAIT_SECONDS = 60
 
 

@@ -21,7 +21,7 @@ from webhooks.replay import reprocess_events, sweep_stuck_events
 
 pytestmark = pytest.mark.django_db
 
-DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+DATABASE_TASKS = {"default": {"BACKEND": "config.tasks.DatabaseBackend"}}
 
 
 @pytest.fixture
