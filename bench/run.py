@@ -1,7 +1,8 @@
 """The ingest benchmark: the full webhook path against the floor of a durable receiver, same stack, same run.
 
-    make bench     # = .venv/bin/python bench/run.py: floor, full path (immediate), database-backend ingest,
-                   #   drain of a 50,000-event backlog by 1 then 2 db_workers (with the worker's RSS)
+    make bench     # = .venv/bin/python bench/run.py: the floor, the floor + a task row, the floor + apply,
+                   #   full path (immediate), database-backend ingest, drain of a 50,000-event backlog
+                   #   by 1 then 2 db_workers (with the worker's RSS)
     .venv/bin/python bench/run.py --only floor,immediate --requests 10000
     .venv/bin/python bench/run.py --only scale     # per-event cost at 10k and 1M rows, erasure plans
     .venv/bin/python bench/run.py --only profile   # cProfile of the request path, in-process
@@ -228,10 +229,29 @@ class Bench:
         with self.gunicorn(env, app, label):
             self.wrk(warmup, db=db, table=table)
             requests_path = self.requests_file(label, total, offset=offset, with_fpt=with_fpt)
+            self.settle()
             result = self.wrk(requests_path, db=db, table=table)
         self.report(label, result)
         self.results[label] = result
         return result
+
+    def settle(self, timeout: float = 60.0) -> None:
+        """Let PostgreSQL's background work from earlier steps finish before measuring, so that a step run
+        later is not charged for it: a checkpoint (dirty buffers written now, not during the run), then
+        wait while autovacuum workers are busy (the previous steps' fresh tables, the warm-up's rows)."""
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            conn.execute("CHECKPOINT")
+            deadline = time.monotonic() + timeout
+            busy_sql = "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'"
+            while conn.execute(busy_sql).fetchone()[0] and time.monotonic() < deadline:
+                time.sleep(0.5)
+        time.sleep(2)
+
+    def done_with(self, db: str) -> None:
+        """Drop a step's database once reported (unless BENCH_KEEP), so autovacuum does not work on it
+        during the next step."""
+        if not os.environ.get("BENCH_KEEP"):
+            self.drop_db(db)
 
     def report(self, label: str, r: dict) -> None:
         errors = r["failed"] + r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["timeouts"]
@@ -248,6 +268,7 @@ class Bench:
         env = self.migrate(db, floor=True)
         self.drive("floor", env, "bench.floor.wsgi", total=self.args.requests, offset=0)
         say(f"    stored rows: {self.query(db, 'SELECT count(*) FROM floor_floorevent')[0][0]}")
+        self.done_with(db)
 
     def run_floor_queue(self):
         """The floor plus one django-tasks-db task row per event in the same transaction: what any receiver
@@ -257,6 +278,7 @@ class Bench:
         env["FLOOR_QUEUE"] = "true"
         self.drive("floor + task row", env, "bench.floor.wsgi", total=self.args.requests, offset=0)
         say(f"    task rows: {self.query(db, 'SELECT count(*) FROM django_tasks_database_dbtaskresult')[0][0]}")
+        self.done_with(db)
 
     def run_floor_apply(self):
         """The floor plus, after its commit, a second transaction applying the event to a one-index contact
@@ -266,12 +288,14 @@ class Bench:
         env["FLOOR_APPLY"] = "true"
         self.drive("floor + apply", env, "bench.floor.wsgi", total=self.args.requests, offset=0)
         say(f"    contacts: {self.query(db, 'SELECT count(*) FROM floor_floorcontact')[0][0]}")
+        self.done_with(db)
 
     def run_immediate(self):
         db = f"{self.args.db_prefix}_full"
         env = self.migrate(db)
         self.drive("full (immediate)", env, "config.wsgi", total=self.args.requests, offset=0)
         self.print_statuses(db)
+        self.done_with(db)
 
     def run_database(self):
         db = f"{self.args.db_prefix}_queue"
@@ -279,6 +303,7 @@ class Bench:
         env["TASKS_BACKEND"] = "database"
         self.drive("ingest (database)", env, "config.wsgi", total=self.args.requests, offset=0)
         self.print_statuses(db)
+        self.done_with(db)
 
     def print_statuses(self, db: str) -> None:
         rows = self.query(db, "SELECT status, count(*) FROM webhooks_webhookevent GROUP BY 1 ORDER BY 1")
