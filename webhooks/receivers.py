@@ -1,5 +1,7 @@
 """``webhooks``'s own answer to an erasure: redact every stored copy of the person's payloads."""
 
+import json
+
 from django.db import connection
 from django.dispatch import receiver
 from django.utils import timezone
@@ -34,13 +36,13 @@ def redact_stored_payloads(sender, *, provider: str, account_id: str, external_i
             redacted_at__isnull=True,
             body__isnull=False,
         )
-        .only("id", "body")
         .order_by("id")
+        .values_list("id", "body")  # plain rows: a model instance per payload was a fifth of the read
     )
     redacted = 0
     batch = []
-    for event in pending.iterator(chunk_size=REDACTION_BATCH):
-        batch.append((encode_payload(webhook_provider.redact(event.payload)), event.pk))
+    for event_pk, body in pending.iterator(chunk_size=REDACTION_BATCH):
+        batch.append((encode_payload(webhook_provider.redact(json.loads(bytes(body)))), event_pk))
         if len(batch) == REDACTION_BATCH:
             redacted += _write_redacted(batch, now)
             batch = []
