@@ -53,11 +53,14 @@ def redact_stored_payloads(sender, *, provider: str, account_id: str, external_i
 
 def _write_redacted(batch: list[tuple[bytes, int]], now) -> int:
     """Write a batch of redacted payloads: on PostgreSQL one UPDATE joined to the batch as arrays
-    (``unnest``), elsewhere one parameterized UPDATE per payload (``executemany``).
+    (``unnest``) sent as binary parameters, elsewhere one parameterized UPDATE per payload
+    (``executemany``).
 
     ``bulk_update`` builds a CASE with one WHEN per row: for 1,000 payloads that expression took ~90%
     of an erasure's time in Python, and PostgreSQL compared every row with every WHEN. The single
-    statement also beats 1,000 pipelined ones on the server (README › Performance).
+    statement also beats 1,000 pipelined ones on the server. Its arrays go in psycopg's binary format:
+    quoted into the SQL text as Django's cursor does, 500 payloads were a 300 KB literal that took ~15 ms
+    to build and as long again to parse, against ~1 ms in binary (README › Performance).
     """
     opts = WebhookEvent._meta
     body, redacted_at = opts.get_field("body"), opts.get_field("redacted_at")
@@ -66,19 +69,32 @@ def _write_redacted(batch: list[tuple[bytes, int]], now) -> int:
     body_column, redacted_column = quote(body.column), quote(redacted_at.column)
     when = redacted_at.get_db_prep_save(now, connection)
     # Identifiers come from the model's own metadata; every value is a parameter.
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql":
+        with binary_parameters_cursor() as cursor:
             cursor.execute(
                 f"UPDATE {table} AS event SET {body_column} = batch.body, {redacted_column} = %s "  # noqa: S608
-                f"FROM unnest(%s::bigint[], %s::bytea[]) AS batch(id, body) WHERE event.{pk} = batch.id",
+                f"FROM unnest(%b::bigint[], %b::bytea[]) AS batch(id, body) WHERE event.{pk} = batch.id",
                 [when, [pk_value for _data, pk_value in batch], [data for data, _pk_value in batch]],
             )
-        else:
+    else:
+        with connection.cursor() as cursor:
             cursor.executemany(
                 f"UPDATE {table} SET {body_column} = %s, {redacted_column} = %s WHERE {pk} = %s",  # noqa: S608
                 [(body.get_db_prep_save(data, connection), when, pk_value) for data, pk_value in batch],
             )
     return len(batch)
+
+
+def binary_parameters_cursor():
+    """A psycopg cursor with server-side binding (``%b`` sends a parameter in binary) on Django's own
+    connection, so inside the current transaction, and wrapped as Django wraps its cursors (execute
+    wrappers, query logging in tests and DEBUG). Django's cursors bind client-side: every value is quoted
+    into the SQL text."""
+    import psycopg
+
+    connection.ensure_connection()
+    cursor = psycopg.Cursor(connection.connection)
+    return connection.make_debug_cursor(cursor) if connection.queries_logged else connection.make_cursor(cursor)
 
 
 @receiver(contact_timeline, dispatch_uid="webhooks.contact_timeline")

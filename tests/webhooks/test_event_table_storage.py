@@ -23,16 +23,23 @@ def test_an_erasure_rewrites_its_payloads_in_place():
     tenth each redacted payload stays on its page (with full pages, none did)."""
     contact = ContactFactory(provider="timely", account_id="ws_abc123", external_id="cont_hot")
     rows = []
-    for n in range(20):
+    for _ in range(20):
         rows += WebhookEventFactory.build_batch(15)  # other contacts' deliveries in between
         rows.append(WebhookEventFactory.build(external_id="cont_hot"))
     WebhookEvent.objects.bulk_create(rows)
+    before = updates_in_this_transaction()
 
     erase_contact(contact=contact, requested_by="test", requested_by_type="cli", reason="test")
 
-    with connection.cursor() as cursor:  # this transaction's own counts, not the statistics collector's
+    updated, in_place = (after - earlier for after, earlier in zip(updates_in_this_transaction(), before, strict=True))
+    assert updated == 20 and in_place == 20
+
+
+def updates_in_this_transaction() -> tuple[int, int]:
+    """Row updates of the event table so far in this transaction, and how many of them stayed on their
+    page (HOT): the transaction's own counters, not the statistics collector's."""
+    with connection.cursor() as cursor:
         cursor.execute(
             "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relname = 'webhooks_webhookevent'"
         )
-        updated, in_place = cursor.fetchone()
-    assert updated == 20 and in_place == 20
+        return cursor.fetchone()

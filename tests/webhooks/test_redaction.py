@@ -80,3 +80,27 @@ def test_delivery_about_a_contact_never_erased_is_stored_byte_for_byte(client, t
 
     assert bytes(event.body) == body
     assert event.redacted_at is None
+
+
+@pytest.mark.django_db
+@pytest.mark.postgres
+def test_the_binary_redaction_update_goes_through_djangos_cursor_wrappers():
+    """On PostgreSQL the payloads go as binary parameters through a cursor of our own; it must still pass
+    Django's execute wrappers (what the outage tests and query budgets rely on) and query logging."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    WebhookEventFactory(external_id="cont_456", body=updated_body("cont_456", "Ana Costa"))
+    wrapped = []
+
+    def spy(execute, sql, params, many, context):
+        wrapped.append(sql)
+        return execute(sql, params, many, context)
+
+    with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(spy):
+        subject_erased.send(sender=None, provider="timely", account_id="ws_abc123", external_id="cont_456")
+
+    assert any("unnest" in sql for sql in wrapped)
+    logged = [q["sql"] for q in captured.captured_queries if "unnest" in q["sql"]]
+    assert len(logged) == 1 and "Ana Costa" not in logged[0]
+    assert b"Ana Costa" not in bytes(WebhookEvent.objects.get(external_id="cont_456").body)
