@@ -122,8 +122,10 @@ def load(size: int) -> None:
     with transaction.atomic():
         copy_rows(Contact, contact, ("external_id", "name", "phone", "email"), contacts())
         copy_rows(WebhookEvent, event, ("dedupe_key", "event_id", "external_id", "body"), events())
+    # As autovacuum would have long since done in production: statistics, hint bits and the visibility map
+    # set now, not by the measured requests' first reads of each bulk-loaded page.
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE")
 
 
 def erase(out: Path) -> None:
