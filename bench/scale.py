@@ -8,12 +8,12 @@ python -m bench.scale profile           cProfile of the request path through Dja
 import argparse
 import cProfile
 import io
+import json
 import pstats
 import statistics
 import sys
 import time
 from datetime import UTC, datetime, timedelta
-from json import dumps
 from pathlib import Path
 
 import django
@@ -22,11 +22,15 @@ django.setup()
 
 from django.db import connection, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from bench.events import TIMELY_ACCOUNT, stream  # noqa: E402
 from contacts.models import Contact  # noqa: E402
 from contacts.services import erase_contact  # noqa: E402
+from webhooks.ingest import encode_payload  # noqa: E402
 from webhooks.models import WebhookEvent  # noqa: E402
+from webhooks.providers import get_provider  # noqa: E402
+from webhooks.receivers import REDACTION_BATCH, binary_parameters_cursor, redaction_update_sql  # noqa: E402
 
 # Contacts with 1,000 stored events each: the first for the explained, rolled-back pass, the others erased
 # for real, each timed once (a rolled-back rerun would leave dead row versions behind and time something
@@ -116,7 +120,7 @@ def load(size: int) -> None:
                     "updated_at": "2026-01-01T00:00:00Z",
                 },
             }
-            body = dumps(payload, separators=(",", ":")).encode()
+            body = json.dumps(payload, separators=(",", ":")).encode()
             yield f"evt_load_{i}", f"evt_load_{i}", external_id, body
 
     with transaction.atomic():
@@ -142,7 +146,7 @@ def erase(out: Path) -> None:
         sql = query["sql"]
         if not sql.lstrip().upper().startswith(("SELECT", "UPDATE", "INSERT", "DELETE")):
             continue
-        if "pg_advisory_xact_lock" in sql:
+        if "pg_advisory_xact_lock" in sql or "$1" in sql:  # the latter's binary parameters: explained below
             continue
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
@@ -161,6 +165,18 @@ def erase(out: Path) -> None:
     )
     plan = pending.only("id", "body").order_by("id").explain(analyze=True, buffers=True)
     lines += ["## the payloads to redact (webhooks.receivers.redact_stored_payloads)", "", "```", plan, "```", ""]
+
+    # The redaction UPDATE, with the binary parameters the erasure sends (the first batch's payloads).
+    if connection.vendor == "postgresql":
+        provider = get_provider("timely")
+        rows = list(pending.order_by("id").values_list("id", "body")[:REDACTION_BATCH])
+        bodies = [encode_payload(provider.redact(json.loads(bytes(body)))) for _pk, body in rows]
+        with transaction.atomic(), binary_parameters_cursor() as cursor:
+            ids = [pk for pk, _body in rows]
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + redaction_update_sql(), [timezone.now(), ids, bodies])
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            transaction.set_rollback(True)
+        lines += [f"## {len(rows)} payloads' redaction: {redaction_update_sql()}", "", "```", plan, "```", ""]
 
     many = [query["sql"] for query in captured.captured_queries if " times: UPDATE " in query["sql"]]
     if many:  # payloads redacted one statement each (executemany, not PostgreSQL's unnest): explain one

@@ -64,25 +64,33 @@ def _write_redacted(batch: list[tuple[bytes, int]], now) -> int:
     """
     opts = WebhookEvent._meta
     body, redacted_at = opts.get_field("body"), opts.get_field("redacted_at")
-    quote = connection.ops.quote_name
-    table, pk = quote(opts.db_table), quote(opts.pk.column)
-    body_column, redacted_column = quote(body.column), quote(redacted_at.column)
     when = redacted_at.get_db_prep_save(now, connection)
-    # Identifiers come from the model's own metadata; every value is a parameter.
     if connection.vendor == "postgresql":
         with binary_parameters_cursor() as cursor:
             cursor.execute(
-                f"UPDATE {table} AS event SET {body_column} = batch.body, {redacted_column} = %s "  # noqa: S608
-                f"FROM unnest(%b::bigint[], %b::bytea[]) AS batch(id, body) WHERE event.{pk} = batch.id",
+                redaction_update_sql(),
                 [when, [pk_value for _data, pk_value in batch], [data for data, _pk_value in batch]],
             )
     else:
+        quote = connection.ops.quote_name
         with connection.cursor() as cursor:
             cursor.executemany(
-                f"UPDATE {table} SET {body_column} = %s, {redacted_column} = %s WHERE {pk} = %s",  # noqa: S608
+                f"UPDATE {quote(opts.db_table)} SET {quote(body.column)} = %s, {quote(redacted_at.column)} = %s "  # noqa: S608
+                f"WHERE {quote(opts.pk.column)} = %s",
                 [(body.get_db_prep_save(data, connection), when, pk_value) for data, pk_value in batch],
             )
     return len(batch)
+
+
+def redaction_update_sql() -> str:
+    """PostgreSQL's batch UPDATE: parameters are the redaction time, the ids and the redacted bodies.
+    Identifiers come from the model's own metadata; every value is a parameter."""
+    opts, quote = WebhookEvent._meta, connection.ops.quote_name
+    return (
+        f"UPDATE {quote(opts.db_table)} AS event SET {quote(opts.get_field('body').column)} = batch.body, "  # noqa: S608
+        f"{quote(opts.get_field('redacted_at').column)} = %s "
+        f"FROM unnest(%b::bigint[], %b::bytea[]) AS batch(id, body) WHERE event.{quote(opts.pk.column)} = batch.id"
+    )
 
 
 def binary_parameters_cursor():
