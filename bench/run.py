@@ -216,7 +216,7 @@ class Bench:
         result["rps"] = answered / (result["duration_us"] / 1e6)
         result["load_before"], result["load_after"] = before, load()
         result["cpu_ms"] = {
-            name: seconds * 1000 / max(answered, 1) for name, seconds in cpu_used(cpu_before, cpu_after).items()
+            name: (cpu_after[name] - cpu_before[name]) * 1000 / max(answered, 1) for name in CPU_PROGRAMS
         }
         return result
 
@@ -430,11 +430,12 @@ class Bench:
 CPU_PROGRAMS = {"gunicorn": ("gunicorn",), "postgres": ("postgres",), "wrk": ("wrk",)}
 
 
-def cpu_by_program() -> dict[int, tuple[str, float]]:
-    """Per running process of a program in CPU_PROGRAMS (by its command name, read from /proc): the
-    program and the CPU seconds (user + system) it has used so far."""
+def cpu_by_program() -> dict[str, float]:
+    """CPU seconds (user + system) used so far by each program in CPU_PROGRAMS (by command name, read from
+    /proc): its running processes' own, plus what their exited children used (a parent collects it when it
+    reaps them: PostgreSQL's postmaster for a backend that disconnected, gunicorn's master for a worker)."""
     ticks = os.sysconf("SC_CLK_TCK")
-    seen = {}
+    totals = dict.fromkeys(CPU_PROGRAMS, 0.0)
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
@@ -444,18 +445,8 @@ def cpu_by_program() -> dict[int, tuple[str, float]]:
         fields = text[text.rindex(")") + 2 :].split()
         for name, prefixes in CPU_PROGRAMS.items():
             if command.startswith(prefixes):
-                seen[int(stat.parent.name)] = (name, (int(fields[11]) + int(fields[12])) / ticks)  # utime, stime
-    return seen
-
-
-def cpu_used(before: dict, after: dict) -> dict[str, float]:
-    """CPU seconds per program between two snapshots, counted per process: one that started meanwhile
-    counts whole, one that exited meanwhile is left out (its last seconds are lost, never subtracted)."""
-    used = dict.fromkeys(CPU_PROGRAMS, 0.0)
-    for pid, (name, seconds) in after.items():
-        earlier = before.get(pid)
-        used[name] += seconds - (earlier[1] if earlier and earlier[0] == name else 0.0)
-    return used
+                totals[name] += sum(int(value) for value in fields[11:15]) / ticks  # utime, stime, cutime, cstime
+    return totals
 
 
 def rss_kib(pid: int) -> int:
