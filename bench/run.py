@@ -263,30 +263,26 @@ class Bench:
 
     # --- steps --------------------------------------------------------------------------------------
     def run_floor(self):
-        db = f"{self.args.db_prefix}_floor"
-        env = self.migrate(db, floor=True)
-        self.drive("floor", env, "bench.floor.wsgi", total=self.args.requests, offset=0)
-        say(f"    stored rows: {self.query(db, 'SELECT count(*) FROM floor_floorevent')[0][0]}")
-        self.done_with(db)
+        self.run_floor_app("floor", "floor", {}, counted=("stored rows", "floor_floorevent"))
 
     def run_floor_queue(self):
         """The floor plus one django-tasks-db task row per event in the same transaction: what any receiver
         following the spec's flow writes with the database backend, before any work of its own."""
-        db = f"{self.args.db_prefix}_floor_queue"
-        env = self.migrate(db, floor=True)
-        env["FLOOR_QUEUE"] = "true"
-        self.drive("floor + task row", env, "bench.floor.wsgi", total=self.args.requests, offset=0)
-        say(f"    task rows: {self.query(db, 'SELECT count(*) FROM django_tasks_database_dbtaskresult')[0][0]}")
-        self.done_with(db)
+        rows = ("task rows", "django_tasks_database_dbtaskresult")
+        self.run_floor_app("floor + task row", "floor_queue", {"FLOOR_QUEUE": "true"}, counted=rows)
 
     def run_floor_apply(self):
         """The floor plus, after its commit, a second transaction applying the event to a one-index contact
         row by last-write-wins and marking the event processed: the spec's immediate flow at its least."""
-        db = f"{self.args.db_prefix}_floor_apply"
-        env = self.migrate(db, floor=True)
-        env["FLOOR_APPLY"] = "true"
-        self.drive("floor + apply", env, "bench.floor.wsgi", total=self.args.requests, offset=0)
-        say(f"    contacts: {self.query(db, 'SELECT count(*) FROM floor_floorcontact')[0][0]}")
+        rows = ("contacts", "floor_floorcontact")
+        self.run_floor_app("floor + apply", "floor_apply", {"FLOOR_APPLY": "true"}, counted=rows)
+
+    def run_floor_app(self, label: str, name: str, options: dict, *, counted: tuple[str, str]):
+        db = f"{self.args.db_prefix}_{name}"
+        env = {**self.migrate(db, floor=True), **options}
+        self.drive(label, env, "bench.floor.wsgi", total=self.args.requests, offset=0)
+        what, table = counted
+        say(f"    {what}: {self.query(db, f'SELECT count(*) FROM {table}')[0][0]}")  # noqa: S608 (our own names)
         self.done_with(db)
 
     def run_immediate(self):
