@@ -53,11 +53,10 @@ def insert_row_unless_exists(instance: Model) -> bool:
     """``INSERT … ON CONFLICT DO NOTHING RETURNING pk``: False when a row with one of the instance's unique
     keys exists already (no error, so no savepoint is needed around it); True, with the new primary key set
     on the instance, when it was inserted."""
-    meta = type(instance)._meta
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    fields = _inserted_fields(type(instance))
     params = [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
     with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(connection.vendor, type(instance)), params)
+        cursor.execute(_insert_sql(connection.vendor, type(instance), unless_exists=True), params)
         row = cursor.fetchone()
     if row is None:
         return False
@@ -73,7 +72,7 @@ def insert_row(instance: Model) -> None:
     fields = _inserted_fields(model)
     params = [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
     with connection.cursor() as cursor:
-        cursor.execute(_plain_insert_sql(connection.vendor, model), params)
+        cursor.execute(_insert_sql(connection.vendor, model, unless_exists=False), params)
         if meta.pk.db_returning:
             instance.pk = cursor.fetchone()[0]
     instance._state.adding, instance._state.db = False, connection.alias
@@ -87,23 +86,15 @@ def _inserted_fields(model: type[Model]) -> tuple:
 
 
 @cache
-def _plain_insert_sql(vendor: str, model: type[Model]) -> str:
+def _insert_sql(vendor: str, model: type[Model], *, unless_exists: bool) -> str:
+    """``INSERT`` of every inserted column, the primary key returned when the database assigns it;
+    ``unless_exists`` adds ``ON CONFLICT DO NOTHING`` and always returns the key (no row: a conflict)."""
     meta, quote = model._meta, connection.ops.quote_name
     fields = _inserted_fields(model)
     columns, placeholders = ", ".join(quote(field.column) for field in fields), ", ".join(["%s"] * len(fields))
-    returning = f" RETURNING {quote(meta.pk.column)}" if meta.pk.db_returning else ""
-    return f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}){returning}"  # noqa: S608
-
-
-@cache
-def _insert_sql(vendor: str, model: type[Model]) -> str:
-    meta, quote = model._meta, connection.ops.quote_name
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
-    columns, placeholders = ", ".join(quote(field.column) for field in fields), ", ".join(["%s"] * len(fields))
-    return (
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608
-        f"ON CONFLICT DO NOTHING RETURNING {quote(meta.pk.column)}"
-    )
+    conflict = " ON CONFLICT DO NOTHING" if unless_exists else ""
+    returning = f" RETURNING {quote(meta.pk.column)}" if unless_exists or meta.pk.db_returning else ""
+    return f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}){conflict}{returning}"  # noqa: S608
 
 
 @cache
