@@ -37,12 +37,12 @@ from webhooks.receivers import REDACTION_BATCH, binary_parameters_cursor, redact
 # else). Six in a big table; two in a small one, where more would make them most of the table.
 HEAVY_PREFIX = "cont_heavy"
 HEAVY_CONTACT = f"{HEAVY_PREFIX}0"
+HEAVY_EVENTS = 1_000
+BATCH = 10_000
 
 
 def heavy_contacts(size: int) -> tuple[str, ...]:
     return tuple(f"{HEAVY_PREFIX}{n}" for n in range(6 if size >= 100_000 else 2))
-HEAVY_EVENTS = 1_000
-BATCH = 10_000
 
 
 def copy_rows(model, template, varying: tuple[str, ...], values) -> None:
