@@ -27,7 +27,6 @@ from django.utils import timezone  # noqa: E402
 from bench.events import TIMELY_ACCOUNT, stream  # noqa: E402
 from contacts.models import Contact  # noqa: E402
 from contacts.services import erase_contact  # noqa: E402
-from webhooks.ingest import encode_payload  # noqa: E402
 from webhooks.models import WebhookEvent  # noqa: E402
 from webhooks.providers import get_provider  # noqa: E402
 from webhooks.receivers import REDACTION_BATCH, binary_parameters_cursor, redaction_update_sql  # noqa: E402
@@ -170,7 +169,7 @@ def erase(out: Path) -> None:
     if connection.vendor == "postgresql":
         provider = get_provider("timely")
         rows = list(pending.order_by("id").values_list("id", "body")[:REDACTION_BATCH])
-        bodies = [encode_payload(provider.redact(json.loads(bytes(body)))) for _pk, body in rows]
+        bodies = [provider.redacted_body(json.loads(bytes(body))) for _pk, body in rows]
         with transaction.atomic(), binary_parameters_cursor() as cursor:
             ids = [pk for pk, _body in rows]
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + redaction_update_sql(), [timezone.now(), ids, bodies])

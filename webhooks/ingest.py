@@ -2,7 +2,6 @@
 
 import contextlib
 import functools
-import json
 import logging
 from dataclasses import dataclass
 
@@ -19,10 +18,6 @@ logger = logging.getLogger(__name__)
 class StoredDelivery:
     event_pk: int
     duplicate: bool
-
-
-def encode_payload(payload) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def store_delivery(
@@ -55,11 +50,11 @@ def store_delivery(
     redacted_if_erased = None
     if provider.is_erasure(delivery):
         # A deletion's personal data is never saved, not even once.
-        event["body"], event["redacted_at"] = encode_payload(provider.redact(delivery.payload)), now
+        event["body"], event["redacted_at"] = provider.redacted_body(delivery.payload), now
     elif provider.carries_personal_data and delivery.external_id:
         # A late event about an erased contact is committed only in its redacted form; the check runs
         # inside the INSERT itself (README › Performance).
-        redacted_if_erased = encode_payload(provider.redact(delivery.payload))
+        redacted_if_erased = provider.redacted_body(delivery.payload)
     task_in_transaction = queue_commits_with_events()
     # Alone, the INSERT is a transaction of its own: an explicit one would only add two round trips (BEGIN
     # and COMMIT; ~0.4 ms of Python per delivery, README › Performance). The task row beside it needs one.

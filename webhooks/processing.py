@@ -24,7 +24,6 @@ from django.utils import timezone
 
 from config.sql import get_row, update_row
 from webhooks.events import ContactEvent, Outcome, OutcomeStatus, ProcessingError, TransientError
-from webhooks.ingest import encode_payload
 from webhooks.models import WebhookEvent, WebhookEventStatus
 from webhooks.providers import get_provider
 from webhooks.providers.base import Delivery, Ignore
@@ -81,7 +80,7 @@ def process_event(event_pk: int) -> str:
                 fields += ["actor_id", "actor_type"]
             if outcome.subject_erased and event.redacted_at is None and event.body is not None:
                 # Arrived while the contact was being erased: redact now instead.
-                event.body = encode_payload(get_provider(event.provider).redact(event.payload))
+                event.body = get_provider(event.provider).redacted_body(event.payload)
                 event.redacted_at = event.processed_at
                 fields += ["body", "redacted_at"]
             update_row(event, fields)

@@ -6,7 +6,6 @@ from django.db import connection
 from django.dispatch import receiver
 from django.utils import timezone
 
-from webhooks.ingest import encode_payload
 from webhooks.models import ErasedSubject, WebhookEvent
 from webhooks.providers import UnknownProvider, get_provider
 from webhooks.selectors import events_for_contact
@@ -42,7 +41,7 @@ def redact_stored_payloads(sender, *, provider: str, account_id: str, external_i
     redacted = 0
     batch = []
     for event_pk, body in pending.iterator(chunk_size=REDACTION_BATCH):
-        batch.append((encode_payload(webhook_provider.redact(json.loads(bytes(body)))), event_pk))
+        batch.append((webhook_provider.redacted_body(json.loads(bytes(body))), event_pk))
         if len(batch) == REDACTION_BATCH:
             redacted += _write_redacted(batch, now)
             batch = []

@@ -104,3 +104,19 @@ def test_the_binary_redaction_update_goes_through_djangos_cursor_wrappers():
     logged = [q["sql"] for q in captured.captured_queries if "unnest" in q["sql"]]
     assert len(logged) == 1 and "Ana Costa" not in logged[0]
     assert b"Ana Costa" not in bytes(WebhookEvent.objects.get(external_id="cont_456").body)
+
+
+
+def test_redacted_body_is_the_redacted_payload_in_the_stored_encoding():
+    from webhooks.providers import get_provider
+
+    provider = get_provider("timely")
+    payload = {**json.loads(updated_body("cont_456", "João Conceição")), "workspace_id": "ws_são_paulo"}
+
+    body = provider.redacted_body(payload)
+
+    assert json.loads(body) == provider.redact(payload)
+    assert "João".encode() not in body and "Conceição".encode() not in body
+    # Stored as ingest stores bodies: compact, and UTF-8 rather than \u escapes for what is kept.
+    assert "ws_são_paulo".encode() in body
+    assert b", " not in body and b'": ' not in body

@@ -105,6 +105,11 @@ class WebhookProvider:
             redacted["data"] = redact_except(data, self.kept_data_keys)
         return redacted
 
+    def redacted_body(self, payload: Any) -> bytes:
+        """The payload redacted, encoded as a stored body is (compact UTF-8 JSON): what every copy of a
+        personal payload becomes, whether redacted before it is first saved or in place later."""
+        return json.dumps(self.redact(payload), ensure_ascii=False, separators=(",", ":")).encode()
+
     def event_identity(self, delivery: Delivery) -> dict[str, Any]:
         """The ``ContactEvent`` arguments every event of a delivery shares: whose, when, which."""
         return {
