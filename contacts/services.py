@@ -181,7 +181,7 @@ def _apply_deletion(event: ContactEvent) -> Outcome:
     if not contact.is_erased and previous is not None and stamp <= previous:
         # Reactivated since a newer deletion (soft deletes): this older one was already undone.
         return Outcome(status=OutcomeStatus.IGNORED, reason="older than the contact's last deletion")
-    erase_contact(
+    erase_locked_contact(
         contact=contact,
         requested_by=event.actor_id,
         requested_by_type=event.actor_type or event.provider,
@@ -191,7 +191,6 @@ def _apply_deletion(event: ContactEvent) -> Outcome:
         deletion_stamp=stamp,
     )
     # A reactivation newer than this deletion arrived first: look the contact up again.
-    contact.refresh_from_db(fields=["needs_refresh", "refresh_due_at"])
     _refresh_after_commit(contact)
     return Outcome(status=OutcomeStatus.PROCESSED, reason="contact erased", changed=("erased_at",), subject_erased=True)
 
@@ -297,13 +296,38 @@ def erase_contact(
     """Erase one person's data everywhere we hold it and append the record to the erasure log.
 
     The contact row stays as a tombstone (provider, account, external id, erased_at, needs_refresh).
+    ``contact`` may be stale: its row is read again under a lock.
     """
-    # No savepoint when a caller's transaction is open (a webhook's deletion): a failure here fails that
-    # whole transaction anyway, and a savepoint is two more round trips (README › Performance).
     with transaction.atomic(savepoint=False):
-        contact = get_row(Contact, for_update=True, pk=contact.pk)
-        if contact is None:
+        locked = get_row(Contact, for_update=True, pk=contact.pk)
+        if locked is None:
             raise Contact.DoesNotExist
+        return erase_locked_contact(
+            contact=locked,
+            requested_by=requested_by,
+            requested_by_type=requested_by_type,
+            reason=reason,
+            deleted_at=deleted_at,
+            event_id=event_id,
+            deletion_stamp=deletion_stamp,
+        )
+
+
+def erase_locked_contact(
+    *,
+    contact: Contact,
+    requested_by: str,
+    requested_by_type: str,
+    reason: str,
+    deleted_at: datetime | None = None,
+    event_id: str = "",
+    deletion_stamp: list[str] | None = None,
+) -> ErasureRecord:
+    """``erase_contact`` for a contact read ``FOR UPDATE`` in the caller's open transaction (a webhook's
+    deletion): not read again, and left as the tombstone it becomes."""
+    # No savepoint: a failure here fails the caller's whole transaction anyway, and a savepoint is two
+    # more round trips (README › Performance).
+    with transaction.atomic(savepoint=False):
         erased_fields = erasable_fields(contact)
         email_fingerprint = fingerprint("email", contact.email)
         phone_fingerprint = fingerprint("phone", contact.phone)
@@ -348,12 +372,16 @@ def erase_contact(
             email_fingerprint=email_fingerprint,
             phone_fingerprint=phone_fingerprint,
         )
-    logger.info(
-        "erased contact %s (%s fields, %s payloads redacted), erasure record %s",
-        contact.pk,
-        len(erased_fields),
-        redacted_events,
-        record.sequence,
+    # Said once it holds: inside a webhook's transaction the erasure commits only with the event.
+    transaction.on_commit(
+        partial(
+            logger.info,
+            "erased contact %s (%s fields, %s payloads redacted), erasure record %s",
+            contact.pk,
+            len(erased_fields),
+            redacted_events,
+            record.sequence,
+        )
     )
     return record
 

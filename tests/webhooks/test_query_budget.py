@@ -18,6 +18,9 @@ from webhooks.models import WebhookEvent, WebhookEventStatus
 
 NEW_EVENT_BUDGET = 6
 DUPLICATE_BUDGET = 2
+# A deletion erases the contact, its payloads, the admin log and appends the hash-chained record (README ›
+# LGPD erasure); PostgreSQL adds two advisory locks (the contact's, the erasure log chain's).
+DELETION_BUDGET = {"postgresql": 14, "sqlite": 12}
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK")
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -92,3 +95,21 @@ def test_duplicate_delivery_costs_two_statements_and_applies_nothing(cost_of, ti
     assert len(cost.statements) <= DUPLICATE_BUDGET, cost
     assert (cost.commits, cost.rollbacks) == (0, 0)
     assert Contact.objects.get().name == "Changed here since"
+
+
+@pytest.mark.usefixtures("erasure_log_cleanup")
+def test_deletion_erases_the_contact_in_one_transaction_within_its_budget(cost_of, timely_fixture):
+    cost_of("timely", timely_fixture("contact.created"))
+    cost_of("timely", timely_fixture("contact.updated"))
+
+    response, cost = cost_of("timely", timely_fixture("contact.deleted"))
+
+    assert response.json()["status"] == "accepted"
+    contact = Contact.objects.get()
+    assert contact.erased_at is not None and contact.name == ""
+    assert not WebhookEvent.objects.filter(redacted_at__isnull=True).exists()
+    # The contact is read once, locked, and erased in place: not read again by the erasure, nor after it.
+    assert sum(1 for sql in cost.statements if 'FROM "contacts_contact"' in sql) == 1, cost
+    assert len(cost.statements) <= DELETION_BUDGET[connection.vendor], cost
+    assert cost.savepoints == []
+    assert (cost.commits, cost.rollbacks) == (1, 0)
