@@ -18,6 +18,15 @@ from django.views.decorators.csrf import csrf_exempt
 from bench.floor.models import FloorContact, FloorEvent
 from bench.floor.tasks import handle_floor_event
 
+# The apply's statements (FLOOR_APPLY), written once.
+CONTACTS, EVENTS = FloorContact._meta.db_table, FloorEvent._meta.db_table
+SELECT_CONTACT_FOR_UPDATE = f"SELECT data, changed_at FROM {CONTACTS} WHERE key = %s FOR UPDATE"  # noqa: S608
+INSERT_CONTACT = (
+    f"INSERT INTO {CONTACTS} (key, data, changed_at) VALUES (%s, %s::jsonb, %s) ON CONFLICT (key) DO NOTHING"  # noqa: S608
+)
+UPDATE_CONTACT = f"UPDATE {CONTACTS} SET data = %s::jsonb, changed_at = %s WHERE key = %s"  # noqa: S608
+MARK_EVENT_PROCESSED = f"UPDATE {EVENTS} SET processed_at = %s WHERE id = %s"  # noqa: S608
+
 
 def signed_parts(provider: str, headers) -> tuple[str, str, str]:
     """(secret, timestamp, hex signature) as each provider sends them."""
@@ -73,12 +82,3 @@ def apply(event: FloorEvent, provider: str, payload: dict) -> None:
             current = row[0] if isinstance(row[0], dict) else json.loads(row[0])
             cursor.execute(UPDATE_CONTACT, [json.dumps({**current, **data}), changed_at, key])
         cursor.execute(MARK_EVENT_PROCESSED, [timezone.now(), event.pk])
-
-
-CONTACTS, EVENTS = FloorContact._meta.db_table, FloorEvent._meta.db_table
-SELECT_CONTACT_FOR_UPDATE = f"SELECT data, changed_at FROM {CONTACTS} WHERE key = %s FOR UPDATE"  # noqa: S608
-INSERT_CONTACT = (
-    f"INSERT INTO {CONTACTS} (key, data, changed_at) VALUES (%s, %s::jsonb, %s) ON CONFLICT (key) DO NOTHING"  # noqa: S608
-)
-UPDATE_CONTACT = f"UPDATE {CONTACTS} SET data = %s::jsonb, changed_at = %s WHERE key = %s"  # noqa: S608
-MARK_EVENT_PROCESSED = f"UPDATE {EVENTS} SET processed_at = %s WHERE id = %s"  # noqa: S608

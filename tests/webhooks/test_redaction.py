@@ -106,7 +106,6 @@ def test_the_binary_redaction_update_goes_through_djangos_cursor_wrappers():
     assert b"Ana Costa" not in bytes(WebhookEvent.objects.get(external_id="cont_456").body)
 
 
-
 def test_redacted_body_is_the_redacted_payload_in_the_stored_encoding():
     from webhooks.providers import get_provider
 
