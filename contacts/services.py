@@ -181,7 +181,7 @@ def _apply_deletion(event: ContactEvent) -> Outcome:
     if not contact.is_erased and previous is not None and stamp <= previous:
         # Reactivated since a newer deletion (soft deletes): this older one was already undone.
         return Outcome(status=OutcomeStatus.IGNORED, reason="older than the contact's last deletion")
-    erase_locked_contact(
+    erase_contact(
         contact=contact,
         requested_by=event.actor_id,
         requested_by_type=event.actor_type or event.provider,
@@ -189,6 +189,7 @@ def _apply_deletion(event: ContactEvent) -> Outcome:
         deleted_at=event.deleted_at,
         event_id=event.event_ref or event.tiebreak,
         deletion_stamp=stamp,
+        row_locked=True,
     )
     # A reactivation newer than this deletion arrived first: look the contact up again.
     _refresh_after_commit(contact)
@@ -292,42 +293,22 @@ def erase_contact(
     deleted_at: datetime | None = None,
     event_id: str = "",
     deletion_stamp: list[str] | None = None,
+    row_locked: bool = False,
 ) -> ErasureRecord:
     """Erase one person's data everywhere we hold it and append the record to the erasure log.
 
     The contact row stays as a tombstone (provider, account, external id, erased_at, needs_refresh).
-    ``contact`` may be stale: its row is read again under a lock.
+    ``contact`` may be stale: its row is read again under a lock, unless ``row_locked`` says the caller's
+    open transaction has just read it ``FOR UPDATE`` (a webhook's deletion); that instance is then erased
+    in place and left as the tombstone.
     """
+    # No savepoint when a caller's transaction is open (a webhook's deletion): a failure here fails that
+    # whole transaction anyway, and a savepoint is two more round trips (README › Performance).
     with transaction.atomic(savepoint=False):
-        locked = get_row(Contact, for_update=True, pk=contact.pk)
-        if locked is None:
-            raise Contact.DoesNotExist
-        return erase_locked_contact(
-            contact=locked,
-            requested_by=requested_by,
-            requested_by_type=requested_by_type,
-            reason=reason,
-            deleted_at=deleted_at,
-            event_id=event_id,
-            deletion_stamp=deletion_stamp,
-        )
-
-
-def erase_locked_contact(
-    *,
-    contact: Contact,
-    requested_by: str,
-    requested_by_type: str,
-    reason: str,
-    deleted_at: datetime | None = None,
-    event_id: str = "",
-    deletion_stamp: list[str] | None = None,
-) -> ErasureRecord:
-    """``erase_contact`` for a contact read ``FOR UPDATE`` in the caller's open transaction (a webhook's
-    deletion): not read again, and left as the tombstone it becomes."""
-    # No savepoint: a failure here fails the caller's whole transaction anyway, and a savepoint is two
-    # more round trips (README › Performance).
-    with transaction.atomic(savepoint=False):
+        if not row_locked:
+            contact = get_row(Contact, for_update=True, pk=contact.pk)
+            if contact is None:
+                raise Contact.DoesNotExist
         erased_fields = erasable_fields(contact)
         email_fingerprint = fingerprint("email", contact.email)
         phone_fingerprint = fingerprint("phone", contact.phone)
