@@ -54,7 +54,9 @@ def apply_contact_event(*, event: ContactEvent) -> Outcome:
     if contact is None:
         contact = Contact(**key, needs_refresh=not event.complete)
         outcome = _apply_fields(contact, event)
-        if _insert_unless_exists(contact):
+        # False when another delivery created the contact first. A conflict is not an error, so no
+        # savepoint is needed around the insert (two more round trips per new contact; README › Performance).
+        if insert_row_unless_exists(contact):
             _refresh_after_commit(contact)
             return outcome
         # Created concurrently by another delivery: apply on top of it instead.
@@ -68,13 +70,6 @@ def apply_contact_event(*, event: ContactEvent) -> Outcome:
     if event.needs_refresh:
         _refresh_after_commit(contact)
     return outcome
-
-
-def _insert_unless_exists(contact: Contact) -> bool:
-    """False when another delivery created the contact first. No savepoint is needed around the insert:
-    a conflict is not an error (a savepoint and its release are two more round trips on every new
-    contact; see README › Performance)."""
-    return insert_row_unless_exists(contact)
 
 
 def _apply_fields(contact: Contact, event: ContactEvent) -> Outcome:

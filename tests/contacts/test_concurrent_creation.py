@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 import pytest
 from django.db import transaction
 
+from config.sql import insert_row_unless_exists
 from contacts import services
 from contacts.models import Contact
 from tests.factories import ContactFactory
@@ -51,7 +52,7 @@ def test_inserting_a_contact_that_exists_leaves_the_stored_row_untouched():
     existing = ContactFactory(external_id="cont_race", name="Stored")
 
     with transaction.atomic():
-        inserted = services._insert_unless_exists(
+        inserted = insert_row_unless_exists(
             Contact(provider="timely", account_id="ws_abc123", external_id="cont_race", name="Other")
         )
 
@@ -63,7 +64,7 @@ def test_inserting_a_new_contact_gives_it_its_id():
     contact = Contact(provider="timely", account_id="ws_abc123", external_id="cont_new", name="Nova")
 
     with transaction.atomic():
-        assert services._insert_unless_exists(contact) is True
+        assert insert_row_unless_exists(contact) is True
 
     assert Contact.objects.get(pk=contact.pk).name == "Nova"
     assert contact._state.adding is False
