@@ -1,7 +1,7 @@
 """The few statements every webhook delivery runs, built once per model and column set.
 
 The ORM compiles a statement anew on every call; on the delivery path that compilation was most of the
-Python time of a request (README › Performance). These helpers write the same SQL the ORM would, from the
+Python time of a request (docs/performance.md). These helpers write the same SQL the ORM would, from the
 model's own metadata, cache it, and convert values both ways with each field's own conversions, so the
 rows read and written are exactly what ``save()`` and a queryset would give. Only ``insert_row`` sends
 ``pre_save``/``post_save`` (it writes django-tasks-db's row, which has a receiver); the others send no model

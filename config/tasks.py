@@ -11,7 +11,7 @@ class DatabaseBackend(DjangoTasksDatabaseBackend):
     """django-tasks-db's backend, its task row written with a statement built once.
 
     With the database backend every accepted webhook enqueues one task; the ORM compiling that INSERT anew
-    for each was a fifth of ingest's Python time (README › Performance). Same row, same signals, same
+    for each was a fifth of ingest's Python time (docs/performance.md). Same row, same signals, same
     validation and ``task_enqueued`` as the parent's ``enqueue``; only the statement's construction differs."""
 
     def _task_to_db_task(self, task, args, kwargs):

@@ -55,7 +55,7 @@ def apply_contact_event(*, event: ContactEvent) -> Outcome:
         contact = Contact(**key, needs_refresh=not event.complete)
         outcome = _apply_fields(contact, event)
         # False when another delivery created the contact first. A conflict is not an error, so no
-        # savepoint is needed around the insert (two more round trips per new contact; README › Performance).
+        # savepoint is needed around the insert (two more round trips per new contact; docs/performance.md).
         if insert_row_unless_exists(contact):
             _refresh_after_commit(contact)
             return outcome
@@ -298,7 +298,7 @@ def erase_contact(
     in place and left as the tombstone.
     """
     # No savepoint when a caller's transaction is open (a webhook's deletion): a failure here fails that
-    # whole transaction anyway, and a savepoint is two more round trips (README › Performance).
+    # whole transaction anyway, and a savepoint is two more round trips (docs/performance.md).
     with transaction.atomic(savepoint=False):
         if not row_locked:
             contact = get_row(Contact, for_update=True, pk=contact.pk)

@@ -53,11 +53,11 @@ def store_delivery(
         event["body"], event["redacted_at"] = provider.redacted_body(delivery.payload), now
     elif provider.carries_personal_data and delivery.external_id:
         # A late event about an erased contact is committed only in its redacted form; the check runs
-        # inside the INSERT itself (README › Performance).
+        # inside the INSERT itself (docs/performance.md).
         redacted_if_erased = provider.redacted_body(delivery.payload)
     task_in_transaction = queue_commits_with_events()
     # Alone, the INSERT is a transaction of its own: an explicit one would only add two round trips (BEGIN
-    # and COMMIT; ~0.4 ms of Python per delivery, README › Performance). The task row beside it needs one.
+    # and COMMIT; ~0.4 ms of Python per delivery, docs/performance.md). The task row beside it needs one.
     with transaction.atomic() if task_in_transaction else contextlib.nullcontext():
         event_pk = insert_event(event, redacted_if_erased=redacted_if_erased)
         if event_pk is not None:
@@ -85,7 +85,7 @@ def insert_event(values: dict, *, redacted_if_erased: bytes | None) -> int | Non
 
     The statement is built once from the model's own fields instead of being compiled by the ORM per
     request: compiling this 24-column insert and its erased-contact subquery was the largest cost of
-    ingest (README › Performance). Values go through each field's own conversion, as with ``save()``.
+    ingest (docs/performance.md). Values go through each field's own conversion, as with ``save()``.
     With ``redacted_if_erased``, body and ``redacted_at`` each become ``CASE WHEN <contact erased> THEN
     <redacted> ELSE <as received> END``, decided by the database in the same statement.
     """

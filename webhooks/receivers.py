@@ -59,7 +59,7 @@ def _write_redacted(batch: list[tuple[bytes, int]], now) -> int:
     of an erasure's time in Python, and PostgreSQL compared every row with every WHEN. The single
     statement also beats 1,000 pipelined ones on the server. Its arrays go in psycopg's binary format:
     quoted into the SQL text as Django's cursor does, 500 payloads were a 300 KB literal that took ~15 ms
-    to build and as long again to parse, against ~1 ms in binary (README › Performance).
+    to build and as long again to parse, against ~1 ms in binary (docs/performance.md).
     """
     opts = WebhookEvent._meta
     body, redacted_at = opts.get_field("body"), opts.get_field("redacted_at")

@@ -1,4 +1,4 @@
-"""Query budgets of one delivery, from the request to the applied contact (README › Performance).
+"""Query budgets of one delivery, from the request to the applied contact (docs/performance.md).
 
 The tests run with ``transaction=True`` so every ``atomic`` in the code is a real transaction, as in
 production, and not a savepoint inside a test transaction. Django logs transaction control too: on

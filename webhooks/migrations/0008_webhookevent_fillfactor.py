@@ -3,7 +3,7 @@
 An erasure rewrites each of the contact's stored payloads in place, and so does the payload purge; none of
 the columns they change is indexed, so with room on the row's page PostgreSQL keeps the new version there
 (a HOT update) instead of adding an entry to each of the table's six indexes. With full pages every such
-update went to another page and touched every index (README › Performance, erasure).
+update went to another page and touched every index (docs/performance.md, erasure).
 """
 
 from django.db import migrations
