@@ -1,12 +1,10 @@
-import csv
-
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -14,6 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from config.admin import ReadOnlyModelAdmin
+from config.csv_export import csv_response
 from contacts.models import SYNCED_FIELDS, Contact, ErasureRecord
 from contacts.selectors import contact_timeline, search_contacts
 from contacts.services import AlreadyErased, check_reason, erase_on_request, has_personal_data, request_refresh
@@ -275,13 +274,6 @@ class ErasureRequestForm(forms.Form):
 EXPORT_FIELDS = ("sequence", "provider", "account_id", "external_id", "contact_id", "event_id", "requested_by",
                  "requested_by_type", "deleted_at", "erased_at", "reason", "erased_fields", "redacted_events",
                  "email_fingerprint", "phone_fingerprint", "prev_hash", "hash")  # fmt: skip
-# A cell a spreadsheet would run as a formula (CSV injection); such cells get a leading apostrophe.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-class _Echo:
-    def write(self, value):
-        return value
 
 
 @admin.register(ErasureRecord)
@@ -329,28 +321,14 @@ class ErasureRecordAdmin(ReadOnlyModelAdmin):
         return self._csv_response(queryset)
 
     def _csv_response(self, queryset):
-        writer = csv.writer(_Echo())
-
-        def rows():
-            yield writer.writerow(EXPORT_FIELDS)
-            for record in queryset.order_by("sequence").iterator(chunk_size=1000):
-                yield writer.writerow([_csv_cell(record, name) for name in EXPORT_FIELDS])
-
-        stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
-        return StreamingHttpResponse(
-            rows(),
-            content_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="erasure-log-{stamp}.csv"'},
+        records = queryset.order_by("sequence").iterator(chunk_size=1000)
+        return csv_response(
+            filename=f"erasure-log-{timezone.now():%Y%m%dT%H%M%SZ}.csv",
+            header=EXPORT_FIELDS,
+            rows=([_export_value(record, name) for name in EXPORT_FIELDS] for record in records),
         )
 
 
-def _csv_cell(record: ErasureRecord, name: str) -> str:
+def _export_value(record: ErasureRecord, name: str):
     value = getattr(record, name)
-    if value is None:
-        return ""
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, list):
-        return ",".join(value)
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    return ",".join(value) if isinstance(value, list) else value

@@ -1,14 +1,14 @@
-import csv
 import json
 from urllib.parse import urlencode
 
 from django.contrib import admin, messages
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from config.admin import ReadOnlyModelAdmin
+from config.csv_export import cell_text, csv_response
 from webhooks.models import PayloadPurge, RejectedDelivery, WebhookEvent
 from webhooks.replay import reprocess_events
 
@@ -111,31 +111,20 @@ class WebhookEventAdmin(ReadOnlyModelAdmin):
 
     @admin.action(description="Export selected events as CSV", permissions=["export"])
     def export_csv(self, request, queryset):
-        writer = csv.writer(_Echo())
         columns = [*EXPORT_FIELDS, "payload"]
-
-        def lines():
-            yield writer.writerow(columns)
-            for event in queryset.defer(None).order_by("id").iterator(chunk_size=500):
-                row = export_row(event)
-                yield writer.writerow([_csv_cell(row[name]) for name in columns])
-
-        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{export_name("csv")}"'
-        return response
+        events = queryset.defer(None).order_by("id").iterator(chunk_size=500)
+        return csv_response(
+            filename=export_name("csv"),
+            header=columns,
+            rows=([export_row(event)[name] for name in columns] for event in events),
+            cell=_csv_cell,
+        )
 
 
 def _field_names(names):
     if not names:
         return "—"
     return format_html_join(" ", "<code>{}</code>", ((name,) for name in names))
-
-
-class _Echo:
-    """A file-like object whose ``write`` hands back the line (csv docs' streaming recipe)."""
-
-    def write(self, value):
-        return value
 
 
 def export_name(extension: str) -> str:
@@ -153,10 +142,10 @@ def export_row(event: WebhookEvent) -> dict:
     return row
 
 
-def _csv_cell(value):
+def _csv_cell(value) -> str:
     if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return "" if value is None else value
+        value = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return cell_text(value)
 
 
 @admin.register(RejectedDelivery)

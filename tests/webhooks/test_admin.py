@@ -83,10 +83,21 @@ def test_export_csv_has_a_header_and_one_line_per_event(admin_client):
     response = admin_client.post(CHANGELIST, {"action": "export_csv", "_selected_action": [e.pk for e in events]})
 
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert [int(row["id"]) for row in rows] == sorted(e.pk for e in events)
     assert json.loads(rows[0]["headers"]) == {"User-Agent": "Timely"}
     assert json.loads(rows[0]["payload"]) == json.loads(bytes(events[0].body))
+
+
+def test_export_csv_guards_values_a_spreadsheet_would_run_as_formulas(admin_client):
+    event = WebhookEventFactory(event_id="=HYPERLINK(1)", dedupe_key="+5547991234567", actor_id="@admin")
+
+    response = admin_client.post(CHANGELIST, {"action": "export_csv", "_selected_action": [event.pk]})
+
+    text = b"".join(response.streaming_content).decode("utf-8")
+    assert text.startswith("\ufeff")
+    (row,) = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
+    assert (row["event_id"], row["dedupe_key"], row["actor_id"]) == ("'=HYPERLINK(1)", "'+5547991234567", "'@admin")
 
 
 def test_purged_payload_exports_as_null(admin_client):
