@@ -38,9 +38,12 @@ class WebhookEvent(models.Model):
     actor_id = models.CharField(max_length=128, blank=True, help_text="Who made the change at the provider.")
     actor_type = models.CharField(max_length=32, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # The event log is the queue: an event in status ``received`` whose ``next_attempt_at`` has come is
+    # work for ``webhook_worker``. Due on arrival; a transient failure moves it later (backoff).
     next_attempt_at = models.DateTimeField(
-        null=True, blank=True, help_text="When a transient failure will be retried (the event stays received)."
+        null=True, blank=True, default=timezone.now, help_text="When the event is (next) due to be applied."
     )
+    erasure = models.BooleanField(default=False, help_text="A deletion: claimed before any other due event.")
     body = models.BinaryField(null=True, help_text="The raw bytes as received (redacted in place on erasure).")
     headers = models.JSONField(default=dict, blank=True)
     signature_form = models.CharField(max_length=32)
@@ -59,6 +62,12 @@ class WebhookEvent(models.Model):
             models.Index(fields=["event_type"], name="webhookevent_type_idx"),
             # The admin dashboard's events-per-hour window and the list's date navigation.
             models.Index(fields=["received_at"], name="webhookevent_received_idx"),
+            # The queue: due events, deletions first, then by due time (webhook_worker's claim).
+            models.Index(
+                fields=["-erasure", "next_attempt_at", "id"],
+                condition=models.Q(status=WebhookEventStatus.RECEIVED),
+                name="webhookevent_due_idx",
+            ),
         ]
         permissions = [
             ("reprocess_webhookevent", "Can reprocess webhook events"),

@@ -1,8 +1,10 @@
 """The bridge between receiving webhooks and whatever keeps contacts.
 
-``contact_event`` is sent once per stored delivery that a provider normalized into a ``ContactEvent``
-(``event=``); receivers return an ``Outcome``. It is sent inside the transaction that records the
-event's outcome, so a receiver's writes and the event's status commit or roll back together.
+``contact_events`` carries a batch of stored deliveries that providers normalized into ``ContactEvent``s
+(``events=``, a list: one event inline, up to a worker's batch); receivers return a list with one
+``Outcome`` per event, in order, or raise ``webhooks.events.EventFailed`` naming the event that failed. It
+is sent inside the transaction that records the events' outcomes, so a receiver's writes and the events'
+statuses commit or roll back together.
 
 ``subject_erased`` is sent by whoever erases a person's data (``provider=``, ``account_id=``,
 ``external_id=``); ``webhooks`` answers by redacting every stored payload of that contact and returns
@@ -11,10 +13,16 @@ how many it redacted.
 ``contact_timeline`` is sent by whoever shows a contact (``provider=``, ``account_id=``, ``external_id=``);
 ``webhooks`` answers with the contact's stored deliveries as a list of ``TimelineEntry``, newest first.
 A read, so the contact's page never needs ``webhooks``'s models.
+
+``worker_tick`` is sent by ``webhook_worker`` whenever it has no due event left (and at least every
+``WEBHOOK_WORKER_POLL_SECONDS``): receivers do a bounded slice of their own due work (``contacts``: the
+look-ups of contacts due for a refresh) and return how many items they handled, so that production runs
+one kind of background process.
 """
 
 from django.dispatch import Signal
 
-contact_event = Signal()
+contact_events = Signal()
 subject_erased = Signal()
 contact_timeline = Signal()
+worker_tick = Signal()
