@@ -58,6 +58,7 @@ class Bench:
         self.work = Path(tempfile.mkdtemp(prefix="crm-sync-bench-"))
         self.results: dict[str, dict] = {}
         self.processes: list[subprocess.Popen] = []
+        self.server: subprocess.Popen | None = None
 
     # --- databases ----------------------------------------------------------------------------------
     def url(self, name: str) -> str:
@@ -140,8 +141,10 @@ class Bench:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"gunicorn did not start; see {log.name}")
                 time.sleep(0.2)
+            self.server = process
             yield process
         finally:
+            self.server = None
             self.stop(process)
             log.close()
 
@@ -188,8 +191,9 @@ class Bench:
             str(ROOT / "bench" / "wrk.lua"),
             f"http://127.0.0.1:{self.args.port}",
         ]
-        before, cpu_before = load(), cpu_by_program()
+        before = load()
         with psycopg.connect(self.url(db), autocommit=True) as conn:
+            cpu_before = self.cpu_snapshot(conn, db)
             stored_sql = f"SELECT count(*) FROM {table} WHERE id > %s"
             baseline = conn.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
             process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
@@ -207,7 +211,7 @@ class Bench:
                     elif checked_at - progress_at > 10:
                         say(f"    nothing stored for 10 s at {stored}/{expected}: stopping")
                         break
-            cpu_after = cpu_by_program()  # while wrk still runs: its own CPU is counted too
+            cpu_after = self.cpu_snapshot(conn, db, wrk=process.pid)  # while wrk runs: its own CPU counts too
             process.send_signal(signal.SIGINT)
             output = process.communicate(timeout=30)[0]
             self.processes.remove(process)
@@ -218,7 +222,7 @@ class Bench:
         result["rps"] = answered / (result["duration_us"] / 1e6)
         result["load_before"], result["load_after"] = before, load()
         result["cpu_ms"] = {
-            name: (cpu_after[name] - cpu_before[name]) * 1000 / max(answered, 1) for name in CPU_PROGRAMS
+            name: (cpu_after[name] - cpu_before.get(name, 0.0)) * 1000 / max(answered, 1) for name in cpu_after
         }
         return result
 
@@ -262,6 +266,16 @@ class Bench:
             f"  [{r['load_before']} → {r['load_after']}]"
         )
         say("    CPU per request: " + ", ".join(f"{name} {ms:.2f} ms" for name, ms in r["cpu_ms"].items()))
+
+    def cpu_snapshot(self, conn, db: str, *, wrk: int | None = None) -> dict[str, float]:
+        """CPU seconds so far of what serves this run: the server's process tree (gunicorn's master and
+        workers, or the floor's), the PostgreSQL backends connected to this run's database, and wrk. By
+        process id, so the other programs on a shared machine are not counted."""
+        snapshot = {"gunicorn": tree_cpu_seconds(self.server.pid) if self.server else 0.0}
+        snapshot["postgres"] = sum(backend_cpu(conn, db).values())
+        if wrk is not None:
+            snapshot["wrk"] = process_cpu_seconds(wrk)
+        return snapshot
 
     # --- steps --------------------------------------------------------------------------------------
     def run_floor(self):
@@ -343,13 +357,14 @@ class Bench:
         PostgreSQL's per event (from /proc), the rate over the span of the events' processed_at."""
         env = {**env, "DATABASE_URL": self.url(db)}
         pending = self.query(db, "SELECT count(*) FROM webhooks_webhookevent WHERE status = 'received'")[0][0]
-        before, cpu_before = load(), cpu_by_program()
+        before = load()
         logs = [(self.work / f"{label.replace(' ', '_')}-{n}.log").open("wb") for n in range(workers)]
         command = [str(BIN / "python"), str(ROOT / "manage.py"), "webhook_worker", "--batch-size", str(self.args.batch)]
         processes = [subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT) for log in logs]
         self.processes.extend(processes)
         started, samples, next_sample = time.monotonic(), [], time.monotonic()
         with psycopg.connect(self.url(db), autocommit=True) as conn:
+            backends_before = backend_cpu(conn, db)
             left_sql = "SELECT count(*) FROM webhooks_webhookevent WHERE status = 'received'"
             while True:
                 left = conn.execute(left_sql).fetchone()[0]
@@ -362,7 +377,7 @@ class Bench:
                     raise RuntimeError(f"a webhook_worker exited; see {self.work}")
                 time.sleep(0.25)
             worker_cpu = sum(process_cpu_seconds(p.pid) for p in processes)
-            cpu_after = cpu_by_program()
+            backends_after = backend_cpu(conn, db)
             done, span = conn.execute(
                 "SELECT count(*), extract(epoch FROM max(processed_at) - min(processed_at)) "
                 "FROM webhooks_webhookevent WHERE processed_at IS NOT NULL"
@@ -380,7 +395,9 @@ class Bench:
             "events": done,
             "rate": rate,
             "worker_cpu_ms": worker_cpu * 1000 / done,
-            "postgres_cpu_ms": (cpu_after["postgres"] - cpu_before["postgres"]) * 1000 / done,
+            "postgres_cpu_ms": sum(cpu - backends_before.get(pid, 0.0) for pid, cpu in backends_after.items())
+            * 1000
+            / done,
         }
         say(
             f"  {label:<24} {pending} events in {float(span):6.1f} s = {rate:7.1f} events/s"
@@ -515,36 +532,44 @@ def summary(runs: list[dict[str, float]]) -> None:
         say(f"  {name:<45} {statistics.median(values):9.2f}  [{min(values):.2f} – {max(values):.2f}]")
 
 
-# Where a request's CPU goes, by program: the app's (or the floor's) gunicorn workers, the PostgreSQL
-# server (its backends and background writers) and the load generator. On a CPU-bound 2-core machine the
-# sum is what limits throughput.
-CPU_PROGRAMS = {"gunicorn": ("gunicorn",), "postgres": ("postgres",), "wrk": ("wrk",)}
+def backend_cpu(conn, db: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend connected to ``db`` (persistent connections: the
+    servers' and the workers'), by process id; the monitoring connection's own is left out."""
+    pids = conn.execute(
+        "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [db]
+    ).fetchall()
+    cpu = {}
+    for (pid,) in pids:
+        with contextlib.suppress(OSError):
+            cpu[pid] = process_cpu_seconds(pid)
+    return cpu
 
 
-def cpu_by_program() -> dict[str, float]:
-    """CPU seconds (user + system) used so far by each program in CPU_PROGRAMS (by command name, read from
-    /proc): its running processes' own, plus what their exited children used (a parent collects it when it
-    reaps them: PostgreSQL's postmaster for a backend that disconnected, gunicorn's master for a worker)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    totals = dict.fromkeys(CPU_PROGRAMS, 0.0)
+def tree_cpu_seconds(root: int) -> float:
+    """CPU of a process and its live descendants, plus what its reaped children used (cutime, cstime)."""
+    children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
+        with contextlib.suppress(OSError, ValueError):
             text = stat.read_text()
-        except OSError:
-            continue
-        command = text[text.index("(") + 1 : text.rindex(")")]
-        fields = text[text.rindex(")") + 2 :].split()
-        for name, prefixes in CPU_PROGRAMS.items():
-            if command.startswith(prefixes):
-                totals[name] += sum(int(value) for value in fields[11:15]) / ticks  # utime, stime, cutime, cstime
-    return totals
+            children.setdefault(int(text[text.rindex(")") + 2 :].split()[1]), []).append(int(stat.parent.name))
+    total, pending = 0.0, [root]
+    while pending:
+        pid = pending.pop()
+        with contextlib.suppress(OSError):
+            total += process_cpu_seconds(pid, with_reaped_children=True)
+        pending.extend(children.get(pid, []))
+    return total
 
 
-def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU of a running process so far (its own, from /proc/<pid>/stat)."""
+def process_cpu_seconds(pid: int, *, with_reaped_children: bool = False) -> float:
+    """User + system CPU of a running process so far (from /proc/<pid>/stat), and optionally what its
+    exited children used once reaped."""
     text = Path(f"/proc/{pid}/stat").read_text()
     fields = text[text.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    used = int(fields[11]) + int(fields[12])
+    if with_reaped_children:
+        used += int(fields[13]) + int(fields[14])
+    return used / os.sysconf("SC_CLK_TCK")
 
 
 def rss_kib(pid: int) -> int:

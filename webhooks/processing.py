@@ -45,6 +45,8 @@ RETRYABLE_ERRORS = (OperationalError, InterfaceError, IntegrityError, TransientE
 # Claim order: deletions first (an erasure never waits behind a backlog), then by due time.
 CLAIM_ORDER = ("-erasure", "next_attempt_at", "id")
 EARLIEST = datetime.min.replace(tzinfo=UTC)
+# How far down the queue a worker looks for contacts that no other worker holds (in batches).
+CANDIDATE_WINDOW = 4
 # After this many failing events in one batch, the rest is applied one event per savepoint.
 MAX_RERUNS = 3
 OUTCOME_FIELDS = (
@@ -76,16 +78,28 @@ def process_due_batch(*, size: int) -> list[WebhookEvent]:
 def claim_due_events(*, size: int) -> list[WebhookEvent]:
     """The due events of contacts nobody else is applying, deletions first, locked until commit.
 
-    The locks come first, then the rows (see the module's docstring): the candidates are read without a
-    lock, the contacts' locks taken without waiting, and only then their due events locked
-    (``FOR UPDATE SKIP LOCKED``: a row someone else holds, a replay marking it, is left for next time).
-    Call inside a transaction."""
+    The locks come first, then the rows (see the module's docstring): a window of candidates is read
+    without a lock, their contacts' locks are tried without waiting, a slice at a time, until the contacts
+    got cover ``size`` candidates (another worker holds the first ones: this one goes on further down the
+    queue instead of waiting); only then are those contacts' due events locked (``FOR UPDATE SKIP
+    LOCKED``: a row someone else holds, a replay marking it, is left for next time). Call inside a
+    transaction."""
     due = WebhookEvent.objects.filter(status=WebhookEventStatus.RECEIVED, next_attempt_at__lte=timezone.now())
     if connection.vendor != "postgresql":
         # One writer at a time (BEGIN IMMEDIATE): this transaction already excludes every other.
         return list(due.order_by(*CLAIM_ORDER).defer(*UNREAD_FIELDS)[:size])
-    candidates = set(due.order_by(*CLAIM_ORDER).values_list("provider", "account_id", "external_id")[:size])
-    owned = try_lock_subjects(candidates)
+    window = list(
+        due.order_by(*CLAIM_ORDER).values_list("provider", "account_id", "external_id")[: size * CANDIDATE_WINDOW]
+    )
+    owned, tried, covered = set(), set(), 0
+    for start in range(0, len(window), size):
+        candidates = window[start : start + size]
+        untried = {subject for subject in candidates if subject not in tried}
+        tried |= untried
+        owned |= try_lock_subjects(untried)
+        covered += sum(1 for subject in candidates if subject in owned)
+        if covered >= size:
+            break
     if not owned:
         return []
     return list(
@@ -94,6 +108,10 @@ def claim_due_events(*, size: int) -> list[WebhookEvent]:
         .defer(*UNREAD_FIELDS)
         .select_for_update(skip_locked=True)[:size]
     )
+
+
+def due_events_exist() -> bool:
+    return WebhookEvent.objects.filter(status=WebhookEventStatus.RECEIVED, next_attempt_at__lte=timezone.now()).exists()
 
 
 def process_events(event_pks: Iterable[int], *, chunk_size: int = 100) -> dict[int, str]:

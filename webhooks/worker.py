@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, connection
 
-from webhooks.processing import describe_failure, process_due_batch
+from webhooks.processing import describe_failure, due_events_exist, process_due_batch
 from webhooks.replay import WAKE_UP_CHANNEL
 from webhooks.signals import worker_tick
 
@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 # How long one wait lasts at most before the stop flag is looked at again.
 WAIT_SLICE_SECONDS = 0.5
 FIRST_BACKOFF_SECONDS, MAX_BACKOFF_SECONDS = 0.5, 30.0
+CONTENDED_PAUSE_SECONDS = 0.05
 # Contact look-ups per tick: bounded, so that events are never kept waiting long behind slow fetchers.
 LOOK_UPS_PER_TICK = 20
 
@@ -74,6 +75,10 @@ class WebhookWorker:
                 continue
             if self.once:
                 break
+            if due_events_exist():
+                # Due, but every candidate's contact is being applied by another worker: look again soon.
+                self._sleep(CONTENDED_PAUSE_SECONDS)
+                continue
             self._wait(self.poll_seconds)
 
     def step(self) -> bool:
