@@ -13,6 +13,10 @@ answers "who saw this person".
 """
 
 from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from axes.models import AccessLog
+from django.utils import timezone
 
 from contacts.models import ContactAccess
 
@@ -46,3 +50,12 @@ def record_access(*, user, kind: Kind, contact_id: int | None = None, rows: int 
         rows=rows,
         filters=filters or {},
     )
+
+
+def prune_access_trail(*, older_than_days: int) -> tuple[datetime, int, int]:
+    """Delete trail rows, and django-axes' login records, older than the retention. Returns the cutoff and how
+    many of each went."""
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    trail, _ = ContactAccess.objects.filter(at__lt=cutoff).delete()
+    logins, _ = AccessLog.objects.filter(attempt_time__lt=cutoff).delete()
+    return cutoff, trail, logins
