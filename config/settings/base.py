@@ -118,6 +118,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=1
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/login_locked_out.html"
+# Masked in the failed attempt's stored query and form: `next` can carry a contact search (a person's name).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "next", "csrfmiddlewaretoken"]
 # The address as the webhooks see it: REMOTE_ADDR, or what WEBHOOK_TRUSTED_PROXY_COUNT trusted proxies saw.
 AXES_CLIENT_IP_CALLABLE = "webhooks.views.client_address"
 # Idle admin sessions end: the session (cookie and row) lives this long after the last request.

@@ -106,3 +106,12 @@ def test_wrong_api_tokens_and_bad_webhook_signatures_lock_nobody_out(client, sta
 
     assert not AccessAttempt.objects.exists()
     assert log_in(client, staff.username, PASSWORD, address="127.0.0.1").status_code == 302
+
+
+def test_a_failed_attempt_keeps_no_search_from_the_page_it_came_from(client, staff):
+    searched = "/admin/contacts/contact/?q=Ana+Concei%C3%A7%C3%A3o"
+    client.post(f"{LOGIN}?next={searched}", {"username": staff.username, "password": "wrong", "next": searched})
+
+    attempt = AccessAttempt.objects.get()
+    assert "Ana" not in attempt.get_data + attempt.post_data
+    assert "next=" in attempt.post_data  # the field is there, masked
