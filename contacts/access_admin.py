@@ -11,13 +11,21 @@ from contacts.models import ContactAccess
 
 
 class RecordsContactAccess:
-    """Every contact page opened (GET) and every list page shown adds one row to the access trail."""
+    """Every contact page opened (GET), its history (whose entries name the contact), and every list page
+    shown adds one row to the access trail."""
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
         contact = _shown(response, "original")
         if request.method == "GET" and contact is not None:
             record_access(user=request.user, kind=Kind.CONTACT_PAGE, contact_id=contact.pk)
+        return response
+
+    def history_view(self, request, object_id, extra_context=None):
+        response = super().history_view(request, object_id, extra_context)
+        contact = _shown(response, "object")
+        if contact is not None:
+            record_access(user=request.user, kind=Kind.CONTACT_HISTORY, contact_id=contact.pk)
         return response
 
     def changelist_view(self, request, extra_context=None):

@@ -242,6 +242,7 @@ class ContactAccess(models.Model):
 
     class Kind(models.TextChoices):
         CONTACT_PAGE = "contact_page", "Contact page viewed (admin)"
+        CONTACT_HISTORY = "contact_history", "Contact's change history viewed (admin)"
         CONTACT_LIST = "contact_list", "Contact list viewed (admin)"
         API_CONTACT = "api_contact", "Contact read (API)"
         API_CONTACT_LIST = "api_contact_list", "Contact list read (API)"

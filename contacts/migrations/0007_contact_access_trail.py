@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('kind', models.CharField(choices=[('contact_page', 'Contact page viewed (admin)'), ('contact_list', 'Contact list viewed (admin)'), ('api_contact', 'Contact read (API)'), ('api_contact_list', 'Contact list read (API)'), ('contacts_csv', 'Contacts exported (CSV)'), ('events_csv', 'Webhook events exported (CSV)'), ('events_json', 'Webhook events exported (JSON)'), ('erasures_csv', 'Erasure log exported (CSV)'), ('data_subject_export', 'Data-subject export')], max_length=32)),
+                ('kind', models.CharField(choices=[('contact_page', 'Contact page viewed (admin)'), ('contact_history', "Contact's change history viewed (admin)"), ('contact_list', 'Contact list viewed (admin)'), ('api_contact', 'Contact read (API)'), ('api_contact_list', 'Contact list read (API)'), ('contacts_csv', 'Contacts exported (CSV)'), ('events_csv', 'Webhook events exported (CSV)'), ('events_json', 'Webhook events exported (JSON)'), ('erasures_csv', 'Erasure log exported (CSV)'), ('data_subject_export', 'Data-subject export')], max_length=32)),
                 ('rows', models.PositiveIntegerField(blank=True, help_text='Lists and bulk exports: how many rows.', null=True)),
                 ('filters', models.JSONField(blank=True, default=dict, help_text='Lists: the filter used, without personal data.')),
                 ('contact', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='contacts.contact')),

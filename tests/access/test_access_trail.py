@@ -48,6 +48,13 @@ def test_opening_a_contact_s_page_records_who_and_which_contact(admin_client, ad
     assert timezone.now() - row.at < timedelta(minutes=1)
 
 
+def test_opening_a_contact_s_history_records_it_too(admin_client, admin_user, ana):
+    assert admin_client.get(f"/admin/contacts/contact/{ana.pk}/history/").status_code == 200
+
+    assert trail() == [{"user__username": "admin", "kind": Kind.CONTACT_HISTORY, "contact_id": ana.pk, "rows": None,
+                        "filters": {}}]  # fmt: skip
+
+
 def test_a_missing_contact_records_nothing(admin_client):
     assert admin_client.get("/admin/contacts/contact/999999/change/").status_code == 302
     assert not ContactAccess.objects.exists()
