@@ -51,4 +51,3 @@ def end_all_sessions(user) -> int:
     ]
     Session.objects.filter(pk__in=ended).delete()
     return len(ended)
-

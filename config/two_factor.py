@@ -170,7 +170,10 @@ def setup_view(request, site):
 
 
 def backup_codes_view(request, site):
-    """A verified user replaces their backup codes (after using some, or losing the list)."""
+    """A verified user replaces their backup codes (after using some, or losing the list). Backup codes back up
+    an authenticator app: without one, set that up first (which hands out the first codes)."""
+    if not TOTPDevice.objects.devices_for_user(request.user, confirmed=True).exists():
+        return redirect("admin:two_factor_setup")
     codes = issue_backup_codes(request.user) if request.method == "POST" else None
     left = StaticToken.objects.filter(device__user=request.user, device__name=BACKUP_DEVICE_NAME).count()
     context = {**site.each_context(request), "title": "Backup codes", "codes": codes, "left": left}

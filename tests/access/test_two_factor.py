@@ -149,6 +149,25 @@ def test_a_backup_code_opens_the_admin_once(client, two_factor_required, staff, 
     assert client.get("/admin/").status_code == 302
 
 
+def test_backup_codes_come_only_with_an_authenticator_app(client, settings, staff):
+    settings.ADMIN_REQUIRE_2FA = False
+    client.force_login(staff)
+
+    response = client.post("/admin/two-factor/backup-codes/")
+
+    assert response["Location"] == SETUP
+    assert not StaticToken.objects.exists()
+
+
+def test_the_login_page_sends_a_password_only_session_on_to_the_code(client, two_factor_required, staff,
+                                                                    authenticator):  # fmt: skip
+    client.force_login(staff)
+
+    response = client.get("/admin/login/?next=/admin/contacts/contact/")
+
+    assert response["Location"] == f"{VERIFY}?next=/admin/contacts/contact/"
+
+
 def test_a_verified_user_replaces_their_backup_codes(client, two_factor_required, staff, authenticator):
     client.force_login(staff)
     client.post(VERIFY, {"code": current_code(authenticator)})
