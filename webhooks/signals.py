@@ -18,6 +18,9 @@ A read, so the contact's page never needs ``webhooks``'s models.
 ``WEBHOOK_WORKER_POLL_SECONDS``): receivers do a bounded slice of their own due work (``contacts``: the
 look-ups of contacts due for a refresh) and return how many items they handled, so that production runs
 one kind of background process.
+
+``events_exported`` is sent when staff export stored events (``user=``, ``export_format=`` "csv" or
+"json", ``rows=``): the payloads in the file hold personal data, so whoever keeps the access trail records it.
 """
 
 from django.dispatch import Signal
@@ -26,3 +29,4 @@ contact_events = Signal()
 subject_erased = Signal()
 contact_timeline = Signal()
 worker_tick = Signal()
+events_exported = Signal()
