@@ -1,6 +1,7 @@
 import json
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.http import HttpResponse
 from django.urls import reverse
@@ -98,7 +99,10 @@ class WebhookEventAdmin(ReadOnlyModelAdmin):
     @admin.action(description="Reprocess selected events", permissions=["reprocess"])
     def reprocess(self, request, queryset):
         count = len(reprocess_events(queryset))
-        self.message_user(request, f"{count} event(s) queued for processing.", messages.SUCCESS)
+        if settings.WEBHOOK_PROCESSING == "inline":
+            self.message_user(request, f"{count} event(s) processed again.", messages.SUCCESS)
+        else:
+            self.message_user(request, f"{count} event(s) due again: the workers process them next.", messages.SUCCESS)
 
     @admin.action(description="Export selected events as JSON", permissions=["export"])
     def export_json(self, request, queryset):
