@@ -117,31 +117,44 @@ def due_events_exist() -> bool:
 def process_events(event_pks: Iterable[int], *, chunk_size: int = 100) -> dict[int, str]:
     """Apply these events now, those still ``received`` (due or not), waiting for their contacts' locks:
     inline mode's own event, a replay. Returns each applied event's status. Never raises for an event's
-    failure; a database that cannot be reached leaves the events due for the worker (logged)."""
+    failure; a database that cannot be reached leaves the events due for the worker (logged).
+
+    First without any savepoint (two round trips fewer: inline, most of a delivery's time is round
+    trips); if anything fails, that transaction rolls back whole and the events are applied again the
+    isolating way, which records each failure on its event."""
     event_pks = sorted(set(event_pks))
     statuses = {}
     for start in range(0, len(event_pks), chunk_size):
         chunk = event_pks[start : start + chunk_size]
         try:
-            with transaction.atomic():
-                lock_subjects_of(WebhookEvent, chunk)
-                pending = WebhookEvent.objects.filter(pk__in=chunk, status=WebhookEventStatus.RECEIVED)
-                events = list(pending.order_by("id").defer(*UNREAD_FIELDS).select_for_update())
-                if events:
-                    apply_batch(events)
-        except Exception as exc:  # noqa: BLE001  (logged without its message, which could quote data)
-            # Rolled back whole: the events stay due, and the worker (or ``webhook_worker --once`` from cron)
-            # applies them later.
-            logger.error("webhook events %s not applied now (%s); they stay due", chunk, describe_failure(exc))
-            continue
+            events = _apply_by_id(chunk, isolated=False)
+        except Exception:  # noqa: BLE001  (rolled back; applied again below, failures recorded)
+            try:
+                events = _apply_by_id(chunk, isolated=True)
+            except Exception as exc:  # noqa: BLE001  (logged without its message, which could quote data)
+                # Rolled back whole: the events stay due, and the worker (or ``webhook_worker --once`` from
+                # cron) applies them later.
+                logger.error("webhook events %s not applied now (%s); they stay due", chunk, describe_failure(exc))
+                continue
         if events:
             batch_finished(events)
         statuses.update((event.pk, event.status) for event in events)
     return statuses
 
 
-def apply_batch(events: list[WebhookEvent]) -> None:
-    """Apply locked events and write every outcome (one statement), inside the caller's transaction."""
+def _apply_by_id(event_pks: list[int], *, isolated: bool) -> list[WebhookEvent]:
+    with transaction.atomic():
+        lock_subjects_of(WebhookEvent, event_pks)
+        pending = WebhookEvent.objects.filter(pk__in=event_pks, status=WebhookEventStatus.RECEIVED)
+        events = list(pending.order_by("id").defer(*UNREAD_FIELDS).select_for_update())
+        if events:
+            apply_batch(events, isolated=isolated)
+    return events
+
+
+def apply_batch(events: list[WebhookEvent], *, isolated: bool = True) -> None:
+    """Apply locked events and write every outcome (one statement), inside the caller's transaction.
+    ``isolated=False``: no savepoint, and any failure propagates (the caller rolls back and retries)."""
     results: dict[int, Outcome | Exception] = {}
     changes: list[tuple[WebhookEvent, ContactEvent]] = []
     for event in events:
@@ -157,7 +170,15 @@ def apply_batch(events: list[WebhookEvent]) -> None:
     # Each contact's events in the order they happened (ties by dedupe key): the in-order delivery.
     # (An event without a time sorts first; applying it fails alone.)
     changes.sort(key=lambda item: (item[1].changed_at or EARLIEST, item[1].tiebreak))
-    results.update(apply_changes(changes))
+    if isolated:
+        results.update(apply_changes(changes))
+    elif changes:
+        results.update(
+            (event.pk, outcome)
+            for (event, _change), outcome in zip(changes, dispatch([change for _event, change in changes]), strict=True)
+        )
+    if not isolated and any(isinstance(result, Exception) for result in results.values()):
+        raise next(result for result in results.values() if isinstance(result, Exception))
     record_outcomes(events, results, {event.pk: change for event, change in changes})
 
 

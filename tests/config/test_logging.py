@@ -21,7 +21,7 @@ def test_a_processed_webhook_logs_one_line(post_webhook, timely_fixture, caplog)
 def test_processing_that_breaks_is_logged_with_its_class_and_the_delivery_stands(
     post_webhook, timely_fixture, caplog, monkeypatch
 ):
-    def broken(events):
+    def broken(events, **options):
         raise RuntimeError("boom")
 
     monkeypatch.setattr("webhooks.processing.apply_batch", broken)

@@ -138,7 +138,7 @@ def test_a_batch_that_crashes_stores_and_logs_no_message_that_could_quote_data(
 
 
 def test_inline_processing_that_crashes_logs_no_message_either(post_webhook, monkeypatch, every_log_record):
-    def crash(events):
+    def crash(events, **options):
         raise RuntimeError(f"cannot process {EMAIL}")
 
     monkeypatch.setattr("webhooks.processing.apply_batch", crash)

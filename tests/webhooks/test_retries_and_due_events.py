@@ -232,7 +232,7 @@ def test_replay_with_workers_makes_the_event_due_for_the_next_batch(
 def test_inline_processing_that_cannot_reach_the_database_still_answers_accepted_and_once_recovers(
     post_webhook, monkeypatch, run_worker_once
 ):
-    def database_gone(events):
+    def database_gone(events, **options):
         raise OperationalError("connection refused")
 
     monkeypatch.setattr("webhooks.processing.apply_batch", database_gone)
