@@ -42,7 +42,8 @@ class ContactAdmin(admin.ModelAdmin):
     list_display = ["display_name", "state_badges", "provider", "account_id", "external_id", "phone", "email",
                     "source", "status", "sub_group_id", "updated_at"]  # fmt: skip
     list_filter = ["provider", "source", ErasedFilter, "needs_refresh", "status", "sub_group_id"]
-    search_fields = ["name", "email", "phone", "=external_id"]
+    # Only to show the search box: get_search_results searches the folded search_text (contacts.search).
+    search_fields = ["search_text"]
     list_per_page = 100
     show_full_result_count = False
     # No foreign keys to join today; stated so a future one does not bring N+1 queries to 100k rows.
@@ -78,10 +79,7 @@ class ContactAdmin(admin.ModelAdmin):
         return False  # removing a person is an erasure, which leaves a record
 
     def get_search_results(self, request, queryset, search_term):
-        if not search_term:
-            return queryset, False
-        by_external_id = queryset.filter(external_id=search_term.strip())
-        return search_contacts(queryset, search_term) | by_external_id, False
+        return search_contacts(queryset, search_term), False
 
     def get_actions(self, request):
         actions = super().get_actions(request)

@@ -26,7 +26,11 @@ class ContactFilter(django_filters.FilterSet):
     erased = django_filters.BooleanFilter(
         field_name="erased_at", lookup_expr="isnull", exclude=True, label="true: only erased; false: none erased"
     )
-    search = django_filters.CharFilter(method="filter_search", label="Name or email contains, or phone matches")
+    search = django_filters.CharFilter(
+        method="filter_search",
+        label="Every word in name, email, phone (however typed), tags, custom field values or ids; "
+        "case and accents ignored",
+    )
 
     class Meta:
         model = Contact

@@ -6,6 +6,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils import timezone
 
+from contacts.search import SearchTextField
+
 # Values the provider owns, set only by sync (rule 5 keeps local fields out of their reach).
 SYNCED_FIELDS = (
     "name",
@@ -76,6 +78,8 @@ class Contact(models.Model):
     erased_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Folded name, email, phone, tags, custom field values and ids, rewritten on every save (contacts.search).
+    search_text = SearchTextField()
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -90,8 +94,8 @@ class Contact(models.Model):
             models.Index(fields=["email"], name="contact_email_idx"),
             models.Index(fields=["phone"], name="contact_phone_idx"),
             models.Index(fields=["provider", "source"], name="contact_provider_source_idx"),
-            # The admin's filters and its exact-id search; name/email/phone "contains" search uses the
-            # trigram indexes of migration 0006 on PostgreSQL.
+            # The admin's filters and its exact-id search; the "contains" search on search_text uses the
+            # trigram index of migration 0007 on PostgreSQL.
             models.Index(fields=["source"], name="contact_source_idx"),
             models.Index(fields=["status"], name="contact_status_idx"),
             models.Index(fields=["sub_group_id"], name="contact_sub_group_idx"),

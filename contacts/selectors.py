@@ -6,25 +6,19 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
 from contacts.models import Contact, ErasureLogVerification, ErasureRecord
-from contacts.normalize import normalize_phone
+from contacts.search import search_condition
 from contacts.services import fingerprint
 from webhooks.events import TimelineEntry
 from webhooks.signals import contact_timeline as contact_timeline_signal
 
 
 def search_contacts(queryset: QuerySet, term: str) -> QuerySet:
-    """Name or email containing the term, or a phone matching it however it is typed."""
-    term = term.strip()
-    if not term:
+    """Contacts whose name, email, phone (however typed), tags, custom field values or ids hold every word
+    of the term, whatever its case, accents and word order; a tombstone by its exact provider id."""
+    condition = search_condition(term)
+    if condition is None:
         return queryset
-    condition = Q(name__icontains=term) | Q(email__icontains=term)
-    digits = "".join(ch for ch in term if ch.isdigit())
-    if len(digits) >= 4:
-        condition |= Q(phone__contains=digits)
-        phone = normalize_phone(term)
-        if phone.startswith("+"):
-            condition |= Q(phone=phone)
-    return queryset.filter(condition)
+    return queryset.filter(condition | Q(external_id=term.strip()))
 
 
 def contacts_due_for_refresh(*, now, provider: str | None = None) -> QuerySet:

@@ -47,6 +47,15 @@ def test_contact_link_finds_the_contact(admin_client, post_webhook, timely_fixtu
     assert f"/admin/contacts/contact/{contact.pk}/change/" in listing
 
 
+def test_events_are_found_by_their_contacts_provider_id(admin_client):
+    mine = WebhookEventFactory.create_batch(2, external_id="cont_456")
+    WebhookEventFactory(external_id="cont_4567")
+
+    listing = admin_client.get(CHANGELIST, {"q": " cont_456 "})
+
+    assert sorted(event.pk for event in listing.context["cl"].result_list) == sorted(event.pk for event in mine)
+
+
 def test_reprocess_action_replays_a_failed_event(
     admin_client, post_webhook, timely_fixture, django_capture_on_commit_callbacks
 ):
