@@ -1,14 +1,15 @@
 """Our admin site: Django's, with a dashboard above the app list on the home page."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from config.dashboard import build_dashboard
 
 
 class CrmAdminSite(admin.AdminSite):
     site_header = "crm-sync"
-    site_title = "crm-sync admin"
-    index_title = "Dashboard"
+    site_title = _("crm-sync admin")
+    index_title = _("Dashboard")
     index_template = "admin/crm_index.html"
 
     def index(self, request, extra_context=None):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from contacts.selectors import contact_counts_by_provider_and_source, erasures_since, last_erasure_log_verification
 from webhooks.models import WebhookEventStatus
@@ -53,6 +54,7 @@ def event_chart(hours) -> dict:
     for index, hour in enumerate(hours):
         x = PLOT_LEFT + index * slot
         base = PLOT_TOP + plot_height
+        local_hour = timezone.localtime(hour.hour)
         for status, colour in STATUS_COLOURS.items():
             count = hour.counts.get(status, 0)
             if not count:
@@ -66,11 +68,11 @@ def event_chart(hours) -> dict:
                     width=round(slot - 2, 2),
                     height=round(height, 2),
                     colour=colour,
-                    title=f"{hour.hour:%Y-%m-%d %H:00} UTC: {count} {status}",
+                    title=f"{date_format(local_hour, 'DATETIME_FORMAT')}: {count} {status.label}",
                 )
             )
-        if hour.hour.hour % 6 == 0:
-            labels.append({"x": round(x + slot / 2, 2), "text": f"{hour.hour:%H:00}", "day": f"{hour.hour:%d/%m}"})
+        if local_hour.hour % 6 == 0:
+            labels.append({"x": round(x + slot / 2, 2), "text": f"{local_hour:%H:00}", "day": f"{local_hour:%m-%d}"})
     gridlines = [
         {"y": round(PLOT_TOP + plot_height * (1 - fraction), 2), "value": int(top * fraction)}
         for fraction in (0, 0.5, 1)

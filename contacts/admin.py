@@ -9,10 +9,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from config.admin import ReadOnlyModelAdmin
 from config.csv_export import csv_response
+from config.timestamps import display_time
 from contacts.models import SYNCED_FIELDS, Contact, ErasureRecord
 from contacts.selectors import contact_timeline, search_contacts
 from contacts.services import AlreadyErased, check_reason, erase_on_request, has_personal_data, request_refresh
@@ -23,11 +25,11 @@ PROVIDER_FIELDS_SHOWN = [READABLE_FIELDS.get(name, name) for name in SYNCED_FIEL
 
 
 class ErasedFilter(admin.SimpleListFilter):
-    title = "erased"
+    title = _("erased")
     parameter_name = "erased"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Erased"), ("no", "Not erased")]
+        return [("yes", _("Erased")), ("no", _("Not erased"))]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
@@ -57,16 +59,16 @@ class ContactAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["state_badges", "provider", "account_id", "external_id", "needs_refresh",
                            "refresh_attempts", "refresh_due_at", "erased_at"]}),
-        ("From the provider (read-only: sync owns these)", {
+        (_("From the provider (read-only: sync owns these)"), {
             "fields": [*PROVIDER_FIELDS_SHOWN, "remote_updated_at"],
             "classes": ["crm-provider-fields"],
-            "description": "Set only by webhooks from the provider; an edit here would be overwritten.",
+            "description": _("Set only by webhooks from the provider; an edit here would be overwritten."),
         }),
-        ("Ours (never touched by sync)", {
-            "fields": ["notes"], "classes": ["crm-local-fields"], "description": "Local enrichment, edit freely.",
+        (_("Ours (never touched by sync)"), {
+            "fields": ["notes"], "classes": ["crm-local-fields"], "description": _("Local enrichment, edit freely."),
         }),
-        ("Webhook events", {"fields": ["timeline"], "description": "Newest first: what each event changed."}),
-        ("Record", {"fields": ["created_at", "updated_at"]}),
+        (_("Webhook events"), {"fields": ["timeline"], "description": _("Newest first: what each event changed.")}),
+        (_("Record"), {"fields": ["created_at", "updated_at"]}),
     ]  # fmt: skip
 
     class Media:
@@ -87,40 +89,53 @@ class ContactAdmin(admin.ModelAdmin):
             actions.pop("refresh_now", None)  # nothing could look them up
         return actions
 
-    @admin.action(description="Refresh now (look up the current state)", permissions=["change"])
+    @admin.action(description=_("Refresh now (look up the current state)"), permissions=["change"])
     def refresh_now(self, request, queryset):
         queued, skipped = request_refresh(contacts=queryset)
-        self.message_user(request, f"{len(queued)} contact(s) queued for a look-up.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)d contact queued for a look-up.", "%(count)d contacts queued for a look-up.",
+                     len(queued)) % {"count": len(queued)},
+            messages.SUCCESS,
+        )  # fmt: skip
         if skipped:
             self.message_user(
                 request,
-                f"{skipped} skipped: no fetcher for their provider, or erased and not reactivated.",
+                ngettext(
+                    "%(count)d skipped: no fetcher for its provider, or erased and not reactivated.",
+                    "%(count)d skipped: no fetcher for their provider, or erased and not reactivated.",
+                    skipped,
+                )
+                % {"count": skipped},
                 messages.WARNING,
             )
 
-    @admin.display(description="Name", ordering="name")
+    @admin.display(description=_("Name"), ordering="name")
     def display_name(self, obj):
         return str(obj)
 
-    @admin.display(description="Erased", ordering="erased_at", boolean=True)
+    @admin.display(description=_("Erased"), ordering="erased_at", boolean=True)
     def erased_badge(self, obj):
         return obj.erased_at is not None
 
-    @admin.display(description="State")
+    @admin.display(description=_("State"))
     def state_badges(self, obj):
         badges = []
         if obj.erased_at:
-            badges.append(format_html('<span class="crm-badge crm-badge-erased" title="{}">erased</span>',
-                                      f"Erased {obj.erased_at:%Y-%m-%d %H:%M} UTC"))  # fmt: skip
+            badges.append(format_html('<span class="crm-badge crm-badge-erased" title="{}">{}</span>',
+                                      gettext("Erased %(when)s") % {"when": display_time(obj.erased_at)},
+                                      gettext("erased")))  # fmt: skip
         if obj.needs_refresh:
             badges.append(
-                mark_safe(  # noqa: S308  (constant markup)
-                    '<span class="crm-badge crm-badge-refresh" title="Known only in part">needs refresh</span>'
+                format_html(
+                    '<span class="crm-badge crm-badge-refresh" title="{}">{}</span>',
+                    gettext("Known only in part"),
+                    gettext("needs refresh"),
                 )
             )
         return format_html_join(" ", "{}", ((badge,) for badge in badges)) if badges else "—"
 
-    @admin.display(description="Tags")
+    @admin.display(description=_("Tags"))
     def tags_display(self, obj):
         if not obj.tags:
             return "—"
@@ -128,7 +143,7 @@ class ContactAdmin(admin.ModelAdmin):
         items = format_html_join("", '<span class="crm-tag">{}</span>', ((tag,) for tag in tags))
         return format_html('<div class="crm-tags">{}</div>', items)
 
-    @admin.display(description="Custom fields")
+    @admin.display(description=_("Custom fields"))
     def custom_fields_display(self, obj):
         if not obj.custom_fields:
             return "—"
@@ -141,20 +156,22 @@ class ContactAdmin(admin.ModelAdmin):
         )
         return format_html('<table class="crm-kv"><tbody>{}</tbody></table>', rows)
 
-    @admin.display(description="Timeline")
+    @admin.display(description=_("Timeline"))
     def timeline(self, obj):
         entries = contact_timeline(obj)
         if not entries:
-            return "No webhook events stored for this contact."
+            return gettext("No webhook events stored for this contact.")
+        received = gettext("received")
         rows = format_html_join(
             "",
-            '<tr class="crm-timeline-entry"><td>{}<br><span class="crm-muted">received {}</span></td>'
+            '<tr class="crm-timeline-entry"><td>{}<br><span class="crm-muted">{} {}</span></td>'
             '<td><a href="{}">{}</a></td><td><span class="crm-badge crm-status-{}">{}</span>'
             '<div class="crm-reason">{}</div></td><td>{}</td><td class="crm-fields">{}</td></tr>',
             (
                 (
-                    _when(entry.occurred_at),
-                    _when(entry.received_at),
+                    display_time(entry.occurred_at),
+                    received,
+                    display_time(entry.received_at),
                     entry.admin_url,
                     entry.event_type,
                     entry.status,
@@ -167,8 +184,13 @@ class ContactAdmin(admin.ModelAdmin):
             ),
         )
         return format_html(
-            '<table class="crm-timeline" id="contact-timeline"><thead><tr><th>When</th><th>Event</th>'
-            "<th>Status</th><th>Who</th><th>What changed</th></tr></thead><tbody>{}</tbody></table>",
+            '<table class="crm-timeline" id="contact-timeline"><thead><tr><th>{}</th><th>{}</th>'
+            "<th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>",
+            gettext("When"),
+            gettext("Event"),
+            gettext("Status"),
+            gettext("Who"),
+            gettext("What changed"),
             rows,
         )
 
@@ -176,7 +198,7 @@ class ContactAdmin(admin.ModelAdmin):
     def has_erase_permission(self, request):
         return request.user.has_perm("contacts.erase_contact")
 
-    @admin.action(description="Erase (data-subject request)", permissions=["erase"])
+    @admin.action(description=_("Erase (data-subject request)"), permissions=["erase"])
     def erase_data_subject(self, request, queryset):
         """Confirmation page with a required reason; on confirm, erase each contact still holding data."""
         contacts = [c for c in queryset.order_by("pk") if not c.is_erased or has_personal_data(c)]
@@ -197,14 +219,21 @@ class ContactAdmin(admin.ModelAdmin):
                 erased += 1
                 contact.refresh_from_db()
                 self.log_change(request, contact, "Erased (data-subject request)")
-            self.message_user(request, f"Erased {erased} contact(s); see the erasure log.", messages.SUCCESS)
+            self.message_user(
+                request,
+                ngettext("Erased %(count)d contact; see the erasure log.",
+                         "Erased %(count)d contacts; see the erasure log.", erased) % {"count": erased},
+                messages.SUCCESS,
+            )  # fmt: skip
             return None
         if not contacts:
-            self.message_user(request, "The selected contacts were already erased: nothing to do.", messages.INFO)
+            self.message_user(
+                request, gettext("The selected contacts were already erased: nothing to do."), messages.INFO
+            )
             return None
         context = {
             **self.admin_site.each_context(request),
-            "title": "Erase personal data (data-subject request)",
+            "title": gettext("Erase personal data (data-subject request)"),
             "opts": self.model._meta,
             "contacts": contacts,
             "already_erased": already_erased,
@@ -223,10 +252,6 @@ def _readable(value) -> str:
     return str(value)
 
 
-def _when(moment) -> str:
-    return f"{moment:%Y-%m-%d %H:%M:%S}" if moment else "—"
-
-
 def _actor(entry) -> str:
     if not (entry.actor_type or entry.actor_id):
         return "—"
@@ -240,15 +265,18 @@ def _changed(entry):
     if not entry.drift:
         return changed
     drift = format_html_join(" ", "<code>{}</code>", ((name,) for name in entry.drift))
-    return format_html('{} <span class="crm-muted">drift: {}</span>', changed, drift)
+    return format_html('{} <span class="crm-muted">{}: {}</span>', changed, gettext("drift"), drift)
 
 
 class ErasureRequestForm(forms.Form):
     reason = forms.CharField(
+        label=_("Reason"),
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         max_length=1000,
-        help_text="Why (e.g. the request's ticket number). Kept forever in the erasure log: never the "
-        "person's name, email or phone.",
+        help_text=_(
+            "Why (e.g. the request's ticket number). Kept forever in the erasure log: never the "
+            "person's name, email or phone."
+        ),
     )
 
     def __init__(self, *args, contacts, **kwargs):
@@ -292,7 +320,7 @@ class ErasureRecordAdmin(ReadOnlyModelAdmin):
     def has_export_permission(self, request):
         return request.user.has_perm("contacts.export_erasurerecord")
 
-    @admin.display(description="Hash")
+    @admin.display(description=_("Hash"))
     def short_hash(self, obj):
         return format_html("<code>{}…</code>", obj.hash[:12])
 
@@ -314,7 +342,7 @@ class ErasureRecordAdmin(ReadOnlyModelAdmin):
             return HttpResponseRedirect(f"{reverse('admin:contacts_erasurerecord_changelist')}?e=1")
         return self._csv_response(changelist.get_queryset(request))
 
-    @admin.action(description="Export selected records as CSV", permissions=["export"])
+    @admin.action(description=_("Export selected records as CSV"), permissions=["export"])
     def export_selected_csv(self, request, queryset):
         return self._csv_response(queryset)
 

@@ -42,8 +42,9 @@ def test_chart_is_inline_svg_with_one_bar_per_hour_and_status_and_no_scripts(adm
     assert '<svg class="crm-chart"' in page
     assert "<script" not in page.split('id="crm-dashboard"')[1].split("</svg>")[0]
     assert not re.search(r"<script[^>]+src=\"https?://", page)
-    titles = re.findall(r"<title>([^<]*UTC: \d+ \w+)</title>", page)
-    assert sorted(t.split("UTC: ")[1] for t in titles) == ["1 failed", "1 processed", "3 processed"]
+    # Each bar's hour in TIME_ZONE (America/Sao_Paulo by default: "-03"), then its count and status.
+    titles = re.findall(r"<title>\d{4}-\d\d-\d\d \d\d:00:00 -03: (\d+ \w+)</title>", page)
+    assert sorted(titles) == ["1 Failed", "1 Processed", "3 Processed"]
     assert "(5 received)" in page
 
 

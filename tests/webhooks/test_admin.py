@@ -68,7 +68,7 @@ def test_reprocess_action_replays_a_failed_event(
     event.refresh_from_db()
     assert event.status == "processed"
     assert event.attempts == 2
-    assert "1 event(s) queued for processing." in response.content.decode()
+    assert "1 event queued for processing." in response.content.decode()
 
 
 def test_export_json_carries_the_selected_events_with_their_payloads(admin_client):
