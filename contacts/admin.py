@@ -1,3 +1,5 @@
+import json
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -16,7 +18,7 @@ from config.admin import ReadOnlyModelAdmin
 from config.csv_export import csv_response
 from config.timestamps import display_time
 from contacts.models import SYNCED_FIELDS, Contact, ErasureRecord
-from contacts.selectors import contact_timeline, search_contacts
+from contacts.selectors import contact_timeline, erasures_by_fingerprint, search_contacts
 from contacts.services import AlreadyErased, check_reason, erase_on_request, has_personal_data, request_refresh
 
 # Shown in their readable form on the contact's page instead of raw JSON.
@@ -39,8 +41,63 @@ class ErasedFilter(admin.SimpleListFilter):
         return queryset
 
 
+# The contacts export: the API's fields (tags and custom fields as JSON), times in UTC ISO-8601.
+CONTACT_EXPORT_FIELDS = ("id", "provider", "account_id", "external_id", "name", "phone", "email", "source", "tags",
+                         "custom_fields", "assigned_to", "status_id", "status", "sub_group_id", "can_sms",
+                         "can_email", "can_call", "remote_created_at", "remote_updated_at", "needs_refresh",
+                         "erased_at", "created_at", "updated_at")  # fmt: skip
+
+
+class FilteredCsvExport:
+    """An "Export CSV" link on the list (the list as filtered and searched) and an action for the selected
+    rows, both behind the model's own ``export_<model>`` permission: taking data out of the system is a
+    separate act from reading it. The file holds ``export_fields``, each through ``export_value``."""
+
+    change_list_template = "admin/crm_export_change_list.html"
+    export_fields: tuple[str, ...] = ()
+    export_name = "export"
+    export_ordering = "pk"
+
+    def has_export_permission(self, request):
+        return request.user.has_perm(f"{self.opts.app_label}.export_{self.opts.model_name}")
+
+    def get_urls(self):
+        name = f"{self.opts.app_label}_{self.opts.model_name}_export"
+        return [path("export/", self.admin_site.admin_view(self.export_view), name=name), *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "has_export_permission": self.has_export_permission(request)}
+        return super().changelist_view(request, extra_context=extra_context)
+
+    def export_view(self, request):
+        """The whole list as the changelist shows it (same filters, search and date drill-down)."""
+        if not (self.has_view_permission(request) and self.has_export_permission(request)):
+            raise PermissionDenied
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            changelist_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+            return HttpResponseRedirect(f"{changelist_url}?e=1")
+        return self.csv_export(changelist.get_queryset(request))
+
+    @admin.action(description=_("Export selected %(verbose_name_plural)s as CSV"), permissions=["export"])
+    def export_selected_csv(self, request, queryset):
+        return self.csv_export(queryset)
+
+    def csv_export(self, queryset):
+        rows = queryset.order_by(self.export_ordering).iterator(chunk_size=1000)
+        return csv_response(
+            filename=f"{self.export_name}-{timezone.now():%Y%m%dT%H%M%SZ}.csv",
+            header=self.export_fields,
+            rows=([self.export_value(obj, name) for name in self.export_fields] for obj in rows),
+        )
+
+    def export_value(self, obj, name):
+        return getattr(obj, name)
+
+
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(FilteredCsvExport, admin.ModelAdmin):
     list_display = ["display_name", "state_badges", "provider", "account_id", "external_id", "phone", "email",
                     "source", "status", "sub_group_id", "updated_at"]  # fmt: skip
     list_filter = ["provider", "source", ErasedFilter, "needs_refresh", "status", "sub_group_id"]
@@ -53,12 +110,13 @@ class ContactAdmin(admin.ModelAdmin):
     readonly_fields = [
         "provider", "account_id", "external_id", *SYNCED_FIELDS, *READABLE_FIELDS.values(), "remote_updated_at",
         "needs_refresh", "refresh_attempts", "refresh_due_at", "erased_at", "created_at", "updated_at",
-        "state_badges", "timeline",
+        "state_badges", "timeline", "erasure_records",
     ]  # fmt: skip
-    actions = ["refresh_now", "erase_data_subject"]
+    actions = ["refresh_now", "erase_data_subject", "export_selected_csv"]
+    export_fields, export_name = CONTACT_EXPORT_FIELDS, "contacts"
     fieldsets = [
         (None, {"fields": ["state_badges", "provider", "account_id", "external_id", "needs_refresh",
-                           "refresh_attempts", "refresh_due_at", "erased_at"]}),
+                           "refresh_attempts", "refresh_due_at", "erased_at", "erasure_records"]}),
         (_("From the provider (read-only: sync owns these)"), {
             "fields": [*PROVIDER_FIELDS_SHOWN, "remote_updated_at"],
             "classes": ["crm-provider-fields"],
@@ -194,9 +252,32 @@ class ContactAdmin(admin.ModelAdmin):
             rows,
         )
 
+    @admin.display(description=_("Erasure records"))
+    def erasure_records(self, obj):
+        """A tombstone's way to its entries in the erasure log."""
+        records = [(reverse("admin:contacts_erasurerecord_change", args=[record.pk]), record.sequence,
+                    display_time(record.erased_at)) for record in obj.erasures.order_by("sequence")]  # fmt: skip
+        if not records:
+            return "—"
+        return format_html_join(", ", '<a href="{}" class="crm-erasure-record">#{}</a> ({})', records)
+
+    def export_value(self, obj, name):
+        value = getattr(obj, name)
+        if isinstance(value, dict | list):
+            return json.dumps(value, ensure_ascii=False, sort_keys=True) if value else ""
+        return value
+
     # --- Erasure (LGPD data-subject request) ---------------------------------------------------------
     def has_erase_permission(self, request):
         return request.user.has_perm("contacts.erase_contact")
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # The contact page's Erase button posts the list's erase action for this one contact: the same
+        # confirmation page, reason and checks as erasing from the list.
+        context["can_erase"] = bool(
+            obj is not None and self.has_erase_permission(request) and (not obj.is_erased or has_personal_data(obj))
+        )
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     @admin.action(description=_("Erase (data-subject request)"), permissions=["erase"])
     def erase_data_subject(self, request, queryset):
@@ -293,68 +374,74 @@ class ErasureRequestForm(forms.Form):
         return reason
 
 
-# Columns of the CSV export: every field the hash covers, so the chain can be re-verified from the file.
-# To do so, undo what makes the file safe to open: strip the leading ' that guards cells starting with
-# = + - @ against spreadsheet formulas, re-read times as UTC datetimes and split erased_fields back into a
-# list, then rebuild ErasureRecord.canonical_json().
+# Columns of the erasure log's CSV export: every field the hash covers, so the chain can be re-verified from
+# the file. To do so, undo what makes the file safe to open: strip the leading ' that guards cells starting
+# with = + - @ against spreadsheet formulas, re-read times as UTC datetimes and split erased_fields back into
+# a list, then rebuild ErasureRecord.canonical_json().
 EXPORT_FIELDS = ("sequence", "provider", "account_id", "external_id", "contact_id", "event_id", "requested_by",
                  "requested_by_type", "deleted_at", "erased_at", "reason", "erased_fields", "redacted_events",
                  "email_fingerprint", "phone_fingerprint", "prev_hash", "hash")  # fmt: skip
 
 
 @admin.register(ErasureRecord)
-class ErasureRecordAdmin(ReadOnlyModelAdmin):
+class ErasureRecordAdmin(FilteredCsvExport, ReadOnlyModelAdmin):
     """The erasure log: read-only for everyone, superusers included; CSV export needs its own permission
-    (``contacts.export_erasurerecord``): taking the log out of the system is a separate act from reading it."""
+    (``contacts.export_erasurerecord``). "Was this person erased?" is answered by the lookup page."""
 
     list_display = ["sequence", "provider", "account_id", "external_id", "requested_by_type", "requested_by",
-                    "deleted_at", "erased_at", "redacted_events", "short_hash"]  # fmt: skip
+                    "deleted_at", "erased_at", "reason", "redacted_events", "short_hash"]  # fmt: skip
     list_filter = ["provider", "requested_by_type", ("erased_at", admin.DateFieldListFilter),
                    ("deleted_at", admin.DateFieldListFilter)]  # fmt: skip
-    search_fields = ["=external_id", "=account_id", "=event_id"]
+    # The reason holds the request's ticket number: staff search by it.
+    search_fields = ["=external_id", "=account_id", "=event_id", "reason"]
     date_hierarchy = "erased_at"
     actions = ["export_selected_csv"]
+    export_fields, export_name, export_ordering = EXPORT_FIELDS, "erasure-log", "sequence"
     list_per_page = 100
     show_full_result_count = False
-
-    def has_export_permission(self, request):
-        return request.user.has_perm("contacts.export_erasurerecord")
+    change_list_template = "admin/contacts/erasurerecord/change_list.html"  # adds the lookup link
 
     @admin.display(description=_("Hash"))
     def short_hash(self, obj):
         return format_html("<code>{}…</code>", obj.hash[:12])
 
     def get_urls(self):
-        export = path("export/", self.admin_site.admin_view(self.export_view), name="contacts_erasurerecord_export")
-        return [export, *super().get_urls()]
+        lookup = path("lookup/", self.admin_site.admin_view(self.lookup_view), name="contacts_erasurerecord_lookup")
+        return [lookup, *super().get_urls()]
 
-    def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "has_export_permission": self.has_export_permission(request)}
-        return super().changelist_view(request, extra_context=extra_context)
-
-    def export_view(self, request):
-        """The whole list as the changelist shows it (same filters, search and date drill-down)."""
-        if not (self.has_view_permission(request) and self.has_export_permission(request)):
+    def lookup_view(self, request):
+        """"Was this person erased?": their email or phone, never stored, against the records' keyed
+        fingerprints. Sent by POST so that neither lands in a URL or an access log."""
+        if not self.has_view_permission(request):
             raise PermissionDenied
-        try:
-            changelist = self.get_changelist_instance(request)
-        except IncorrectLookupParameters:
-            return HttpResponseRedirect(f"{reverse('admin:contacts_erasurerecord_changelist')}?e=1")
-        return self._csv_response(changelist.get_queryset(request))
+        form = ErasureLookupForm(request.POST or None)
+        records, key_missing = None, not settings.ERASURE_FINGERPRINT_KEY
+        if request.method == "POST" and form.is_valid() and not key_missing:
+            records = list(erasures_by_fingerprint(**form.cleaned_data))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Was this person erased?"),
+            "opts": self.opts,
+            "form": form,
+            "records": records,
+            "key_missing": key_missing,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/contacts/erasurerecord/lookup.html", context)
 
-    @admin.action(description=_("Export selected records as CSV"), permissions=["export"])
-    def export_selected_csv(self, request, queryset):
-        return self._csv_response(queryset)
-
-    def _csv_response(self, queryset):
-        records = queryset.order_by("sequence").iterator(chunk_size=1000)
-        return csv_response(
-            filename=f"erasure-log-{timezone.now():%Y%m%dT%H%M%SZ}.csv",
-            header=EXPORT_FIELDS,
-            rows=([_export_value(record, name) for name in EXPORT_FIELDS] for record in records),
-        )
+    def export_value(self, obj, name):
+        value = getattr(obj, name)
+        return ",".join(value) if isinstance(value, list) else value
 
 
-def _export_value(record: ErasureRecord, name: str):
-    value = getattr(record, name)
-    return ",".join(value) if isinstance(value, list) else value
+class ErasureLookupForm(forms.Form):
+    email = forms.CharField(label=_("Email"), required=False, max_length=254)
+    phone = forms.CharField(label=_("Phone"), required=False, max_length=64,
+                            help_text=_("However it is written: +55 47 99123-4567, (47) 99123-4567, …"))  # fmt: skip
+
+    def clean(self):
+        cleaned = super().clean()
+        cleaned["email"], cleaned["phone"] = cleaned.get("email", "").strip(), cleaned.get("phone", "").strip()
+        if not (cleaned["email"] or cleaned["phone"]):
+            raise forms.ValidationError(gettext("Give an email or a phone number."))
+        return cleaned

@@ -88,7 +88,10 @@ class Contact(models.Model):
                 fields=["provider", "account_id", "external_id"], name="contact_unique_provider_key"
             ),
         ]
-        permissions = [("erase_contact", "Can erase a contact's personal data (data-subject request)")]
+        permissions = [
+            ("erase_contact", "Can erase a contact's personal data (data-subject request)"),
+            ("export_contact", "Can export contacts (CSV)"),
+        ]
         indexes = [
             models.Index(fields=["updated_at", "id"], name="contact_updated_idx"),
             models.Index(fields=["email"], name="contact_email_idx"),
