@@ -410,7 +410,7 @@ class ErasureRecordAdmin(FilteredCsvExport, ReadOnlyModelAdmin):
         return [lookup, *super().get_urls()]
 
     def lookup_view(self, request):
-        """"Was this person erased?": their email or phone, never stored, against the records' keyed
+        """Answers "Was this person erased?": their email or phone, never stored, against the records' keyed
         fingerprints. Sent by POST so that neither lands in a URL or an access log."""
         if not self.has_view_permission(request):
             raise PermissionDenied

@@ -44,7 +44,7 @@ class TestFilters:
         fpt_contact("1", sub_group_id="5521")
         fpt_contact("2", sub_group_id="77")
         fpt_contact("3", sub_group_id="")
-        assert b"By sub group id" in staff_client.get(CHANGELIST).content
+        assert b"By sub-group id" in staff_client.get(CHANGELIST).content
         assert listed(staff_client.get(CHANGELIST, {"sub_group_id": "77"})) == {"2"}
 
     def test_provider_filter_shows_fpt_contacts_only(self, staff_client):

@@ -16,13 +16,27 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def people():
     return {
-        "joao": ContactFactory(name="João Sebastião da Conceição", email="joao.s@exemplo.com.br",
-                               phone="+5547991234567", external_id="cont_joao"),  # fmt: skip
-        "ana": ContactFactory(name="Ana Costa Ribeiro", email="ana.costa@exemplo.com.br", phone="+5511988887777",
-                              tags=["cliente-vip", "Joinville"], custom_fields={"plano": "Diamante Família"},
-                              external_id="cont_ana"),  # fmt: skip
-        "bruno": ContactFactory(name="Bruno Lima", email="bruno@exemplo.com.br", phone="+5521977776666",
-                                tags=["lead-frio"], external_id="cont_bruno"),  # fmt: skip
+        "joao": ContactFactory(
+            name="João Sebastião da Conceição",
+            email="joao.s@exemplo.com.br",
+            phone="+5547991234567",
+            external_id="cont_joao",
+        ),  # fmt: skip
+        "ana": ContactFactory(
+            name="Ana Costa Ribeiro",
+            email="ana.costa@exemplo.com.br",
+            phone="+5511988887777",
+            tags=["cliente-vip", "Joinville"],
+            custom_fields={"plano": "Diamante Família"},
+            external_id="cont_ana",
+        ),  # fmt: skip
+        "bruno": ContactFactory(
+            name="Bruno Lima",
+            email="bruno@exemplo.com.br",
+            phone="+5521977776666",
+            tags=["lead-frio"],
+            external_id="cont_bruno",
+        ),  # fmt: skip
     }
 
 
