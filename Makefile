@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run test lint bench
+.PHONY: install run test lint bench messages
 
 install: $(VENV)/.installed
 
@@ -35,3 +35,9 @@ lint: install
 # The ingest benchmark against the floor (needs PostgreSQL and wrk; see README › Performance).
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# After changing translatable strings: refresh locale/pt_BR/LC_MESSAGES/django.po, translate the new
+# entries there, then `make messages` again to compile the .mo (both are committed; docs/admin.md).
+messages: install
+	$(BIN)/python manage.py makemessages -l pt_BR --ignore=.venv --ignore=tests --ignore=bench --no-obsolete
+	$(BIN)/python manage.py compilemessages -l pt_BR --ignore=.venv
