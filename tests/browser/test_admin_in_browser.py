@@ -91,13 +91,72 @@ def test_staff_erase_a_contact_through_the_confirmation_page_and_find_it_in_the_
     screenshot("erase-confirmation")
     page.locator("#content form [type=submit]").first.click()
 
-    expect(page.locator(".messagelist .success")).to_contain_text("Erased 1 contact(s)")
+    expect(page.locator(".messagelist .success")).to_contain_text("Erased 1 contact;")
     page.goto("/admin/contacts/erasurerecord/")
     assert page.locator("#result_list", has_text="cont_456").count() == 1
     assert "Ana Costa" not in page.content()
     ana.refresh_from_db()
     assert ana.erased_at is not None and ana.name == ""
     assert ErasureRecord.objects.get(external_id="cont_456").reason == "Data-subject request by e-mail, ticket 4711"
+
+
+def test_a_brazilian_browser_gets_portuguese_and_finds_joao_without_the_accent(
+    chromium_browser, live_server, admin_user, screenshot_of
+):
+    ContactFactory(name="João Sebastião da Conceição", tags=["cliente-vip"], external_id="cont_joao")
+    ContactFactory(name="Bruno Lima")
+    context = chromium_browser.new_context(
+        viewport={"width": 1366, "height": 900}, base_url=live_server.url, locale="pt-BR"
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        page.goto("/admin/login/")
+        page.fill("#id_username", admin_user.username)
+        page.fill("#id_password", "password")
+        page.click("input[type=submit]")
+        page.wait_for_selector("#crm-dashboard")
+        assert page.locator("html").get_attribute("lang") == "pt-br"
+        assert "Contatos por provedor e origem" in page.locator("#dashboard-contacts").inner_text()
+
+        page.goto("/admin/contacts/contact/")
+        page.fill("#searchbar", "conceicao JOAO")
+        page.press("#searchbar", "Enter")
+        page.wait_for_url("**q=conceicao**")
+
+        rows = page.locator("#result_list tbody tr")
+        assert rows.count() == 1
+        assert "João Sebastião da Conceição" in rows.first.inner_text()
+        assert "Exportar CSV" in page.locator(".object-tools").text_content()
+        assert "America/Sao_Paulo" in page.locator("#crm-time-zone").inner_text()
+        screenshot_of(page, "contact-search-pt-br")
+    finally:
+        context.close()
+
+
+def test_compliance_erases_from_the_contact_page_and_confirms_it_by_email(
+    logged_in, ana, screenshot, erasure_log_cleanup, settings
+):
+    settings.ERASURE_FINGERPRINT_KEY = "browser-test-key"
+    page = logged_in
+    page.goto(f"/admin/contacts/contact/{ana.pk}/change/")
+
+    page.click("#crm-erase-button")
+    page.locator("#content [name=reason]").fill("DSR ticket 5150")
+    page.locator("#content form [type=submit]").first.click()
+    expect(page.locator(".messagelist .success")).to_contain_text("Erased 1 contact;")
+
+    page.goto("/admin/contacts/erasurerecord/")
+    assert "DSR ticket 5150" in page.locator("#result_list").inner_text()
+    page.click("#crm-erasure-lookup-link")
+    page.fill("#id_email", "ANA.COSTA@exemplo.com.br")
+    page.click("#crm-erasure-lookup input[type=submit]")
+    expect(page.locator("#crm-lookup-found")).to_be_visible()
+    screenshot("erasure-lookup")
+    page.locator("#crm-lookup-results a", has_text="cont_456").click()
+    page.wait_for_url(f"**/contact/{ana.pk}/change/")
+    assert page.locator("a.crm-erasure-record").count() == 1
+    assert page.locator("#crm-erase-button").count() == 0  # a tombstone has nothing left to erase
 
 
 def test_api_docs_render_from_our_own_static_files(page, live_server):
