@@ -1,5 +1,6 @@
 import json
 
+import phonenumbers
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -21,9 +22,18 @@ from contacts.models import SYNCED_FIELDS, Contact, ErasureRecord
 from contacts.selectors import contact_timeline, erasures_by_fingerprint, search_contacts
 from contacts.services import AlreadyErased, check_reason, erase_on_request, has_personal_data, request_refresh
 
-# Shown in their readable form on the contact's page instead of raw JSON.
-READABLE_FIELDS = {"tags": "tags_display", "custom_fields": "custom_fields_display"}
-PROVIDER_FIELDS_SHOWN = [READABLE_FIELDS.get(name, name) for name in SYNCED_FIELDS]
+# Shown in their readable form on the contact's page instead of raw JSON or raw E.164.
+READABLE_FIELDS = {"tags": "tags_display", "custom_fields": "custom_fields_display", "phone": "phone_display"}
+# The provider's fields on the contact's page, by what staff look for; a field with no value is left out.
+PROVIDER_FIELD_GROUPS = [
+    (_("Who"), ["name", "phone", "email", "avatar_url"]),
+    (_("At the provider"), ["source", "status", "status_id", "sub_group_id", "assigned_to", "tags", "custom_fields"]),
+    (_("May we contact them"), ["can_sms", "can_email", "can_call"]),
+    (_("Activity"), ["last_sms_in_at", "last_sms_out_at", "last_call_at", "remote_created_at", "remote_updated_at"]),
+]
+assert sorted(name for _title, names in PROVIDER_FIELD_GROUPS for name in names) == sorted(
+    (*SYNCED_FIELDS, "remote_updated_at")
+), "every provider field belongs to one group"
 
 
 class ErasedFilter(admin.SimpleListFilter):
@@ -98,8 +108,8 @@ class FilteredCsvExport:
 
 @admin.register(Contact)
 class ContactAdmin(FilteredCsvExport, admin.ModelAdmin):
-    list_display = ["display_name", "state_badges", "provider", "account_id", "external_id", "phone", "email",
-                    "source", "status", "sub_group_id", "updated_at"]  # fmt: skip
+    list_display = ["display_name", "state_badges", "provider", "account_id", "external_id", "phone_display",
+                    "email", "source", "status", "sub_group_id", "updated_at"]  # fmt: skip
     list_filter = ["provider", "source", ErasedFilter, "needs_refresh", "status", "sub_group_id"]
     # Only to show the search box: get_search_results searches the folded search_text (contacts.search).
     search_fields = ["search_text"]
@@ -117,11 +127,10 @@ class ContactAdmin(FilteredCsvExport, admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["state_badges", "provider", "account_id", "external_id", "needs_refresh",
                            "refresh_attempts", "refresh_due_at", "erased_at", "erasure_records"]}),
-        (_("From the provider (read-only: sync owns these)"), {
-            "fields": [*PROVIDER_FIELDS_SHOWN, "remote_updated_at"],
-            "classes": ["crm-provider-fields"],
-            "description": _("Set only by webhooks from the provider; an edit here would be overwritten."),
-        }),
+        *[
+            (title, {"fields": [READABLE_FIELDS.get(name, name) for name in names], "classes": ["crm-provider-fields"]})
+            for title, names in PROVIDER_FIELD_GROUPS
+        ],
         (_("Ours (never touched by sync)"), {
             "fields": ["notes"], "classes": ["crm-local-fields"], "description": _("Local enrichment, edit freely."),
         }),
@@ -137,6 +146,50 @@ class ContactAdmin(FilteredCsvExport, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # removing a person is an erasure, which leaves a record
+
+    def get_urls(self):
+        by_key = path("by-key/", self.admin_site.admin_view(self.by_key_view), name="contacts_contact_by_key")
+        return [by_key, *super().get_urls()]
+
+    def by_key_view(self, request):
+        """The contact's page from its provider key (``?provider=&account_id=&external_id=``): how other apps'
+        pages (the webhook event list) link to a contact without knowing the contact table."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        key = {name: request.GET.get(name, "") for name in ("provider", "account_id", "external_id")}
+        contact = Contact.objects.filter(**key).only("pk").first() if all(key.values()) else None
+        if contact is None:
+            self.message_user(request, gettext("No contact has these provider ids (yet)."), messages.WARNING)
+            return HttpResponseRedirect(reverse("admin:contacts_contact_changelist"))
+        return HttpResponseRedirect(reverse("admin:contacts_contact_change", args=[contact.pk]))
+
+    def get_fieldsets(self, request, obj=None):
+        """The provider's groups without their empty fields (and an empty group not at all): a contact known
+        by its ids only is not a wall of "-". The first group says who owns these fields."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        shown, explained = [], False
+        for title, options in fieldsets:
+            if title is None:  # the record's state: its bookkeeping fields only when they say something
+                fields = [name for name in options["fields"] if name not in WHEN_SET or WHEN_SET[name](obj)]
+                shown.append((title, {**options, "fields": fields}))
+                continue
+            if "crm-provider-fields" not in options.get("classes", ()):
+                shown.append((title, options))
+                continue
+            fields = [name for name in options["fields"] if _has_value(obj, _source_field(name))]
+            if not fields:
+                continue
+            options = {**options, "fields": fields}
+            if not explained:
+                options["description"] = _(
+                    "From the provider, read-only: set only by its webhooks (an edit here would be overwritten). "
+                    "Fields it has not sent are not shown."
+                )
+                explained = True
+            shown.append((title, options))
+        return shown
 
     def get_search_results(self, request, queryset, search_term):
         return search_contacts(queryset, search_term), False
@@ -170,7 +223,22 @@ class ContactAdmin(FilteredCsvExport, admin.ModelAdmin):
 
     @admin.display(description=_("Name"), ordering="name")
     def display_name(self, obj):
-        return str(obj)
+        if obj.erased_at or obj.name:
+            return str(obj)
+        # Known by its ids only (FPT sends no names): say so, rather than look like a name.
+        return format_html(
+            '<span class="crm-unnamed">{}</span>',
+            gettext("No name yet · %(provider)s #%(id)s") % {"provider": obj.provider, "id": obj.external_id},
+        )
+
+    @admin.display(description=_("Phone"), ordering="phone")
+    def phone_display(self, obj):
+        if not obj.phone:
+            return "—"
+        readable = readable_phone(obj.phone)
+        if readable == obj.phone:
+            return obj.phone
+        return format_html('<span class="crm-phone" title="{}">{}</span>', obj.phone, readable)
 
     @admin.display(description=_("Erased"), ordering="erased_at", boolean=True)
     def erased_badge(self, obj):
@@ -347,6 +415,38 @@ def _changed(entry):
         return changed
     drift = format_html_join(" ", "<code>{}</code>", ((name,) for name in entry.drift))
     return format_html('{} <span class="crm-muted">{}: {}</span>', changed, gettext("drift"), drift)
+
+
+# Bookkeeping fields of the contact's page shown only when they hold something.
+WHEN_SET = {
+    "refresh_attempts": lambda contact: contact.refresh_attempts > 0,
+    "refresh_due_at": lambda contact: contact.refresh_due_at is not None,
+    "erased_at": lambda contact: contact.erased_at is not None,
+    "erasure_records": lambda contact: contact.erasures.exists(),
+}
+
+
+def _source_field(name: str) -> str:
+    """The model field behind a field shown on the page (``tags_display`` → ``tags``)."""
+    return next((field for field, shown in READABLE_FIELDS.items() if shown == name), name)
+
+
+def _has_value(obj, name: str) -> bool:
+    return getattr(obj, name) not in (None, "", [], {})
+
+
+def readable_phone(e164: str) -> str:
+    """A phone as people write it: national format for numbers of ``PHONE_DEFAULT_REGION`` ("(47) 99123-4567"),
+    international for others; as stored when it is not a readable number."""
+    try:
+        number = phonenumbers.parse(e164, settings.PHONE_DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return e164
+    if not phonenumbers.is_possible_number(number):
+        return e164
+    same_region = phonenumbers.region_code_for_number(number) == settings.PHONE_DEFAULT_REGION
+    style = phonenumbers.PhoneNumberFormat.NATIONAL if same_region else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    return phonenumbers.format_number(number, style)
 
 
 class ErasureRequestForm(forms.Form):

@@ -24,7 +24,7 @@ EXPORT_FIELDS = [
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyModelAdmin):
-    list_display = ["id", "provider", "event_type", "account_id", "external_id", "status_badge", "attempts",
+    list_display = ["id", "provider", "event_type", "account_id", "contact_link", "status_badge", "attempts",
                     "occurred_at", "received_at"]  # fmt: skip
     list_filter = ["status", "provider", "event_type", "signature_form"]
     search_fields = ["=event_id", "=dedupe_key", "=external_id", "=account_id"]
@@ -68,12 +68,14 @@ class WebhookEventAdmin(ReadOnlyModelAdmin):
     def drift_display(self, obj):
         return _field_names(obj.drift)
 
-    @admin.display(description=_("Contact"))
+    @admin.display(description=_("Contact"), ordering="external_id")
     def contact_link(self, obj):
         if not obj.external_id:
             return "—"
-        # By its provider ids through the contact list's search: webhooks does not know the contact table.
-        url = reverse("admin:contacts_contact_changelist") + "?" + urlencode({"q": obj.external_id})
+        # By its provider key through a contacts-owned URL that redirects to its page: webhooks does not know
+        # the contact table.
+        key = {"provider": obj.provider, "account_id": obj.account_id, "external_id": obj.external_id}
+        url = reverse("admin:contacts_contact_by_key") + "?" + urlencode(key)
         return format_html(
             '<a href="{}">{}</a>',
             url,
