@@ -410,7 +410,14 @@ def _actor(entry) -> str:
 def _changed(entry):
     if not entry.changed_fields and not entry.drift:
         return "—"
-    changed = format_html_join(" ", "<code>{}</code>", ((name,) for name in entry.changed_fields))
+    if entry.values:
+        changed = format_html_join(
+            "",
+            '<div class="crm-change"><code>{}</code> {}</div>',
+            ((name, _old_to_new(before, after)) for name, before, after in entry.values),
+        )
+    else:
+        changed = format_html_join(" ", "<code>{}</code>", ((name,) for name in entry.changed_fields))
     if not entry.drift:
         return changed
     drift = format_html_join(" ", "<code>{}</code>", ((name,) for name in entry.drift))
@@ -447,6 +454,12 @@ def readable_phone(e164: str) -> str:
     same_region = phonenumbers.region_code_for_number(number) == settings.PHONE_DEFAULT_REGION
     style = phonenumbers.PhoneNumberFormat.NATIONAL if same_region else phonenumbers.PhoneNumberFormat.INTERNATIONAL
     return phonenumbers.format_number(number, style)
+
+
+def _old_to_new(before, after):
+    if before is None:
+        return format_html('<span class="crm-new">{}</span>', after)
+    return format_html('<span class="crm-old">{}</span> → <span class="crm-new">{}</span>', before, after)
 
 
 class ErasureRequestForm(forms.Form):

@@ -52,11 +52,16 @@ def erasures_by_fingerprint(*, email: str = "", phone: str = "") -> QuerySet:
 
 def contact_timeline(contact: Contact) -> list[TimelineEntry]:
     """The contact's webhook events, newest first, from whoever answers ``contact_timeline`` (the
-    ``webhooks`` app registers itself in its ``ready``): contacts never reads the event log's tables."""
+    ``webhooks`` app registers itself in its ``ready``): contacts never reads the event log's tables. With
+    each change's old and new values, unless the contact is erased: then nothing personal."""
     entries = [
         entry
         for _receiver, response in contact_timeline_signal.send(
-            sender=Contact, provider=contact.provider, account_id=contact.account_id, external_id=contact.external_id
+            sender=Contact,
+            provider=contact.provider,
+            account_id=contact.account_id,
+            external_id=contact.external_id,
+            with_values=not contact.is_erased,
         )
         for entry in (response or ())
         if isinstance(entry, TimelineEntry)

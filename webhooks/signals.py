@@ -8,7 +8,8 @@ event's outcome, so a receiver's writes and the event's status commit or roll ba
 ``external_id=``); ``webhooks`` answers by redacting every stored payload of that contact and returns
 how many it redacted.
 
-``contact_timeline`` is sent by whoever shows a contact (``provider=``, ``account_id=``, ``external_id=``);
+``contact_timeline`` is sent by whoever shows a contact (``provider=``, ``account_id=``, ``external_id=``,
+and ``with_values=True`` to have each change's old and new values, never for an erased contact);
 ``webhooks`` answers with the contact's stored deliveries as a list of ``TimelineEntry``, newest first.
 A read, so the contact's page never needs ``webhooks``'s models.
 """

@@ -8,7 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from contacts.models import Contact
 from contacts.selectors import contact_timeline
+from contacts.services import erase_on_request
 from tests.factories import ContactFactory, WebhookEventFactory
 
 pytestmark = pytest.mark.django_db
@@ -181,3 +183,27 @@ def test_a_contact_known_by_its_ids_only_reads_as_such(admin_client):
     listing = page(admin_client, "/admin/contacts/contact/")
 
     assert '<span class="crm-unnamed">No name yet · fpt #9917342</span>' in listing
+
+
+def test_timeline_shows_old_and_new_values_until_the_contact_is_erased(admin_client, post_webhook, timely_fixture):
+    for name in ("contact.created", "contact.updated"):
+        assert post_webhook("timely", timely_fixture(name)).status_code == 200
+    contact = Contact.objects.get(external_id="cont_456")
+
+    timeline = change_page(admin_client, contact).split('id="contact-timeline"')[1].split("</table>")[0]
+
+    assert (
+        '<code>name</code> <span class="crm-old">Ana Costa</span> → <span class="crm-new">Ana Costa Ribeiro</span>'
+        in timeline
+    )
+    tags = '<code>tags</code> <span class="crm-old">—</span> → <span class="crm-new">cliente-vip, pagamento-pendente'
+    assert tags in timeline
+    assert '<code>email</code> <span class="crm-new">ana.costa@exemplo.com.br</span>' in timeline  # created: no before
+
+    erase_on_request(contact=contact, requested_by="dpo", requested_by_type="admin", reason="DSR-9")
+    contact.refresh_from_db()
+    erased = change_page(admin_client, contact).split('id="contact-timeline"')[1].split("</table>")[0]
+
+    assert erased.count('class="crm-timeline-entry"') == 2
+    assert "<code>name</code>" in erased  # the names of what changed, nothing more
+    assert "Ana Costa" not in erased and "crm-new" not in erased and "exemplo.com.br" not in erased
