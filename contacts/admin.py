@@ -108,8 +108,10 @@ class FilteredCsvExport:
 
 @admin.register(Contact)
 class ContactAdmin(FilteredCsvExport, admin.ModelAdmin):
-    list_display = ["display_name", "state_badges", "provider", "account_id", "external_id", "phone_display",
-                    "email", "source", "status", "sub_group_id", "updated_at"]  # fmt: skip
+    # Narrow enough for a 1,366 px screen with both sidebars: the provider key in one column, the
+    # sub-group (FPT only) left to its filter.
+    list_display = ["display_name", "state_badges", "provider_key", "phone_display", "email", "source", "status",
+                    "updated_at"]  # fmt: skip
     list_filter = ["provider", "source", ErasedFilter, "needs_refresh", "status", "sub_group_id"]
     # Only to show the search box: get_search_results searches the folded search_text (contacts.search).
     search_fields = ["search_text"]
@@ -137,9 +139,6 @@ class ContactAdmin(FilteredCsvExport, admin.ModelAdmin):
         (_("Webhook events"), {"fields": ["timeline"], "description": _("Newest first: what each event changed.")}),
         (_("Record"), {"fields": ["created_at", "updated_at"]}),
     ]  # fmt: skip
-
-    class Media:
-        css = {"all": ["crm/admin.css"]}
 
     def has_add_permission(self, request):
         return False  # contacts come from the providers
@@ -230,6 +229,10 @@ class ContactAdmin(FilteredCsvExport, admin.ModelAdmin):
             '<span class="crm-unnamed">{}</span>',
             gettext("No name yet · %(provider)s #%(id)s") % {"provider": obj.provider, "id": obj.external_id},
         )
+
+    @admin.display(description=_("Provider / account / id"), ordering="provider")
+    def provider_key(self, obj):
+        return _provider_key(obj)
 
     @admin.display(description=_("Phone"), ordering="phone")
     def phone_display(self, obj):
@@ -433,6 +436,16 @@ WHEN_SET = {
 }
 
 
+def _provider_key(obj):
+    """A contact's (or record's) provider key in one narrow cell: provider · account, then the contact id."""
+    return format_html(
+        '<span class="crm-key">{} · {}<br><span class="crm-muted">{}</span></span>',
+        obj.provider,
+        obj.account_id,
+        obj.external_id,
+    )
+
+
 def _source_field(name: str) -> str:
     """The model field behind a field shown on the page (``tags_display`` → ``tags``)."""
     return next((field for field, shown in READABLE_FIELDS.items() if shown == name), name)
@@ -501,8 +514,7 @@ class ErasureRecordAdmin(FilteredCsvExport, ReadOnlyModelAdmin):
     """The erasure log: read-only for everyone, superusers included; CSV export needs its own permission
     (``contacts.export_erasurerecord``). "Was this person erased?" is answered by the lookup page."""
 
-    list_display = ["sequence", "provider", "account_id", "external_id", "requested_by_type", "requested_by",
-                    "deleted_at", "erased_at", "reason", "redacted_events", "short_hash"]  # fmt: skip
+    list_display = ["sequence", "provider_key", "requester", "deleted_at", "erased_at", "reason", "short_hash"]
     list_filter = ["provider", "requested_by_type", ("erased_at", admin.DateFieldListFilter),
                    ("deleted_at", admin.DateFieldListFilter)]  # fmt: skip
     # The reason holds the request's ticket number: staff search by it.
@@ -513,6 +525,14 @@ class ErasureRecordAdmin(FilteredCsvExport, ReadOnlyModelAdmin):
     list_per_page = 100
     show_full_result_count = False
     change_list_template = "admin/contacts/erasurerecord/change_list.html"  # adds the lookup link
+
+    @admin.display(description=_("Provider / account / id"), ordering="provider")
+    def provider_key(self, obj):
+        return _provider_key(obj)
+
+    @admin.display(description=_("Requested by"), ordering="requested_by_type")
+    def requester(self, obj):
+        return format_html("{}<br><span class=\"crm-muted\">{}</span>", obj.requested_by_type, obj.requested_by or "—")
 
     @admin.display(description=_("Hash"))
     def short_hash(self, obj):

@@ -3,13 +3,13 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce, TruncHour
 from django.urls import reverse
 from django.utils import timezone
 
 from webhooks.events import ContactEvent, ProcessingError, TimelineEntry
-from webhooks.models import WebhookEvent, WebhookEventStatus
+from webhooks.models import RejectedDelivery, WebhookEvent, WebhookEventStatus
 from webhooks.providers import UnknownProvider, get_provider
 from webhooks.providers.base import Delivery
 
@@ -48,6 +48,33 @@ def hourly_event_counts(*, hours: int = 48, now: datetime | None = None) -> list
         if counts is not None:
             counts[row["status"]] = counts.get(row["status"], 0) + row["count"]
     return [HourlyCounts(hour=hour, counts=counts) for hour, counts in by_hour.items()]
+
+
+# RejectedDelivery's reason for an allowed signature but a refused account; every other reason is a failed
+# signature check (webhooks/views.py).
+ACCOUNT_NOT_ALLOWED = "account not allowed"
+
+
+def hourly_rejected_counts(*, hours: int = 48, now: datetime | None = None) -> list[tuple[datetime, int, int]]:
+    """Refused requests per hour over the last ``hours`` hours, oldest first, one entry per hour:
+    ``(hour, failed signature checks, refused accounts)``. One query."""
+    now = now or timezone.now()
+    last_hour = now.replace(minute=0, second=0, microsecond=0)
+    first_hour = last_hour - timedelta(hours=hours - 1)
+    rows = (
+        RejectedDelivery.objects.filter(hour__gte=first_hour)
+        .values("hour")
+        .annotate(
+            signature=Sum("count", filter=~Q(reason=ACCOUNT_NOT_ALLOWED), default=0),
+            account=Sum("count", filter=Q(reason=ACCOUNT_NOT_ALLOWED), default=0),
+        )
+        .order_by()
+    )
+    by_hour = {first_hour + timedelta(hours=n): (0, 0) for n in range(hours)}
+    for row in rows:
+        if row["hour"] in by_hour:
+            by_hour[row["hour"]] = (row["signature"], row["account"])
+    return [(hour, signature, account) for hour, (signature, account) in by_hour.items()]
 
 
 def _stuck(queryset, now: datetime):

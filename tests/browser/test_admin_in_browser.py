@@ -8,7 +8,9 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from contacts.models import ErasureRecord
+from contacts.services import erase_contact
 from tests.factories import ContactFactory, WebhookEventFactory
+from webhooks.models import RejectedDelivery
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,15 +42,21 @@ def test_staff_log_in_and_see_the_dashboard(logged_in, screenshot):
     WebhookEventFactory(status="received", received_at=now - timedelta(hours=2))  # stuck
     ContactFactory.create_batch(3, source="whatsapp")
     ContactFactory(source="instagram")
-
+    RejectedDelivery.objects.create(provider="timely", reason="signature does not match", count=40,
+                                    hour=now.replace(minute=0, second=0, microsecond=0))  # fmt: skip
     page.reload()
 
-    assert page.locator(".crm-chart rect").count() == 5
+    assert page.locator(".crm-chart rect").count() == 6  # 5 stacks of accepted events, 1 bar of rejected ones
+    assert "40 deliveries failed their signature check" in page.locator("#dashboard-signature-spike").inner_text()
     assert page.locator("#dashboard-attention tbody tr").count() == 2
     assert "never verified" in page.locator("#dashboard-verification").inner_text()
     # The dashboard comes before the app list, the chart is drawn at a readable size.
     assert page.locator("#crm-dashboard").bounding_box()["y"] < page.locator(".app-contacts").bounding_box()["y"]
-    assert page.locator(".crm-chart").bounding_box()["width"] > 400
+    # Full width: above both the app list and the recent actions, not squeezed into one column.
+    content = page.locator("#content").bounding_box()
+    assert page.locator(".crm-chart").bounding_box()["width"] > content["width"]  # into the recent actions' column
+    assert page.locator(".crm-chart").bounding_box()["width"] > 1000
+    assert page.locator("#crm-dashboard").bounding_box()["y"] < page.locator("#content-related").bounding_box()["y"]
     screenshot("dashboard")
 
 
@@ -170,3 +178,30 @@ def test_api_docs_render_from_our_own_static_files(page, live_server):
     assert "crm-sync API" in page.locator(".swagger-ui .info .title").inner_text()
     assert page.locator(".opblock-summary-path", has_text="/api/contacts/").count() >= 1
     assert outside == []
+
+
+@pytest.mark.parametrize("path", ["/admin/contacts/contact/", "/admin/webhooks/webhookevent/",
+                                  "/admin/contacts/erasurerecord/"])  # fmt: skip
+def test_lists_fit_a_1366_pixel_screen(chromium_browser, live_server, admin_user, erasure_log_cleanup, path,
+                                       screenshot_of):  # fmt: skip
+    ContactFactory(name="Maria da Conceição Albuquerque Magalhães", email="maria.conceicao.albuquerque@exemplo.com.br",
+                   tags=["cliente-vip"], source="whatsapp", status="Members")  # fmt: skip
+    WebhookEventFactory(external_id="cont_with_a_rather_long_identifier_0001", account_id="ws_abc123")
+    erase_contact(contact=ContactFactory(external_id="cont_erased_1"), requested_by="dpo@exemplo.com.br",
+                  requested_by_type="admin", reason="Data-subject request by e-mail, ticket 4711")  # fmt: skip
+    context = chromium_browser.new_context(viewport={"width": 1366, "height": 768}, base_url=live_server.url)
+    page = context.new_page()
+    try:
+        page.goto("/admin/login/")
+        page.fill("#id_username", admin_user.username)
+        page.fill("#id_password", "password")
+        page.click("input[type=submit]")
+        page.wait_for_selector("#crm-dashboard")
+        page.goto(path)
+
+        overflow = page.evaluate("() => { const r = document.querySelector('.results');"
+                                 " return r.scrollWidth - r.clientWidth; }")  # fmt: skip
+        screenshot_of(page, "list-1366-" + path.strip("/").split("/")[-1])
+        assert overflow <= 0, f"{path} is {overflow} px wider than its box at 1,366 px"
+    finally:
+        context.close()

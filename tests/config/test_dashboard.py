@@ -13,6 +13,7 @@ from config.dashboard import event_chart, nice_ceiling
 from contacts.models import ErasureLogVerification
 from contacts.services import erase_contact
 from tests.factories import ContactFactory, UserFactory, WebhookEventFactory
+from webhooks.models import RejectedDelivery
 from webhooks.selectors import hourly_event_counts
 
 pytestmark = pytest.mark.django_db
@@ -156,3 +157,45 @@ def test_bars_stack_per_hour_and_scale_to_a_round_maximum():
 @pytest.mark.parametrize(("value", "ceiling"), [(0, 1), (1, 1), (3, 5), (7, 10), (11, 20), (230, 500)])
 def test_nice_ceiling(value, ceiling):
     assert nice_ceiling(value) == ceiling
+
+
+def rejected(hours_ago: int, count: int, reason: str = "signature does not match"):
+    hour = (timezone.now() - timedelta(hours=hours_ago)).replace(minute=0, second=0, microsecond=0)
+    RejectedDelivery.objects.create(provider="timely", reason=reason, hour=hour, count=count)
+
+
+def test_rejected_deliveries_are_drawn_beside_the_accepted_ones(admin_client):
+    WebhookEventFactory(status="processed", received_at=timezone.now())
+    rejected(0, 3)
+    rejected(0, 2, reason="account not allowed")
+
+    page = home(admin_client)
+
+    assert re.findall(r'fill="#6a1b9a"><title>[^<]*: (5 rejected \(3 failed signature checks\))</title>', page) == [
+        "5 rejected (3 failed signature checks)"
+    ]
+    assert "Rejected (not stored)" in page
+    assert 'id="dashboard-signature-spike"' not in page  # 3 is no spike
+
+
+@pytest.mark.parametrize(
+    ("history", "spike"),
+    [
+        ([(0, 25), (1, 15)], 40),  # a burst after a quiet day: warn
+        ([(0, 6), (1, 3)], 0),  # too few to matter
+        ([(0, 20), (1, 20), *((h, 15) for h in range(2, 48))], 0),  # always this noisy: no spike
+        ([(0, 30, "account not allowed"), (1, 10, "account not allowed")], 0),  # refused accounts: no signature issue
+    ],
+)
+def test_a_spike_of_failed_signature_checks_raises_a_warning(admin_client, history, spike):
+    for entry in history:
+        rejected(*entry)
+
+    page = home(admin_client)
+    warning = re.search(r'id="dashboard-signature-spike"[^>]*>(.*?)</p>', page, re.S)
+
+    if spike:
+        assert warning and f"{spike} deliveries failed their signature check" in " ".join(warning.group(1).split())
+        assert "/admin/webhooks/rejecteddelivery/" in warning.group(1)
+    else:
+        assert warning is None
