@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run test lint bench messages
+.PHONY: install run demo-reset test lint bench messages
 
 install: $(VENV)/.installed
 
@@ -23,8 +23,16 @@ $(VENV)/.installed: pyproject.toml
 
 run: install .env
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py setup_demo
+	$(BIN)/python manage.py setup_demo --address $(HOST)
 	$(BIN)/python manage.py runserver $(HOST)
+
+# The demo from scratch (after its erasure, say): its SQLite database is deleted and made again. Refused when
+# DATABASE_URL points elsewhere (in the environment or .env): that database is not the demo's to drop.
+demo-reset: install .env
+	@if [ -n "$$DATABASE_URL" ] || grep -q '^DATABASE_URL=' .env; then \
+	  echo "demo-reset only resets the demo's SQLite database; DATABASE_URL is set" >&2; exit 1; fi
+	rm -f db.sqlite3
+	$(MAKE) run
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -14,6 +14,8 @@ class CrmAdminSite(admin.AdminSite):
     # Django's app sidebar on every page takes 300 px from the lists (they must fit a 1,366 px screen); the
     # home page and the breadcrumbs lead everywhere it did.
     enable_nav_sidebar = False
+    # There is no public site to "view": / redirects here.
+    site_url = None
 
     def index(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "dashboard": build_dashboard(request.user)}

@@ -167,6 +167,26 @@ def test_compliance_erases_from_the_contact_page_and_confirms_it_by_email(
     assert page.locator("#crm-erase-button").count() == 0  # a tombstone has nothing left to erase
 
 
+def test_redoc_loads_nothing_from_outside(page, live_server):
+    outside, blocked = [], []
+
+    def leaves_the_server(url: str) -> bool:
+        parsed = urlparse(url)
+        return parsed.scheme in ("http", "https") and parsed.netloc != urlparse(live_server.url).netloc
+
+    page.on("request", lambda request: leaves_the_server(request.url) and outside.append(request.url))
+    # Chromium reports a request its content security policy refused as failed with "csp".
+    page.on("requestfailed", lambda request: "csp" in (request.failure or "").lower() and blocked.append(request.url))
+
+    page.goto("/api/redoc/")
+
+    expect(page.locator("h1", has_text="crm-sync API")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    # ReDoc's bundle asks for the Redocly logo on its CDN; the page's policy stops it before it leaves.
+    assert sorted(outside) == sorted(blocked)
+    assert not [url for url in outside if "fonts.googleapis.com" in url]
+
+
 def test_api_docs_render_from_our_own_static_files(page, live_server):
     outside = []
     page.on("request", lambda request: urlparse(request.url).netloc != urlparse(live_server.url).netloc
