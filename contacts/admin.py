@@ -18,6 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from config.admin import ReadOnlyModelAdmin
 from config.csv_export import csv_response
 from config.timestamps import display_time
+from contacts.access import Kind, record_access
+from contacts.access_admin import RecordsContactAccess
 from contacts.models import SYNCED_FIELDS, Contact, ErasureRecord
 from contacts.selectors import contact_timeline, erasures_by_fingerprint, search_contacts
 from contacts.services import AlreadyErased, check_reason, erase_on_request, has_personal_data, request_refresh
@@ -67,6 +69,7 @@ class FilteredCsvExport:
     export_fields: tuple[str, ...] = ()
     export_name = "export"
     export_ordering = "pk"
+    export_access_kind: Kind
 
     def has_export_permission(self, request):
         return request.user.has_perm(f"{self.opts.app_label}.export_{self.opts.model_name}")
@@ -88,13 +91,15 @@ class FilteredCsvExport:
         except IncorrectLookupParameters:
             changelist_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
             return HttpResponseRedirect(f"{changelist_url}?e=1")
-        return self.csv_export(changelist.get_queryset(request))
+        return self.csv_export(request, changelist.get_queryset(request))
 
     @admin.action(description=_("Export selected %(verbose_name_plural)s as CSV"), permissions=["export"])
     def export_selected_csv(self, request, queryset):
-        return self.csv_export(queryset)
+        return self.csv_export(request, queryset)
 
-    def csv_export(self, queryset):
+    def csv_export(self, request, queryset):
+        # Every export is on the access trail: who took how many rows out.
+        record_access(user=request.user, kind=self.export_access_kind, rows=queryset.count())
         rows = queryset.order_by(self.export_ordering).iterator(chunk_size=1000)
         return csv_response(
             filename=f"{self.export_name}-{timezone.now():%Y%m%dT%H%M%SZ}.csv",
@@ -107,7 +112,7 @@ class FilteredCsvExport:
 
 
 @admin.register(Contact)
-class ContactAdmin(FilteredCsvExport, admin.ModelAdmin):
+class ContactAdmin(RecordsContactAccess, FilteredCsvExport, admin.ModelAdmin):
     # Narrow enough for a 1,366 px screen with both sidebars: the provider key in one column, the
     # sub-group (FPT only) left to its filter.
     list_display = ["display_name", "state_badges", "provider_key", "phone_display", "email", "source", "status",
@@ -125,7 +130,7 @@ class ContactAdmin(FilteredCsvExport, admin.ModelAdmin):
         "state_badges", "timeline", "erasure_records",
     ]  # fmt: skip
     actions = ["refresh_now", "erase_data_subject", "export_selected_csv"]
-    export_fields, export_name = CONTACT_EXPORT_FIELDS, "contacts"
+    export_fields, export_name, export_access_kind = CONTACT_EXPORT_FIELDS, "contacts", Kind.CONTACTS_CSV
     fieldsets = [
         (None, {"fields": ["state_badges", "provider", "account_id", "external_id", "needs_refresh",
                            "refresh_attempts", "refresh_due_at", "erased_at", "erasure_records"]}),
@@ -522,6 +527,7 @@ class ErasureRecordAdmin(FilteredCsvExport, ReadOnlyModelAdmin):
     date_hierarchy = "erased_at"
     actions = ["export_selected_csv"]
     export_fields, export_name, export_ordering = EXPORT_FIELDS, "erasure-log", "sequence"
+    export_access_kind = Kind.ERASURES_CSV
     list_per_page = 100
     show_full_result_count = False
     change_list_template = "admin/contacts/erasurerecord/change_list.html"  # adds the lookup link

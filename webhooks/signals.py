@@ -12,6 +12,9 @@ how many it redacted.
 and ``with_values=True`` to have each change's old and new values, never for an erased contact);
 ``webhooks`` answers with the contact's stored deliveries as a list of ``TimelineEntry``, newest first.
 A read, so the contact's page never needs ``webhooks``'s models.
+
+``events_exported`` is sent when staff export stored events (``user=``, ``export_format=`` "csv" or
+"json", ``rows=``): the payloads in the file hold personal data, so whoever keeps the access trail records it.
 """
 
 from django.dispatch import Signal
@@ -19,3 +22,4 @@ from django.dispatch import Signal
 contact_event = Signal()
 subject_erased = Signal()
 contact_timeline = Signal()
+events_exported = Signal()

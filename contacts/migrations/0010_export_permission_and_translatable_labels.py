@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contacts', '0007_contact_search_text'),
+        ('contacts', '0009_contact_search_text'),
     ]
 
     operations = [
