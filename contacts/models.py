@@ -295,32 +295,36 @@ class ContactAccess(models.Model):
     """
 
     class Kind(models.TextChoices):
-        CONTACT_PAGE = "contact_page", "Contact page viewed (admin)"
-        CONTACT_HISTORY = "contact_history", "Contact's change history viewed (admin)"
-        CONTACT_LIST = "contact_list", "Contact list viewed (admin)"
-        API_CONTACT = "api_contact", "Contact read (API)"
-        API_CONTACT_LIST = "api_contact_list", "Contact list read (API)"
-        CONTACTS_CSV = "contacts_csv", "Contacts exported (CSV)"
-        EVENTS_CSV = "events_csv", "Webhook events exported (CSV)"
-        EVENTS_JSON = "events_json", "Webhook events exported (JSON)"
-        ERASURES_CSV = "erasures_csv", "Erasure log exported (CSV)"
-        DATA_SUBJECT_EXPORT = "data_subject_export", "Data-subject export"
+        CONTACT_PAGE = "contact_page", _("Contact page viewed (admin)")
+        CONTACT_HISTORY = "contact_history", _("Contact's change history viewed (admin)")
+        CONTACT_LIST = "contact_list", _("Contact list viewed (admin)")
+        API_CONTACT = "api_contact", _("Contact read (API)")
+        API_CONTACT_LIST = "api_contact_list", _("Contact list read (API)")
+        CONTACTS_CSV = "contacts_csv", _("Contacts exported (CSV)")
+        EVENTS_CSV = "events_csv", _("Webhook events exported (CSV)")
+        EVENTS_JSON = "events_json", _("Webhook events exported (JSON)")
+        ERASURES_CSV = "erasures_csv", _("Erasure log exported (CSV)")
+        DATA_SUBJECT_EXPORT = "data_subject_export", _("Data-subject export")
 
-    at = models.DateTimeField(default=timezone.now)
+    at = models.DateTimeField(_("at"), default=timezone.now)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, db_index=False, related_name="+",
-        help_text="Empty for a management command (run by whoever has shell access).",
+        verbose_name=_("user"), help_text=_("Empty for a management command (run by whoever has shell access)."),
     )  # fmt: skip
-    kind = models.CharField(max_length=32, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.PROTECT, db_index=False,
-                                related_name="+")  # fmt: skip
-    rows = models.PositiveIntegerField(null=True, blank=True, help_text="Lists and bulk exports: how many rows.")
-    filters = models.JSONField(default=dict, blank=True, help_text="Lists: the filter used, without personal data.")
+                                related_name="+", verbose_name=_("contact"))  # fmt: skip
+    rows = models.PositiveIntegerField(
+        _("rows"), null=True, blank=True, help_text=_("Lists and bulk exports: how many rows.")
+    )
+    filters = models.JSONField(
+        _("filters"), default=dict, blank=True, help_text=_("Lists: the filter used, without personal data.")
+    )
 
     class Meta:
         ordering = ["-at", "-id"]
-        verbose_name = "contact access"
-        verbose_name_plural = "access trail"
+        verbose_name = _("contact access")
+        verbose_name_plural = _("access trail")
         indexes = [
             models.Index(fields=["at"], name="access_at_idx"),
             models.Index(fields=["contact", "at"], name="access_contact_idx"),
