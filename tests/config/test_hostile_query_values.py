@@ -190,6 +190,13 @@ def test_hostile_erasure_log_filters_redirect_to_the_invalid_filter_page(admin_c
     assert response["Location"] == f"{url}?e=1"
 
 
+def test_the_erasure_log_export_refuses_the_same_filters_as_its_list(admin_client, rows):
+    url = reverse("admin:contacts_erasurerecord_export")
+    response = admin_client.get(f"{url}?erased_at__year=9999&erased_at__month=12")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:contacts_erasurerecord_changelist") + "?e=1"
+
+
 # --- API ----------------------------------------------------------------------------------------------
 def id_cursors():
     """DRF cursors (base64 of ``o=&r=&p=``) whose position is hostile."""
