@@ -41,16 +41,35 @@ assert sorted(name for _title, names in PROVIDER_FIELD_GROUPS for name in names)
 class ErasedFilter(admin.SimpleListFilter):
     title = _("erased")
     parameter_name = "erased"
+    CHOICES = {"yes": {"erased_at__isnull": False}, "no": {"erased_at__isnull": True}}
 
     def lookups(self, request, model_admin):
         return [("yes", _("Erased")), ("no", _("Not erased"))]
 
     def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(erased_at__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(erased_at__isnull=True)
-        return queryset
+        if self.value() is None:
+            return queryset
+        if self.value() not in self.CHOICES:
+            # An unknown value would show the whole list as if it were filtered: the admin's "invalid filter" page.
+            raise IncorrectLookupParameters(f"erased must be one of {', '.join(self.CHOICES)}")
+        return queryset.filter(**self.CHOICES[self.value()])
+
+
+class ProviderFilter(admin.SimpleListFilter):
+    """The configured providers (``WEBHOOK_PROVIDERS``); any other value is refused, not an empty list."""
+
+    title = _("provider")
+    parameter_name = "provider"
+
+    def lookups(self, request, model_admin):
+        return [(name, name) for name in settings.WEBHOOK_PROVIDERS]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        if self.value() not in settings.WEBHOOK_PROVIDERS:
+            raise IncorrectLookupParameters("unknown provider")
+        return queryset.filter(provider=self.value())
 
 
 # The contacts export: the API's fields (tags and custom fields as JSON), times in UTC ISO-8601.
@@ -117,7 +136,7 @@ class ContactAdmin(RecordsContactAccess, FilteredCsvExport, admin.ModelAdmin):
     # sub-group (FPT only) left to its filter.
     list_display = ["display_name", "state_badges", "provider_key", "phone_display", "email", "source", "status",
                     "updated_at"]  # fmt: skip
-    list_filter = ["provider", "source", ErasedFilter, "needs_refresh", "status", "sub_group_id"]
+    list_filter = [ProviderFilter, "source", ErasedFilter, "needs_refresh", "status", "sub_group_id"]
     # Only to show the search box: get_search_results searches the folded search_text (contacts.search).
     search_fields = ["search_text"]
     list_per_page = 100

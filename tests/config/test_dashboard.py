@@ -76,8 +76,8 @@ def test_contacts_are_counted_by_provider_and_source(admin_client):
     page = home(admin_client)
     panel = page.split('id="dashboard-contacts"')[1].split("</section>")[0]
 
-    assert '?provider__exact=timely&amp;source__exact=whatsapp">2</a>' in panel
-    assert '?provider__exact=timely&amp;source__exact=instagram">1</a>' in panel
+    assert '?provider=timely&amp;source__exact=whatsapp">2</a>' in panel
+    assert '?provider=timely&amp;source__exact=instagram">1</a>' in panel
     assert "(none)" in panel
 
 
