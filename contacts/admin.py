@@ -21,7 +21,7 @@ from config.timestamps import display_time
 from contacts.access import Kind, record_access
 from contacts.access_admin import RecordsContactAccess
 from contacts.models import SYNCED_FIELDS, Contact, ErasureRecord
-from contacts.selectors import contact_timeline, erasures_by_fingerprint, search_contacts
+from contacts.selectors import contact_timeline, distinct_values, erasures_by_fingerprint, search_contacts
 from contacts.services import AlreadyErased, check_reason, erase_on_request, has_personal_data, request_refresh
 
 # Shown in their readable form on the contact's page instead of raw JSON or raw E.164.
@@ -53,6 +53,14 @@ class ErasedFilter(admin.SimpleListFilter):
             # An unknown value would show the whole list as if it were filtered: the admin's "invalid filter" page.
             raise IncorrectLookupParameters(f"erased must be one of {', '.join(self.CHOICES)}")
         return queryset.filter(**self.CHOICES[self.value()])
+
+
+class IndexedValuesFilter(admin.AllValuesFieldListFilter):
+    """Django's "every value" filter, its values read through the column's index (``distinct_values``)."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.lookup_choices = distinct_values(field_path)
 
 
 class ProviderFilter(admin.SimpleListFilter):
@@ -136,7 +144,8 @@ class ContactAdmin(RecordsContactAccess, FilteredCsvExport, admin.ModelAdmin):
     # sub-group (FPT only) left to its filter.
     list_display = ["display_name", "state_badges", "provider_key", "phone_display", "email", "source", "status",
                     "updated_at"]  # fmt: skip
-    list_filter = [ProviderFilter, "source", ErasedFilter, "needs_refresh", "status", "sub_group_id"]
+    list_filter = [ProviderFilter, ("source", IndexedValuesFilter), ErasedFilter, "needs_refresh",
+                   ("status", IndexedValuesFilter), ("sub_group_id", IndexedValuesFilter)]  # fmt: skip
     # Only to show the search box: get_search_results searches the folded search_text (contacts.search).
     search_fields = ["search_text"]
     list_per_page = 100

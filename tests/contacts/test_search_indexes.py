@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from contacts.models import Contact
-from contacts.selectors import search_contacts
+from contacts.selectors import distinct_values, search_contacts
 from tests.factories import ContactFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -18,6 +18,13 @@ def plan(queryset) -> str:
         # A tiny test table is cheaper to scan; forbid that to see whether an index can serve the query.
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(f"EXPLAIN {sql}", params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def plan_sql(sql: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}")
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
@@ -56,3 +63,15 @@ def test_next_api_page_scans_the_updated_at_index_from_the_cursor(admin_client):
     # Bounded by the cursor in the index itself, so a page costs the same deep into 100k rows.
     assert "contact_updated_idx" in explained
     assert "Index Cond: (updated_at >=" in explained
+
+
+def test_the_list_filters_values_come_from_their_indexes_not_a_scan():
+    for source, status in [("whatsapp", "Members"), ("instagram", ""), ("whatsapp", "Leads"), ("", "Members")]:
+        ContactFactory(source=source, status=status)
+
+    with CaptureQueriesContext(connection) as queries:
+        sources, statuses = distinct_values("source"), distinct_values("status")
+    explained = plan_sql(queries.captured_queries[0]["sql"])
+
+    assert sources == ["", "instagram", "whatsapp"] and statuses == ["", "Leads", "Members"]
+    assert "contact_source_idx" in explained and "Seq Scan" not in explained
