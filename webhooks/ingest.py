@@ -48,7 +48,7 @@ def store_delivery(
         "redacted_at": None,
     }
     redacted_if_erased = None
-    if provider.is_erasure(delivery):
+    if provider.redacted_before_saving(delivery):
         # A deletion's personal data is never saved, not even once.
         event["body"], event["redacted_at"] = provider.redacted_body(delivery.payload), now
     elif delivery.external_id:

@@ -101,6 +101,24 @@ def test_an_ignored_event_stored_while_its_contact_was_being_erased_is_redacted_
     assert raced.redacted_at is not None and raced.payload["data"]["body"] == REDACTED
 
 
+@pytest.mark.parametrize(
+    ("provider", "payload"),
+    [
+        ("fpt", other_family("note.created", at=1, contactId={"id": 9917342, "name": MEMBER["name"]},
+                             body=MEMBER["note"])),
+        ("timely", {"event": "message.received", "event_id": "evt_msg_2", "timestamp": "2026-04-19T17:00:00Z",
+                    "workspace_id": "ws_abc123", "data": {"contact_id": {"id": "cont_456", "name": MEMBER["name"]},
+                                                          "text": MEMBER["note"]}}),
+    ],
+)  # fmt: skip
+def test_an_event_naming_its_contact_by_an_unreadable_id_is_stored_redacted(post_webhook, provider, payload):
+    # No erasure could find it by id later: it is never saved in full.
+    event = delivered(post_webhook, provider, payload)
+    assert (event.external_id, event.status) == ("", WebhookEventStatus.IGNORED)
+    assert event.redacted_at is not None
+    assert found_in(full_dump(), MEMBER.values()) == []
+
+
 def test_events_of_other_contacts_are_stored_as_received(post_webhook):
     delivered(post_webhook, "fpt", fpt_event("contact.deleted", at=10))
     other = delivered(post_webhook, "fpt", note(at=20, contact=1234))

@@ -39,6 +39,9 @@ class Delivery:
     external_id: str
     occurred_at: datetime | None
     payload: dict
+    # Names its contact by an id that cannot be stored (an object, a NUL, ...): no erasure could find it
+    # by id later, so it is stored redacted from the start.
+    subject_unreadable: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,10 @@ class WebhookProvider:
     def is_erasure(self, delivery: Delivery) -> bool:
         """True for deletions, whose payloads are redacted before they are first saved."""
         return delivery.event_type == self.deletion_event_type
+
+    def redacted_before_saving(self, delivery: Delivery) -> bool:
+        """Deletions, and events naming a contact no erasure could find: never saved in full."""
+        return self.is_erasure(delivery) or delivery.subject_unreadable
 
     def redact(self, payload: Any) -> Any:
         """Return the payload with every personal value replaced by ``REDACTED``, keys kept."""
@@ -278,8 +285,9 @@ def redact_values(value: Any) -> Any:
 
 def redact_except(mapping: dict, keep: frozenset[str]) -> dict:
     """Redact every value of ``mapping`` except the plain values of the keys in ``keep`` (an allowlist
-    fails safe): an object or a list is redacted even there, since a kept key holds ids, not records
-    (``{"id": ..., "name": ...}`` as ``deleted_by``)."""
+    fails safe): an object or a list is redacted even there, since a kept key holds ids and times, not
+    records (``{"id": ..., "name": ...}`` as ``deleted_by``). A deletion's actor is read from what this
+    keeps, so plain strings stay as sent."""
     return {
         key: value if key in keep and not isinstance(value, dict | list) else redact_values(value)
         for key, value in mapping.items()

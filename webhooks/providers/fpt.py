@@ -89,7 +89,7 @@ class FitProTrackerProvider(WebhookProvider):
         data = payload.get("data")
         if not isinstance(data, dict):
             raise EnvelopeError("'data' must be an object")
-        external_id = ""
+        external_id, subject_unreadable = "", False
         if event_type.startswith("contact."):
             external_id = _number(data.get("contactId"), field="data.contactId")
         elif data.get("contactId") is not None:
@@ -98,7 +98,7 @@ class FitProTrackerProvider(WebhookProvider):
             try:
                 external_id = as_id(data.get("contactId"), field="data.contactId")
             except EnvelopeError:
-                external_id = ""
+                subject_unreadable = True
         return Delivery(
             dedupe_key=event_id,
             event_id=event_id,
@@ -108,6 +108,7 @@ class FitProTrackerProvider(WebhookProvider):
             external_id=external_id,
             occurred_at=occurred_at,
             payload=payload,
+            subject_unreadable=subject_unreadable,
         )
 
     def interpret(self, delivery: Delivery) -> ContactEvent | Ignore:

@@ -102,7 +102,7 @@ class TimelyProvider(WebhookProvider):
         if event_id is not None:
             event_id = as_id(event_id, field="event_id")
 
-        external_id = ""
+        external_id, subject_unreadable = "", False
         if event_type.startswith("contact."):
             external_id = as_id(data.get("contact_id"), field="data.contact_id")
         elif data.get("contact_id") is not None:
@@ -111,7 +111,7 @@ class TimelyProvider(WebhookProvider):
             try:
                 external_id = as_id(data.get("contact_id"), field="data.contact_id")
             except EnvelopeError:
-                external_id = ""
+                subject_unreadable = True
 
         occurred_at = timestamp
         for key in ("deleted_at", "updated_at", "created_at"):
@@ -134,6 +134,7 @@ class TimelyProvider(WebhookProvider):
             external_id=external_id,
             occurred_at=occurred_at,
             payload=payload,
+            subject_unreadable=subject_unreadable,
         )
 
     def interpret(self, delivery: Delivery) -> ContactEvent | Ignore:
