@@ -21,7 +21,7 @@ def empty_erased_contacts(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contacts', '0006_search_and_filter_indexes'),
+        ('contacts', '0008_compliance_reads_the_access_trail'),
     ]
 
     operations = [
