@@ -217,11 +217,7 @@ def _tombstone_versions(versions: dict, deletion: list[str] | None) -> tuple[dic
 
 
 def has_personal_data(contact: Contact) -> bool:
-    return bool(erasable_fields(contact))
-
-
-def erasable_fields(contact: Contact) -> list[str]:
-    return contact.personal_fields_held()
+    return bool(contact.personal_fields_held())
 
 
 def fingerprint(kind: str, value: str) -> str:
@@ -315,7 +311,7 @@ def erase_contact(
             contact = get_row(Contact, for_update=True, pk=contact.pk)
             if contact is None:
                 raise Contact.DoesNotExist
-        erased_fields = erasable_fields(contact)
+        erased_fields = contact.personal_fields_held()
         email_fingerprint = fingerprint("email", contact.email)
         phone_fingerprint = fingerprint("phone", contact.phone)
         now = timezone.now()

@@ -120,7 +120,6 @@ class TimelineEntry:
     status_reason: str = ""
     changed_fields: tuple[str, ...] = ()
     drift: tuple[str, ...] = ()
-    # Who made the change at the provider: plain ids only (``webhooks.providers.base.actor_fields``).
     actor_id: str = ""
     actor_type: str = ""
     admin_url: str = ""

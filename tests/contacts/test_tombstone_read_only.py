@@ -39,7 +39,10 @@ def test_every_personal_field_has_a_value_to_try():
 
 def test_an_erased_contacts_notes_cannot_be_edited_or_saved_in_admin(staff_client):
     tombstone = ContactFactory(erased=True)
-    page = staff_client.get(change_url(tombstone)).content.decode()
+    response = staff_client.get(change_url(tombstone))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f"Erased contact #{tombstone.pk}" in page and "crm-local-fields" in page
     assert 'name="notes"' not in page
     assert 'name="_save"' not in page and 'name="_continue"' not in page
 
