@@ -205,7 +205,7 @@ class RolledBack(Exception):
 
 @pytest.mark.parametrize("provider", ["timely", "fpt"])
 @settings(
-    max_examples=30,
+    max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
