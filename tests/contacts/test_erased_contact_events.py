@@ -119,6 +119,13 @@ def test_an_event_naming_its_contact_by_an_unreadable_id_is_stored_redacted(post
     assert found_in(full_dump(), MEMBER.values()) == []
 
 
+def test_an_fpt_event_of_another_family_links_its_member_by_the_digits_of_the_id(post_webhook):
+    event = delivered(post_webhook, "fpt", other_family("note.created", at=1, contactId="9917342", body="x"))
+    assert (event.account_id, event.external_id, event.redacted_at) == ("48213", "9917342", None)
+    unlinked = delivered(post_webhook, "fpt", other_family("note.created", at=2, contactId="99-17", body="x"))
+    assert (unlinked.external_id, unlinked.redacted_at is not None) == ("", True)
+
+
 def test_events_of_other_contacts_are_stored_as_received(post_webhook):
     delivered(post_webhook, "fpt", fpt_event("contact.deleted", at=10))
     other = delivered(post_webhook, "fpt", note(at=20, contact=1234))

@@ -176,17 +176,23 @@ class Deliveries:
             assert event.redacted_at is not None
         return event
 
-    def delete(self, contact: Contact) -> None:
-        """The provider's deletion of ``contact``, newer than anything the fuzz sent."""
+    def delete_everyone(self) -> None:
+        """The provider's deletion of every contact we hold or any stored event names (known to us or
+        not), newer than anything the fuzz sent."""
+        named = WebhookEvent.objects.exclude(external_id="").values_list("account_id", "external_id")
+        for account_id, external_id in {*named, *Contact.objects.values_list("account_id", "external_id")}:
+            self.delete(account_id, external_id)
+
+    def delete(self, account_id: str, external_id: str) -> None:
         if self.provider == "timely":
             payload = load_fixture("timely", "contact.deleted")
-            payload.update(event_id=f"evt_{uuid.uuid4().hex}", workspace_id=contact.account_id)
-            payload["data"].update(contact_id=contact.external_id, deleted_at="8999-12-31T00:00:00Z")
+            payload.update(event_id=f"evt_{uuid.uuid4().hex}", workspace_id=account_id)
+            payload["data"].update(contact_id=external_id, deleted_at="8999-12-31T00:00:00Z")
         else:
             payload = load_fixture("fpt", "contact.deleted")
-            payload.update(eventId=uuid.uuid4().hex, locationId=int(contact.account_id),
+            payload.update(eventId=uuid.uuid4().hex, locationId=int(account_id),
                            eventTimestamp="8999-12-31T00:00:00.000Z")  # fmt: skip
-            payload["data"]["contactId"] = int(contact.external_id)
+            payload["data"]["contactId"] = int(external_id)
         assert self.post(payload) is not None
 
     def late_event_about_the_person(self) -> WebhookEvent:
@@ -220,8 +226,7 @@ def test_hostile_signed_envelopes_never_fail_and_every_deletion_erases(post_webh
 
             hostile = deliveries.post(replaced(payload, path, value))
 
-            for contact in Contact.objects.filter(erased_at__isnull=True):
-                deliveries.delete(contact)
+            deliveries.delete_everyone()
             late = deliveries.late_event_about_the_person()
             assert late.redacted_at is not None
 

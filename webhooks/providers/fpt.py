@@ -22,7 +22,6 @@ from webhooks.providers.base import (
     WebhookProvider,
     any_signature_matches,
     as_event_type,
-    as_id,
     check_stored_text,
     hmac_sha256_hex,
     load_json_object,
@@ -96,7 +95,7 @@ class FitProTrackerProvider(WebhookProvider):
             # Other families may name the contact, as a number or its digits: keep the link so an
             # erasure reaches them and, after one, they are stored redacted.
             try:
-                external_id = as_id(data.get("contactId"), field="data.contactId")
+                external_id = _number(_digits_as_number(data["contactId"]), field="data.contactId")
             except EnvelopeError:
                 subject_unreadable = True
         return Delivery(
@@ -185,6 +184,13 @@ def _number(value: Any, *, field: str) -> str:
     if isinstance(value, bool) or not isinstance(value, int):
         raise EnvelopeError(f"'{field}' must be a number")
     return check_stored_text(str(value), field=field, max_length=MAX_ID_LENGTH)
+
+
+def _digits_as_number(value: Any) -> Any:
+    """``"9917342"`` as ``9917342`` (the same contact); anything else unchanged."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= MAX_ID_LENGTH:
+        return int(value)
+    return value
 
 
 def _is_whole_number(value: Any) -> bool:
