@@ -2,10 +2,12 @@
 (any write path, bulk updates included). A newer state fetched after an FPT reactivation stays the one way
 back."""
 
+import importlib
 from datetime import UTC, datetime
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.apps import apps
+from django.db import IntegrityError, connection, transaction
 
 from contacts.models import PERSONAL_FIELDS, Contact, TombstoneIsReadOnly
 from tests.factories import ContactFactory, UserFactory
@@ -92,3 +94,22 @@ def test_marking_a_contact_erased_while_it_still_holds_data_is_refused():
     with pytest.raises(IntegrityError), transaction.atomic():
         Contact.objects.filter(pk=contact.pk).update(erased_at=WHEN)
     assert Contact.objects.get(pk=contact.pk).erased_at is None
+
+
+def test_the_migration_empties_values_put_back_on_tombstones_before_adding_the_constraint():
+    migration = importlib.import_module("contacts.migrations.0009_tombstone_holds_no_personal_data")
+    tombstone, living = ContactFactory(erased=True), ContactFactory(notes="Retornar em maio")
+    with connection.cursor() as cursor:
+        # As the database was before the constraint: notes typed onto a tombstone in admin.
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE contacts_contact DROP CONSTRAINT contact_tombstone_holds_no_personal_data")
+        else:
+            cursor.execute("PRAGMA ignore_check_constraints = ON")
+        try:
+            Contact.objects.filter(pk=tombstone.pk).update(notes=A_VALUE_FOR["notes"], tags=["vip"])
+            migration.empty_erased_contacts(apps, schema_editor=None)
+        finally:
+            if connection.vendor == "sqlite":
+                cursor.execute("PRAGMA ignore_check_constraints = OFF")
+    assert Contact.objects.get(pk=tombstone.pk).personal_fields_held() == []
+    assert Contact.objects.get(pk=living.pk).notes == "Retornar em maio"
