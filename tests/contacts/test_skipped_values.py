@@ -8,7 +8,7 @@ import pytest
 
 from contacts.models import Contact
 from contacts.normalize import SkippedValue, normalize_field
-from tests.conftest import load_fixture
+from tests.conftest import fixture_with_data
 from tests.contacts.fpt_events import status_change, sub_group_change
 from webhooks.models import WebhookEvent, WebhookEventStatus
 
@@ -18,15 +18,11 @@ SKIPPED = "values that cannot be stored skipped: "
 
 
 def created(**data):
-    payload = load_fixture("timely", "contact.created")
-    payload["data"].update(data)
-    return payload
+    return fixture_with_data("timely", "contact.created", **data)
 
 
 def updated(**changes):
-    payload = load_fixture("timely", "contact.updated")
-    payload["data"]["changes"] = changes
-    return payload
+    return fixture_with_data("timely", "contact.updated", changes=changes)
 
 
 def delivered(post_webhook, provider, payload) -> WebhookEvent:

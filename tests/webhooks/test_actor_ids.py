@@ -5,7 +5,7 @@ deletion erases and an update applies."""
 import pytest
 
 from contacts.models import Contact, ErasureRecord
-from tests.conftest import load_fixture
+from tests.conftest import fixture_with_data, load_fixture
 from tests.database_dump import found_in, full_dump
 from webhooks.models import WebhookEvent, WebhookEventStatus
 from webhooks.providers.base import (
@@ -23,15 +23,11 @@ STAFF_OBJECT = {"id": "usr_1", "name": "Staff Person Quintela"}
 
 
 def deletion(**data):
-    payload = load_fixture("timely", "contact.deleted")
-    payload["data"].update(data)
-    return payload
+    return fixture_with_data("timely", "contact.deleted", **data)
 
 
 def update(**data):
-    payload = load_fixture("timely", "contact.updated")
-    payload["data"].update(data)
-    return payload
+    return fixture_with_data("timely", "contact.updated", **data)
 
 
 @pytest.fixture
