@@ -29,6 +29,8 @@ from webhooks.signals import subject_erased, subject_reactivated
 logger = logging.getLogger(__name__)
 
 DELETION_VERSION_KEY = "_deleted"
+# A label is applied only with the value it names (an event sets both, the value first).
+LABELS = {"status": "status_id"}
 # The newest "something changed, look it up" signal: a lookup older than it leaves needs_refresh set.
 REFRESH_VERSION_KEY = "_refresh"
 # A snapshot as of T already includes every change made at T, so it wins ties with events ("~" sorts
@@ -84,6 +86,8 @@ def _apply_fields(contact: Contact, event: ContactEvent) -> Outcome:
         if name not in SYNCED_FIELDS:
             continue
         try:
+            if LABELS.get(name) in skipped:
+                raise SkippedValue(f"{name} labels a value that was skipped")
             value = normalize_field(name, raw)
         except SkippedValue:
             skipped.append(name)
