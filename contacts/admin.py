@@ -179,6 +179,12 @@ class ContactAdmin(RecordsContactAccess, FilteredCsvExport, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # removing a person is an erasure, which leaves a record
 
+    def has_change_permission(self, request, obj=None):
+        # A tombstone is read-only: its page shows no editable field and no save (a POST is refused).
+        if obj is not None and obj.is_erased:
+            return False
+        return super().has_change_permission(request, obj)
+
     def get_urls(self):
         by_key = path("by-key/", self.admin_site.admin_view(self.by_key_view), name="contacts_contact_by_key")
         return [by_key, *super().get_urls()]

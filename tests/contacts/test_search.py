@@ -2,6 +2,7 @@
 matter, on SQLite and PostgreSQL alike (the folded search_text column, contacts.search)."""
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from contacts.models import Contact
@@ -104,3 +105,10 @@ def test_admin_and_api_search_the_same_way(admin_client, people, term):
 
     assert [c.external_id for c in listing.context["cl"].result_list] == found(term)
     assert [row["external_id"] for row in api["results"]] == found(term)
+
+
+def test_the_database_refuses_search_text_on_a_tombstone(people):
+    erase_on_request(contact=people["ana"], requested_by="dpo", requested_by_type="admin", reason="ticket 4711")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Contact.objects.filter(external_id="cont_ana").update(search_text="ana costa ribeiro")

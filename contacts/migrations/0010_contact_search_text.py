@@ -50,7 +50,7 @@ def drop_search_index(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contacts', '0008_compliance_reads_the_access_trail'),
+        ('contacts', '0009_tombstone_holds_no_personal_data'),
     ]
 
     operations = [
