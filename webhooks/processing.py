@@ -23,6 +23,7 @@ import logging
 import random
 import traceback
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from django.utils import timezone
 from config.bulk import bulk_update_by_pk
 from config.locks import lock_subjects_of, subjects_filter, try_lock_subjects
 from webhooks.events import ContactEvent, EventFailed, Outcome, OutcomeStatus, ProcessingError, TransientError
-from webhooks.models import WebhookEvent, WebhookEventStatus
+from webhooks.models import ErasedSubject, WebhookEvent, WebhookEventStatus
 from webhooks.providers import get_provider
 from webhooks.providers.base import Delivery, Ignore
 from webhooks.signals import contact_events
@@ -167,6 +168,7 @@ def apply_batch(events: list[WebhookEvent], *, isolated: bool = True) -> None:
             results[event.pk] = verdict
         else:
             changes.append((event, verdict))
+    mark_ignored_events_of_erased_contacts(events, results)
     # Each contact's events in the order they happened (ties by dedupe key): the in-order delivery.
     # (An event without a time sorts first; applying it fails alone.)
     changes.sort(key=lambda item: (item[1].changed_at or EARLIEST, item[1].tiebreak))
@@ -289,6 +291,28 @@ def interpret(event: WebhookEvent) -> ContactEvent | Outcome:
     if isinstance(verdict, Ignore):
         return Outcome(status=OutcomeStatus.IGNORED, reason=verdict.reason)
     return verdict
+
+
+def mark_ignored_events_of_erased_contacts(events: list[WebhookEvent], results: dict) -> None:
+    """An ignored event about an erased contact was stored as received because the contact's erasure had
+    not committed yet: it is redacted now. One query for the batch."""
+    unredacted = [
+        event
+        for event in events
+        if isinstance(results.get(event.pk), Outcome)
+        and event.external_id
+        and event.redacted_at is None
+        and event.body is not None
+    ]
+    if not unredacted:
+        return
+    subjects = {(event.provider, event.account_id, event.external_id) for event in unredacted}
+    erased = set(
+        ErasedSubject.objects.filter(subjects_filter(subjects)).values_list("provider", "account_id", "external_id")
+    )
+    for event in unredacted:
+        if (event.provider, event.account_id, event.external_id) in erased:
+            results[event.pk] = replace(results[event.pk], subject_erased=True)
 
 
 def dispatch(changes: list[ContactEvent]) -> list[Outcome]:

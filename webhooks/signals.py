@@ -10,7 +10,12 @@ statuses commit or roll back together.
 ``external_id=``); ``webhooks`` answers by redacting every stored payload of that contact and returns
 how many it redacted.
 
-``contact_timeline`` is sent by whoever shows a contact (``provider=``, ``account_id=``, ``external_id=``);
+``subject_reactivated`` is sent by whoever brings an erased contact back (a newer state fetched from a
+provider whose deletions are soft; ``provider=``, ``account_id=``, ``external_id=``); ``webhooks`` answers
+by storing that contact's later deliveries as received again. What was redacted stays redacted.
+
+``contact_timeline`` is sent by whoever shows a contact (``provider=``, ``account_id=``, ``external_id=``,
+and ``with_values=True`` to have each change's old and new values, never for an erased contact);
 ``webhooks`` answers with the contact's stored deliveries as a list of ``TimelineEntry``, newest first.
 A read, so the contact's page never needs ``webhooks``'s models.
 
@@ -27,6 +32,7 @@ from django.dispatch import Signal
 
 contact_events = Signal()
 subject_erased = Signal()
+subject_reactivated = Signal()
 contact_timeline = Signal()
 worker_tick = Signal()
 events_exported = Signal()

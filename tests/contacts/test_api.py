@@ -82,7 +82,7 @@ def test_updated_since_that_is_not_a_date_is_a_400(api):
 
 def test_erased_filter_separates_tombstones(api):
     live = ContactFactory()
-    tombstone = ContactFactory(name="", phone="", email="", erased_at=timezone.now())
+    tombstone = ContactFactory(erased=True)
 
     assert ids(api.get("/api/contacts/", {"erased": "true"})) == [tombstone.pk]
     assert ids(api.get("/api/contacts/", {"erased": "false"})) == [live.pk]
@@ -163,10 +163,11 @@ def test_previous_link_walks_back_to_the_same_rows(api):
     assert len(walk(api, "/api/contacts/?page_size=2")) == len(contacts)
 
 
-def test_a_forged_cursor_is_a_404_not_a_500(api):
+def test_a_forged_cursor_is_a_400_naming_the_cursor_not_a_500(api):
     response = api.get("/api/contacts/", {"cursor": "bm90LWpzb24"})
 
-    assert response.status_code == 404
+    assert response.status_code == 400
+    assert response.json() == {"cursor": ["Invalid cursor."]}
 
 
 def test_page_size_is_capped(api):

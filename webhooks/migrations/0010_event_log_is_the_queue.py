@@ -70,13 +70,15 @@ def drop_notify_trigger(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("webhooks", "0008_webhookevent_fillfactor")]
+    dependencies = [("webhooks", "0009_translatable_labels")]
 
     operations = [
         migrations.AddField(
             model_name="webhookevent",
             name="erasure",
-            field=models.BooleanField(default=False, help_text="A deletion: claimed before any other due event."),
+            field=models.BooleanField(
+                default=False, help_text="A deletion: claimed before any other due event.", verbose_name="erasure"
+            ),
         ),
         migrations.AlterField(
             model_name="webhookevent",
@@ -86,6 +88,7 @@ class Migration(migrations.Migration):
                 default=django.utils.timezone.now,
                 help_text="When the event is (next) due to be applied.",
                 null=True,
+                verbose_name="next attempt at",
             ),
         ),
         migrations.RunPython(make_pending_events_due, migrations.RunPython.noop),
