@@ -123,17 +123,19 @@ class WebhookWorker:
     def _notified(timeout: float) -> bool:
         """Whether a notification arrives within ``timeout``. psycopg's generator holds the connection's
         lock until it is closed: closed here, before anything else uses the connection."""
-        notifications = connection.connection.notifies(timeout=timeout, stop_after=1)
-        try:
-            return next(notifications, None) is not None
-        finally:
-            notifications.close()
+        with connection.wrap_database_errors:  # psycopg's errors as Django's, as everywhere else
+            notifications = connection.connection.notifies(timeout=timeout, stop_after=1)
+            try:
+                return next(notifications, None) is not None
+            finally:
+                notifications.close()
 
     def _drain_notifications(self) -> None:
         """Forget wake-ups received while busy (psycopg keeps them): the next step looks anyway."""
         if self._listening:
-            for _notification in connection.connection.notifies(timeout=0):
-                pass
+            with connection.wrap_database_errors:  # a lost connection raises Django's OperationalError
+                for _notification in connection.connection.notifies(timeout=0):
+                    pass
 
     def _sleep(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds

@@ -38,9 +38,9 @@ def test_a_contact_created_meanwhile_by_another_writer_gets_the_event_applied_on
                 side_connection.execute(
                     "INSERT INTO contacts_contact (provider, account_id, external_id, name, phone, email, avatar_url,"
                     " source, tags, custom_fields, assigned_to, status, sub_group_id, notes, field_versions,"
-                    " needs_refresh, refresh_attempts, created_at, updated_at) VALUES ('timely', 'ws_abc123',"
-                    " 'cont_race', '', '', 'first@exemplo.com.br', '', '', '[]', '{}', '', '', '', '', '{}', true, 0,"
-                    " now(), now()) RETURNING id"
+                    " needs_refresh, refresh_attempts, search_text, created_at, updated_at)"
+                    " VALUES ('timely', 'ws_abc123', 'cont_race', '', '', 'first@exemplo.com.br', '', '', '[]', '{}',"
+                    " '', '', '', '', '{}', true, 0, '', now(), now()) RETURNING id"
                 ).fetchone()[0]
             )
         real_write(batch)
