@@ -61,6 +61,8 @@ class WebhookWorker:
         while not self.stopping:
             try:
                 busy = self.step()
+                # Due, but every candidate's contact is being applied by another worker: look again soon.
+                contended = not busy and not self.once and due_events_exist()
                 backoff = FIRST_BACKOFF_SECONDS
             except (DatabaseError, InterfaceError) as exc:
                 if self.once:
@@ -75,8 +77,7 @@ class WebhookWorker:
                 continue
             if self.once:
                 break
-            if due_events_exist():
-                # Due, but every candidate's contact is being applied by another worker: look again soon.
+            if contended:
                 self._sleep(CONTENDED_PAUSE_SECONDS)
                 continue
             self._wait(self.poll_seconds)
