@@ -112,6 +112,29 @@ class Contact(models.Model):
         return self.erased_at is not None
 
 
+class HashChained:
+    """``hash = SHA-256(prev_hash + canonical JSON of HASHED_FIELDS)``: each row commits to all before it."""
+
+    HASHED_FIELDS: tuple[str, ...] = ()
+
+    def canonical_json(self) -> str:
+        def value(name):
+            item = getattr(self, name)
+            if hasattr(item, "isoformat"):
+                return item.astimezone(UTC).isoformat(timespec="microseconds")
+            return item
+
+        return json.dumps(
+            {name: value(name) for name in self.HASHED_FIELDS},
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=True,
+        )
+
+    def compute_hash(self) -> str:
+        return hashlib.sha256((self.prev_hash + self.canonical_json()).encode()).hexdigest()
+
+
 class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise PermissionDenied("the erasure log is append-only")
@@ -123,7 +146,7 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise PermissionDenied("the erasure log is append-only")
 
 
-class ErasureRecord(models.Model):
+class ErasureRecord(HashChained, models.Model):
     """One erasure, append-only and hash-chained: ``hash = SHA-256(prev_hash + canonical JSON)``.
 
     Holds the contact's pseudonymous ids and no personal data; fingerprints are keyed HMACs, present
@@ -193,39 +216,42 @@ class ErasureRecord(models.Model):
     def delete(self, *args, **kwargs):
         raise PermissionDenied("the erasure log is append-only")
 
-    def canonical_json(self) -> str:
-        def value(name):
-            item = getattr(self, name)
-            if hasattr(item, "isoformat"):
-                return item.astimezone(UTC).isoformat(timespec="microseconds")
-            return item
 
-        return json.dumps(
-            {name: value(name) for name in self.HASHED_FIELDS},
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=True,
-        )
+class ErasureLogVerification(HashChained, models.Model):
+    """One run of ``verify_erasure_log``: the admin dashboard and ``/metrics`` show the last one.
 
-    def compute_hash(self) -> str:
-        return hashlib.sha256((self.prev_hash + self.canonical_json()).encode()).hexdigest()
-
-
-class ErasureLogVerification(models.Model):
-    """One run of ``verify_erasure_log``: the admin dashboard shows the last one."""
+    A successful run is the next run's checkpoint: its ``head_hash`` (the hash of record ``records``)
+    commits to every record before it, so the next default run re-hashes only what came after. The runs
+    are hash-chained themselves (``prev_hash``, ``hash``, like the erasure log), so a checkpoint cannot be
+    rewritten to make the next run skip a forged record without breaking that chain too.
+    """
 
     verified_at = models.DateTimeField(default=timezone.now)
     ok = models.BooleanField()
-    records = models.PositiveBigIntegerField(help_text="Records checked.")
+    records = models.PositiveBigIntegerField(help_text="Records in the chain as this run saw it.")
     first_broken_sequence = models.PositiveBigIntegerField(null=True, blank=True)
     head_hash = models.CharField(
         max_length=64, blank=True, help_text="Hash of the last record checked: a later run proves the log kept it."
     )
     detail = models.TextField(blank=True)
+    full = models.BooleanField(default=True, help_text="Whether every record was re-hashed (--full).")
+    rehashed = models.PositiveBigIntegerField(null=True, blank=True, help_text="Records this run re-hashed.")
+    prev_hash = models.CharField(max_length=64, blank=True, help_text="Hash of the previous run (chained).")
+    hash = models.CharField(max_length=64, blank=True)
+
+    GENESIS_HASH = "0" * 64
+    HASHED_FIELDS = (
+        "verified_at", "ok", "records", "first_broken_sequence", "head_hash", "detail", "full", "rehashed",
+    )  # fmt: skip
 
     class Meta:
         ordering = ["-verified_at"]
         get_latest_by = "verified_at"
+        indexes = [
+            # The last run (dashboard, /metrics) and the last checkpoint, without reading the whole table.
+            models.Index(fields=["verified_at", "id"], name="erasure_verification_idx"),
+            models.Index(fields=["ok", "id"], name="erasure_verification_ok_idx"),
+        ]
 
     def __str__(self):
         return f"{'OK' if self.ok else 'BROKEN'} {self.records} records at {self.verified_at:%Y-%m-%d %H:%M}"

@@ -14,6 +14,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
+from config.metrics import record_delivery
 from webhooks.ingest import store_delivery
 from webhooks.models import RejectedDelivery
 from webhooks.providers import UnknownProvider, get_provider
@@ -42,6 +43,7 @@ class WebhookView(View):
         except UnknownProvider:
             raise Http404("unknown provider") from None
         if not provider.configured:
+            record_delivery(provider.name, "unavailable")
             return error(503, f"{provider.verbose_name} webhooks are not configured on this server")
 
         remote_addr = client_address(request)
@@ -49,18 +51,22 @@ class WebhookView(View):
         try:
             declared_length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
+            record_delivery(provider.name, "invalid")
             return error(400, "invalid Content-Length")
         if declared_length > limit:
             # Refused from the header alone: the body is never read.
+            record_delivery(provider.name, "too_large")
             return error(413, f"body larger than {limit} bytes")
         body = request.read(limit + 1)
         if len(body) > limit:
+            record_delivery(provider.name, "too_large")
             return error(413, f"body larger than {limit} bytes")
 
         try:
             signature_form = provider.verify(headers=request.headers, body=body, now=time.time())
         except SignatureError as exc:
             count_rejection(provider.name, str(exc), remote_addr)
+            record_delivery(provider.name, "rejected_signature")
             return error(401, str(exc))
 
         try:
@@ -68,10 +74,12 @@ class WebhookView(View):
         except EnvelopeError as exc:
             # Signed by the provider but unusable: said loudly, since they will retry it in vain.
             logger.warning("%s delivery refused (400): %s", provider.name, exc)
+            record_delivery(provider.name, "invalid")
             return error(400, str(exc))
 
         if not provider.account_allowed(delivery.account_id):
             count_rejection(provider.name, "account not allowed", remote_addr)
+            record_delivery(provider.name, "rejected_account")
             return error(403, f"account {delivery.account_id} is not allowed on this endpoint")
 
         try:
@@ -86,9 +94,11 @@ class WebhookView(View):
         except DatabaseError:
             # Never 2xx unless stored: the provider's retry will bring it back.
             logger.exception("could not store a %s delivery", provider.name)
+            record_delivery(provider.name, "unavailable")
             return error(503, "the event could not be stored; retry later")
 
         status = "duplicate" if stored.duplicate else "accepted"
+        record_delivery(provider.name, status)
         return JsonResponse({"status": status, "event": stored.event_pk})
 
 

@@ -171,6 +171,14 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# --- Metrics ---------------------------------------------------------------------------------------
+# Empty: GET /metrics answers 404. Otherwise scrapes must send "Authorization: Bearer <token>".
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# A directory every process writes its counters to (prometheus-client's multiprocess mode), needed with
+# more than one process (gunicorn's workers, several webhook workers). prometheus-client itself reads it
+# from the environment on import, which ``.env`` (read above) already filled. docs/operations.md.
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
+
 # --- Logging ----------------------------------------------------------------------------------------
 # Log records never carry personal data: code logs ids, counts and error classes only.
 LOGGING = {
