@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
+from config.log_context import logged_as_event
 from config.metrics import record_processed
 from config.sql import get_row, update_row
 from webhooks.events import ContactEvent, Outcome, OutcomeStatus, ProcessingError, TransientError
@@ -46,6 +47,7 @@ LOCK_EVENT_SUBJECT_SQL = (
 )
 
 
+@logged_as_event
 def process_event(event_pk: int) -> str:
     """Apply one event once. Returns the resulting status. Safe to call again, from any number of
     workers: an event that is no longer ``received`` is left alone."""

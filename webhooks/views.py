@@ -14,6 +14,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
+from config import log_context
 from config.metrics import record_delivery
 from webhooks.ingest import store_delivery
 from webhooks.models import RejectedDelivery
@@ -42,6 +43,7 @@ class WebhookView(View):
             provider = get_provider(provider_name)
         except UnknownProvider:
             raise Http404("unknown provider") from None
+        log_context.bind(provider=provider.name)
         if not provider.configured:
             record_delivery(provider.name, "unavailable")
             return error(503, f"{provider.verbose_name} webhooks are not configured on this server")

@@ -251,17 +251,16 @@ class TestCheckpoints:
             erase()
         assert verify()[0] == 0
         # A careful forger re-hashes every record from the one changed to the head: the checkpoint's hash moves.
-        for record in ErasureRecord.objects.order_by("sequence"):
-            if record.sequence >= 2:
-                if record.sequence == 2:
-                    record.reason = "rewritten"
-                record.prev_hash = previous
-                record.hash = record.compute_hash()
-                bypass_erasure_log_guard(
-                    "UPDATE contacts_erasurerecord SET reason = %s, prev_hash = %s, hash = %s WHERE sequence = %s",
-                    [record.reason, record.prev_hash, record.hash, record.sequence],
-                )
-            previous = record.hash
+        previous = ErasureRecord.objects.get(sequence=1).hash
+        for record in ErasureRecord.objects.filter(sequence__gte=2).order_by("sequence"):
+            if record.sequence == 2:
+                record.reason = "rewritten"
+            record.prev_hash = previous
+            record.hash = previous = record.compute_hash()
+            bypass_erasure_log_guard(
+                "UPDATE contacts_erasurerecord SET reason = %s, prev_hash = %s, hash = %s WHERE sequence = %s",
+                [record.reason, record.prev_hash, record.hash, record.sequence],
+            )
         code, message = verify()
         assert code == 1 and "record 3 verified on" in message and "rewritten" in message
 
