@@ -178,7 +178,7 @@ SPECTACULAR_SETTINGS = {
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # A directory every process writes its counters to (prometheus-client's multiprocess mode), needed with
 # more than one process (gunicorn's workers, several webhook workers). prometheus-client itself reads it
-# from the environment on import, which ``.env`` (read above) already filled. docs/operations.md.
+# from the process environment on import; set it in the services' units (docs/operations.md).
 PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
 
 # --- Logging ----------------------------------------------------------------------------------------
