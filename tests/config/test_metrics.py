@@ -8,7 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.db import DatabaseError
+from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -17,6 +18,7 @@ from contacts.erasure_log import verify_erasure_log
 from tests.conftest import bypass_erasure_log_guard
 from tests.factories import ContactFactory, WebhookEventFactory
 from webhooks.models import WebhookEventStatus
+from webhooks.selectors import pending_events_by_provider
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "metrics-test-token-0123456789"
@@ -210,6 +212,20 @@ class TestReadFromTheDatabase:
         verify_erasure_log()
         with django_assert_num_queries(2):
             scrape()
+
+    @pytest.mark.postgres
+    def test_on_postgresql_the_pending_count_is_answered_from_the_partial_index_alone(self):
+        WebhookEventFactory.create_batch(5)
+        WebhookEventFactory.create_batch(5, status=WebhookEventStatus.PROCESSED)
+        with CaptureQueriesContext(connection) as queries:
+            pending_events_by_provider()
+        (query,) = queries.captured_queries
+        with transaction.atomic(), connection.cursor() as cursor:
+            # Tiny test tables make any scan cheap: forbid the table scan to see which index can answer.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("EXPLAIN " + query["sql"])
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert "Index Only Scan using webhookevent_pending_idx" in plan, plan
 
     def test_the_last_verification_of_the_erasure_log_is_exposed(self, scrape):
         contact = ContactFactory()
