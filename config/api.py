@@ -9,12 +9,33 @@ from datetime import datetime
 from django.conf import settings
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.authentication import SessionScheme
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import BasePagination, CursorPagination
 from rest_framework.permissions import DjangoModelPermissions
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.utils.urls import replace_query_param
+
+from config.two_factor import needs_second_factor
+
+
+class VerifiedSessionAuthentication(SessionAuthentication):
+    """The admin's session, on the API's terms: a staff session still waiting for its second factor does not
+    authenticate (else a password alone would read through the API what the admin keeps behind 2FA)."""
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is not None and needs_second_factor(result[0]):
+            return None
+        return result
+
+
+class VerifiedSessionScheme(SessionScheme):
+    """Documents it in the OpenAPI schema as the session cookie it is."""
+
+    target_class = "config.api.VerifiedSessionAuthentication"
 
 
 class ModelViewPermission(DjangoModelPermissions):

@@ -13,6 +13,8 @@ from django.utils.safestring import mark_safe
 
 from config.admin import ReadOnlyModelAdmin
 from config.csv_export import csv_response
+from contacts.access import Kind, record_access
+from contacts.access_admin import RecordsContactAccess
 from contacts.models import SYNCED_FIELDS, Contact, ErasureRecord
 from contacts.selectors import contact_timeline, search_contacts
 from contacts.services import AlreadyErased, check_reason, erase_on_request, has_personal_data, request_refresh
@@ -38,7 +40,7 @@ class ErasedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(RecordsContactAccess, admin.ModelAdmin):
     list_display = ["display_name", "state_badges", "provider", "account_id", "external_id", "phone", "email",
                     "source", "status", "sub_group_id", "updated_at"]  # fmt: skip
     list_filter = ["provider", "source", ErasedFilter, "needs_refresh", "status", "sub_group_id"]
@@ -314,13 +316,14 @@ class ErasureRecordAdmin(ReadOnlyModelAdmin):
             changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters:
             return HttpResponseRedirect(f"{reverse('admin:contacts_erasurerecord_changelist')}?e=1")
-        return self._csv_response(changelist.get_queryset(request))
+        return self._csv_response(request, changelist.get_queryset(request))
 
     @admin.action(description="Export selected records as CSV", permissions=["export"])
     def export_selected_csv(self, request, queryset):
-        return self._csv_response(queryset)
+        return self._csv_response(request, queryset)
 
-    def _csv_response(self, queryset):
+    def _csv_response(self, request, queryset):
+        record_access(user=request.user, kind=Kind.ERASURES_CSV, rows=queryset.count())
         records = queryset.order_by("sequence").iterator(chunk_size=1000)
         return csv_response(
             filename=f"erasure-log-{timezone.now():%Y%m%dT%H%M%SZ}.csv",

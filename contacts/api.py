@@ -2,6 +2,7 @@ import django_filters
 from rest_framework import serializers, viewsets
 
 from config.api import UpdatedAtCursorPagination
+from contacts.access import Kind, filters_of, record_access
 from contacts.models import Contact, ErasureRecord
 from contacts.selectors import search_contacts
 
@@ -48,6 +49,18 @@ class ContactViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = UpdatedAtCursorPagination
     serializer_class = ContactSerializer
     filterset_class = ContactFilter
+
+    # Every read lands in the access trail: one row per contact read, one per page of the list.
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        record_access(user=request.user, kind=Kind.API_CONTACT, contact_id=response.data["id"])
+        return response
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        shown, filters = len(response.data["results"]), filters_of(request.query_params)
+        record_access(user=request.user, kind=Kind.API_CONTACT_LIST, rows=shown, filters=filters)
+        return response
 
 
 class ErasureRecordSerializer(serializers.ModelSerializer):

@@ -2,6 +2,7 @@ import hashlib
 import json
 from datetime import UTC
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils import timezone
@@ -255,3 +256,48 @@ class ErasureLogVerification(HashChained, models.Model):
 
     def __str__(self):
         return f"{'OK' if self.ok else 'BROKEN'} {self.records} records at {self.verified_at:%Y-%m-%d %H:%M}"
+
+
+class ContactAccess(models.Model):
+    """The access trail: who read or exported contacts' data, when, and how (LGPD Art. 37).
+
+    Ids only, never a copied value: ``contact`` for one contact's page or API read, ``rows`` for a list or
+    a bulk export, ``filters`` for a list (parameter names; values only where they cannot describe a
+    person, see ``contacts.access``). An erasure leaves these rows: they answer who saw the person before.
+    """
+
+    class Kind(models.TextChoices):
+        CONTACT_PAGE = "contact_page", "Contact page viewed (admin)"
+        CONTACT_HISTORY = "contact_history", "Contact's change history viewed (admin)"
+        CONTACT_LIST = "contact_list", "Contact list viewed (admin)"
+        API_CONTACT = "api_contact", "Contact read (API)"
+        API_CONTACT_LIST = "api_contact_list", "Contact list read (API)"
+        CONTACTS_CSV = "contacts_csv", "Contacts exported (CSV)"
+        EVENTS_CSV = "events_csv", "Webhook events exported (CSV)"
+        EVENTS_JSON = "events_json", "Webhook events exported (JSON)"
+        ERASURES_CSV = "erasures_csv", "Erasure log exported (CSV)"
+        DATA_SUBJECT_EXPORT = "data_subject_export", "Data-subject export"
+
+    at = models.DateTimeField(default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, db_index=False, related_name="+",
+        help_text="Empty for a management command (run by whoever has shell access).",
+    )  # fmt: skip
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.PROTECT, db_index=False,
+                                related_name="+")  # fmt: skip
+    rows = models.PositiveIntegerField(null=True, blank=True, help_text="Lists and bulk exports: how many rows.")
+    filters = models.JSONField(default=dict, blank=True, help_text="Lists: the filter used, without personal data.")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = "contact access"
+        verbose_name_plural = "access trail"
+        indexes = [
+            models.Index(fields=["at"], name="access_at_idx"),
+            models.Index(fields=["contact", "at"], name="access_contact_idx"),
+            models.Index(fields=["user", "at"], name="access_user_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -3,7 +3,8 @@
 - see contacts (to find the one a request is about), but not change them;
 - see and export the erasure log, and the history of its verifications;
 - erase a contact (answer a data-subject request);
-- see the retention purges (proof that old payloads are dropped).
+- see the retention purges (proof that old payloads are dropped);
+- read the access trail: who saw or exported whose data (read-only for everyone).
 
 Not included, on purpose: raw webhook payloads (``webhooks.view_webhookevent``) hold personal data of
 people who asked for nothing; an auditor reads the erasure record's count of redacted payloads instead.
@@ -17,4 +18,5 @@ COMPLIANCE_PERMISSIONS = (
     ("contacts", "export_erasurerecord"),
     ("contacts", "view_erasurelogverification"),
     ("webhooks", "view_payloadpurge"),
+    ("contacts", "view_contactaccess"),
 )

@@ -11,6 +11,9 @@ how many it redacted.
 ``contact_timeline`` is sent by whoever shows a contact (``provider=``, ``account_id=``, ``external_id=``);
 ``webhooks`` answers with the contact's stored deliveries as a list of ``TimelineEntry``, newest first.
 A read, so the contact's page never needs ``webhooks``'s models.
+
+``events_exported`` is sent when staff export stored events (``user=``, ``export_format=`` "csv" or
+"json", ``rows=``): the payloads in the file hold personal data, so whoever keeps the access trail records it.
 """
 
 from django.dispatch import Signal
@@ -18,3 +21,4 @@ from django.dispatch import Signal
 contact_event = Signal()
 subject_erased = Signal()
 contact_timeline = Signal()
+events_exported = Signal()

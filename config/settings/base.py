@@ -4,6 +4,7 @@ Every value that varies between machines is read here, through one ``environ.Env
 environment or from ``.env`` at the project root. The README lists each variable.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -33,6 +34,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "webhooks",
     "contacts",
 ]
@@ -47,8 +52,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Ends sessions idle for ADMIN_SESSION_IDLE_MINUTES, before anything reads request.user's verification.
+    "config.sessions.IdleSessionMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # Staff who have not passed their second factor reach no admin page but the two-factor ones.
+    "config.two_factor.AdminTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login attempt into its lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -75,6 +87,12 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# django-axes first: it refuses a locked-out username+address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -90,6 +108,26 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# --- Staff access (docs/access.md) --------------------------------------------------------------------
+# TOTP two-factor authentication for every staff user on every admin page (and for session use of the API).
+ADMIN_REQUIRE_2FA = env.bool("ADMIN_REQUIRE_2FA", default=True)
+OTP_TOTP_ISSUER = "crm-sync"
+# Login throttling (django-axes): LOGIN_FAILURE_LIMIT wrong passwords for one username from one address lock
+# that pair (never the whole address: an office shares one) for LOGIN_LOCKOUT_MINUTES.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/login_locked_out.html"
+# Masked in the failed attempt's stored query and form: `next` can carry a contact search (a person's name).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "next", "csrfmiddlewaretoken"]
+# The address as the webhooks see it: REMOTE_ADDR, or what WEBHOOK_TRUSTED_PROXY_COUNT trusted proxies saw.
+AXES_CLIENT_IP_CALLABLE = "webhooks.views.client_address"
+# Idle admin sessions end: the session (cookie and row) lives this long after the last request.
+ADMIN_SESSION_IDLE_MINUTES = env.int("ADMIN_SESSION_IDLE_MINUTES", default=30)
+SESSION_COOKIE_AGE = ADMIN_SESSION_IDLE_MINUTES * 60
+ACCESS_LOG_RETENTION_DAYS = env.int("ACCESS_LOG_RETENTION_DAYS", default=180)
 
 # --- Webhooks ---------------------------------------------------------------------------------------
 # Per-provider configuration, keyed by the provider's name in the URL (/webhooks/<name>/).
@@ -152,7 +190,7 @@ API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/minute")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "config.api.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["config.api.ModelViewPermission"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

@@ -17,3 +17,5 @@ CONTACT_REFRESH_MAX_ATTEMPTS = 4
 CONTACT_REFRESH_BACKOFF_SECONDS = 30
 # Throttling is tested on its own (tests/test_api_throttling.py) with a rate set per test.
 API_THROTTLE_RATE = ""
+# Two-factor is off for the suite's admin_client (a password-only login); tests/access/ turns it on per test.
+ADMIN_REQUIRE_2FA = False

@@ -27,6 +27,7 @@ def test_the_group_holds_exactly_the_auditors_permissions():
         ("contacts", "export_erasurerecord"),
         ("contacts", "view_erasurelogverification"),
         ("webhooks", "view_payloadpurge"),
+        ("contacts", "view_contactaccess"),
     }
     assert set(COMPLIANCE_PERMISSIONS) == set(group.permissions.values_list("content_type__app_label", "codename"))
 
@@ -39,6 +40,7 @@ def test_an_auditor_sees_contacts_and_the_log_exports_it_and_erases(client, audi
     assert client.get("/admin/contacts/erasurerecord/").status_code == 200
     assert client.get("/admin/contacts/erasurerecord/export/").status_code == 200
     assert client.get("/admin/webhooks/payloadpurge/").status_code == 200
+    assert client.get("/admin/contacts/contactaccess/").status_code == 200
     response = client.post("/admin/contacts/contact/", {"action": "erase_data_subject",
                                                         "_selected_action": [contact.pk], "post": "yes",
                                                         "reason": "DSR-9"})  # fmt: skip

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contacts', '0006_search_and_filter_indexes'),
+        ('contacts', '0008_compliance_reads_the_access_trail'),
     ]
 
     operations = [
