@@ -9,15 +9,17 @@ from datetime import datetime
 from django.conf import settings
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.authentication import SessionScheme
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import BasePagination, CursorPagination
 from rest_framework.permissions import DjangoModelPermissions
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.utils.urls import replace_query_param
 
+from config.query_values import query_value_problem
 from config.two_factor import needs_second_factor
 
 
@@ -57,12 +59,46 @@ class PerUserThrottle(UserRateThrottle):
         return settings.API_THROTTLE_RATE or None
 
 
+class ValidatedFilterBackend(DjangoFilterBackend):
+    """django-filter's backend, refusing with 400 (the filter named) a value its form accepts but the
+    database cannot take: a NUL, a ``+16:00`` offset, a time that leaves years 1–9999 in UTC. Every
+    filterset is checked here, declared or generated from ``filterset_fields``."""
+
+    def get_filterset(self, request, queryset, view):
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is not None and filterset.is_valid():
+            for name, value in list(filterset.form.cleaned_data.items()):
+                if (problem := query_value_problem(value)) is not None:
+                    filterset.form.add_error(name, f"This value {problem}.")
+        return filterset
+
+
+def invalid_cursor() -> ValidationError:
+    return ValidationError({"cursor": ["Invalid cursor."]})
+
+
 class IdCursorPagination(CursorPagination):
     """Cursor pages over the primary key: stable while rows are added, never skipping or repeating one."""
 
     ordering = "id"
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+    def decode_cursor(self, request):
+        """DRF's cursor, whose position (an id, as text) must also be one the database can compare."""
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound:
+            raise invalid_cursor() from None
+        if cursor is None or cursor.position is None:
+            return cursor
+        try:
+            position = int(cursor.position)
+        except ValueError:
+            raise invalid_cursor() from None
+        if query_value_problem(position) is not None:
+            raise invalid_cursor()
+        return cursor
 
 
 class UpdatedAtCursorPagination(BasePagination):
@@ -134,10 +170,12 @@ class UpdatedAtCursorPagination(BasePagination):
             value = parse_datetime(token["v"])
             pk = int(token["k"])
             backwards = bool(token["b"])
-        except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError, AttributeError) as exc:
-            raise NotFound("Invalid cursor") from exc
+        except (binascii.Error, ValueError, TypeError, KeyError, AttributeError):
+            raise invalid_cursor() from None
         if not isinstance(value, datetime) or value.tzinfo is None:
-            raise NotFound("Invalid cursor")
+            raise invalid_cursor()
+        if query_value_problem(value) is not None or query_value_problem(pk) is not None:
+            raise invalid_cursor()
         return backwards, (value, pk)
 
     def _edge_cursor(self, *, backwards: bool) -> str | None:

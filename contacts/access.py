@@ -37,8 +37,14 @@ def filters_of(parameters: Mapping) -> dict[str, str]:
     kept = {}
     for name in sorted(parameters):
         value = parameters.get(name, "")
-        kept[name[:KEPT_VALUE_LENGTH]] = str(value)[:KEPT_VALUE_LENGTH] if name in VALUE_KEPT_PARAMETERS else NOT_KEPT
+        kept_value = _storable(str(value)) if name in VALUE_KEPT_PARAMETERS else NOT_KEPT
+        kept[_storable(name)] = kept_value
     return kept
+
+
+def _storable(text: str) -> str:
+    # A filter the list ignored can still hold a NUL, which PostgreSQL's jsonb refuses (the page would fail).
+    return text.replace("\x00", "")[:KEPT_VALUE_LENGTH]
 
 
 def record_access(*, user, kind: Kind, contact_id: int | None = None, rows: int | None = None, filters=None) -> None:

@@ -49,20 +49,12 @@ class WebhookView(View):
             return error(503, f"{provider.verbose_name} webhooks are not configured on this server")
 
         remote_addr = client_address(request)
-        limit = settings.WEBHOOK_MAX_BODY_BYTES
         try:
-            declared_length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            record_delivery(provider.name, "invalid")
-            return error(400, "invalid Content-Length")
-        if declared_length > limit:
-            # Refused from the header alone: the body is never read.
-            record_delivery(provider.name, "too_large")
-            return error(413, f"body larger than {limit} bytes")
-        body = request.read(limit + 1)
-        if len(body) > limit:
-            record_delivery(provider.name, "too_large")
-            return error(413, f"body larger than {limit} bytes")
+            body = read_body(request, limit=settings.WEBHOOK_MAX_BODY_BYTES)
+        except BodyRefused as exc:
+            logger.warning("%s delivery refused (%s): %s", provider.name, exc.status, exc)
+            record_delivery(provider.name, "too_large" if exc.status == 413 else "invalid")
+            return error(exc.status, str(exc))
 
         try:
             signature_form = provider.verify(headers=request.headers, body=body, now=time.time())
@@ -102,6 +94,70 @@ class WebhookView(View):
         status = "duplicate" if stored.duplicate else "accepted"
         record_delivery(provider.name, status)
         return JsonResponse({"status": status, "event": stored.event_pk})
+
+
+class BodyRefused(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+# Small enough that a read never holds much more than the limit in flight, large enough to be few reads.
+READ_SIZE = 64 * 1024
+
+
+def read_body(request, *, limit: int) -> bytes:
+    """The raw body, whole, or ``BodyRefused``: 413 past ``limit`` (never reading more than limit + 1
+    bytes), 400 when it is cut short or unreadable, 408 when the client stops sending, 411 when it is
+    chunked and the server cannot say where it ends.
+
+    With ``Content-Length`` Django's stream stops at the declared length. A chunked body has none, and
+    Django then reads nothing; the server decodes the chunks, and a server that delivers the body's true
+    end says so with ``wsgi.input_terminated`` (gunicorn does), so the input is read to its end."""
+    declared = request.META.get("CONTENT_LENGTH") or ""
+    chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+    if declared:
+        try:
+            declared_length = int(declared)
+        except ValueError:
+            raise BodyRefused(400, "invalid Content-Length") from None
+        if declared_length < 0:
+            raise BodyRefused(400, "invalid Content-Length")
+        if declared_length > limit:
+            # Refused from the header alone: the body is never read.
+            raise BodyRefused(413, f"body larger than {limit} bytes")
+        stream = request
+    elif chunked:
+        if not request.environ.get("wsgi.input_terminated"):
+            raise BodyRefused(411, "a chunked body cannot be read by this server; send Content-Length")
+        stream = request.environ["wsgi.input"]
+    else:
+        return b""
+    try:
+        body = read_at_most(stream, limit + 1)
+    except Exception as exc:
+        # Django wraps a socket error (a read timeout included) in UnreadablePostError; the server's own
+        # errors for a body it could not decode (broken chunk framing) share no class. None is the sender's data.
+        if isinstance(exc, TimeoutError) or isinstance(exc.__cause__, TimeoutError):
+            raise BodyRefused(408, "the body stopped arriving; send it again") from None
+        raise BodyRefused(400, f"the body could not be read ({type(exc).__name__})") from None
+    if len(body) > limit:
+        raise BodyRefused(413, f"body larger than {limit} bytes")
+    if declared and len(body) < declared_length:
+        raise BodyRefused(400, "body shorter than its Content-Length")
+    return body
+
+
+def read_at_most(stream, size: int) -> bytes:
+    """Up to ``size`` bytes, in as many reads as the stream needs (one read may return fewer)."""
+    parts, remaining = [], size
+    while remaining > 0:
+        part = stream.read(min(remaining, READ_SIZE))
+        if not part:
+            break
+        parts.append(part)
+        remaining -= len(part)
+    return b"".join(parts)
 
 
 def stored_headers(request, extra: tuple[str, ...]) -> dict[str, str]:

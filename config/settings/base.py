@@ -193,7 +193,7 @@ REST_FRAMEWORK = {
         "config.api.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["config.api.ModelViewPermission"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["config.api.ValidatedFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "config.api.IdCursorPagination",
     "DEFAULT_THROTTLE_CLASSES": ["config.api.PerUserThrottle"],
     "PAGE_SIZE": env.int("API_PAGE_SIZE", default=100),

@@ -181,6 +181,14 @@ def test_compliance_reads_the_trail_by_contact_and_by_staff_user_and_cannot_chan
     assert ContactAccess.objects.count() == 3
 
 
+def test_a_filter_value_the_list_ignored_is_recorded_without_its_nul(admin_client, ana):
+    # The erased filter ignores a value it does not know and lists everything; the trail must still store.
+    assert admin_client.get("/admin/contacts/contact/?erased=%00yes&o=1%00").status_code == 200
+
+    assert trail() == [{"user__username": "admin", "kind": Kind.CONTACT_LIST, "contact_id": None, "rows": 1,
+                        "filters": {"erased": "yes", "o": "1"}}]  # fmt: skip
+
+
 def test_pruning_drops_rows_older_than_the_retention_and_keeps_the_rest(settings, capsys, ana):
     settings.ACCESS_LOG_RETENTION_DAYS = 180
     now = timezone.now()

@@ -163,10 +163,11 @@ def test_previous_link_walks_back_to_the_same_rows(api):
     assert len(walk(api, "/api/contacts/?page_size=2")) == len(contacts)
 
 
-def test_a_forged_cursor_is_a_404_not_a_500(api):
+def test_a_forged_cursor_is_a_400_naming_the_cursor_not_a_500(api):
     response = api.get("/api/contacts/", {"cursor": "bm90LWpzb24"})
 
-    assert response.status_code == 404
+    assert response.status_code == 400
+    assert response.json() == {"cursor": ["Invalid cursor."]}
 
 
 def test_page_size_is_capped(api):
