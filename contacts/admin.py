@@ -79,6 +79,12 @@ class ContactAdmin(RecordsContactAccess, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # removing a person is an erasure, which leaves a record
 
+    def has_change_permission(self, request, obj=None):
+        # A tombstone is read-only: its page shows no editable field and no save (a POST is refused).
+        if obj is not None and obj.is_erased:
+            return False
+        return super().has_change_permission(request, obj)
+
     def get_search_results(self, request, queryset, search_term):
         if not search_term:
             return queryset, False

@@ -32,6 +32,20 @@ SYNCED_FIELDS = (
 LOCAL_FIELDS = ("notes",)
 # Everything an erasure empties: every value that describes the person.
 PERSONAL_FIELDS = SYNCED_FIELDS + ("remote_updated_at",) + LOCAL_FIELDS
+# What a tombstone holds in each of them: nothing. The database refuses anything else on an erased row,
+# whichever path writes it (save, update(), raw SQL).
+TOMBSTONE_VALUES = models.Q(
+    name="", phone="", email="", avatar_url="", source="", tags=[], custom_fields={}, assigned_to="",
+    status_id__isnull=True, status="", sub_group_id="", can_sms__isnull=True, can_email__isnull=True,
+    can_call__isnull=True, last_sms_in_at__isnull=True, last_sms_out_at__isnull=True, last_call_at__isnull=True,
+    remote_created_at__isnull=True, remote_updated_at__isnull=True, notes="",
+)  # fmt: skip
+
+
+class TombstoneIsReadOnly(PermissionDenied):
+    """A write would put a value back onto an erased contact. Only a newer state fetched from a provider
+    whose deletions are soft brings it back (``contacts.services.refresh_contact``), after clearing
+    ``erased_at``."""
 
 
 class Contact(models.Model):
@@ -84,6 +98,11 @@ class Contact(models.Model):
             models.UniqueConstraint(
                 fields=["provider", "account_id", "external_id"], name="contact_unique_provider_key"
             ),
+            models.CheckConstraint(
+                condition=models.Q(erased_at__isnull=True) | TOMBSTONE_VALUES,
+                name="contact_tombstone_holds_no_personal_data",
+                violation_error_message="An erased contact is read-only: it holds no personal data.",
+            ),
         ]
         permissions = [("erase_contact", "Can erase a contact's personal data (data-subject request)")]
         indexes = [
@@ -108,9 +127,19 @@ class Contact(models.Model):
             return f"Erased contact #{self.pk}"
         return self.name or f"{self.provider} contact {self.external_id}"
 
+    def save(self, *args, **kwargs):
+        # Before the database's own check (the constraint above), with the fields named.
+        if self.is_erased and (held := self.personal_fields_held()):
+            raise TombstoneIsReadOnly(f"contact #{self.pk} is erased: {', '.join(held)} cannot be set")
+        super().save(*args, **kwargs)
+
     @property
     def is_erased(self) -> bool:
         return self.erased_at is not None
+
+    def personal_fields_held(self) -> list[str]:
+        """The personal fields that hold a value (a tombstone holds none)."""
+        return [name for name in PERSONAL_FIELDS if getattr(self, name) not in (None, "", [], {})]
 
 
 class HashChained:

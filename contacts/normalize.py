@@ -1,13 +1,26 @@
-"""Turning provider values into the shapes our contact fields hold (E.164 phones, clean lists)."""
+"""Turning provider values into the shapes our contact fields hold (E.164 phones, clean lists).
 
+A value that cannot be stored in its field (wrong type, longer than the column, a NUL character, which
+PostgreSQL refuses in text and JSON, a number out of the column's range) raises ``SkippedValue``: the
+event skips that field, names it, and applies the rest.
+"""
+
+import math
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import phonenumbers
 from django.conf import settings
+from django.db.backends.base.operations import BaseDatabaseOperations
 
 from config.timestamps import storable_utc
+from contacts.models import Contact
 from webhooks.events import ProcessingError
+
+
+class SkippedValue(ProcessingError):
+    """A value its contact field cannot hold. The message names the field, never the value."""
 
 
 def normalize_phone(raw: Any) -> str:
@@ -15,7 +28,7 @@ def normalize_phone(raw: Any) -> str:
     if raw is None:
         return ""
     if not isinstance(raw, str | int):
-        raise ProcessingError("phone must be a string")
+        raise SkippedValue("phone must be a string")
     text = str(raw).strip()
     if not text:
         return ""
@@ -32,7 +45,7 @@ def normalize_email(raw: Any) -> str:
     if raw is None:
         return ""
     if not isinstance(raw, str):
-        raise ProcessingError("email must be a string")
+        raise SkippedValue("email must be a string")
     return raw.strip()
 
 
@@ -41,7 +54,7 @@ def _text(name: str):
         if raw is None:
             return ""
         if isinstance(raw, bool) or not isinstance(raw, str | int):
-            raise ProcessingError(f"{name} must be a string")
+            raise SkippedValue(f"{name} must be a string")
         return str(raw).strip()
 
     return convert
@@ -51,7 +64,7 @@ def _tags(raw: Any) -> list:
     if raw is None:
         return []
     if not isinstance(raw, list) or not all(isinstance(tag, str) for tag in raw):
-        raise ProcessingError("tags must be a list of strings")
+        raise SkippedValue("tags must be a list of strings")
     return raw
 
 
@@ -59,7 +72,7 @@ def _custom_fields(raw: Any) -> dict:
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        raise ProcessingError("custom_fields must be an object")
+        raise SkippedValue("custom_fields must be an object")
     return raw
 
 
@@ -68,7 +81,7 @@ def _optional_int(name: str):
         if raw is None:
             return None
         if isinstance(raw, bool) or not isinstance(raw, int):
-            raise ProcessingError(f"{name} must be a whole number")
+            raise SkippedValue(f"{name} must be a whole number")
         return raw
 
     return convert
@@ -77,7 +90,7 @@ def _optional_int(name: str):
 def _optional_bool(name: str):
     def convert(raw: Any) -> bool | None:
         if raw is not None and not isinstance(raw, bool):
-            raise ProcessingError(f"{name} must be true, false or null")
+            raise SkippedValue(f"{name} must be true, false or null")
         return raw
 
     return convert
@@ -90,11 +103,11 @@ def _optional_datetime(name: str):
         if isinstance(raw, datetime):
             return _within_range(raw, name)
         if not isinstance(raw, str):
-            raise ProcessingError(f"{name} must be an ISO-8601 timestamp")
+            raise SkippedValue(f"{name} must be an ISO-8601 timestamp")
         try:
             parsed = datetime.fromisoformat(raw)
         except ValueError:
-            raise ProcessingError(f"{name} must be an ISO-8601 timestamp") from None
+            raise SkippedValue(f"{name} must be an ISO-8601 timestamp") from None
         return _within_range(parsed, name)
 
     return convert
@@ -103,7 +116,7 @@ def _optional_datetime(name: str):
 def _within_range(value: datetime, name: str) -> datetime:
     storable = storable_utc(value)
     if storable is None:
-        raise ProcessingError(f"{name} is out of range")
+        raise SkippedValue(f"{name} is out of range")
     return storable
 
 
@@ -130,4 +143,47 @@ FIELD_NORMALIZERS = {
 
 
 def normalize_field(name: str, raw: Any) -> Any:
-    return FIELD_NORMALIZERS[name](raw)
+    value = FIELD_NORMALIZERS[name](raw)
+    check_storable(name, value)
+    return value
+
+
+def check_storable(name: str, value: Any) -> None:
+    """Raise ``SkippedValue`` unless the column of ``name`` stores ``value`` on every database we run on."""
+    field = Contact._meta.get_field(name)
+    if isinstance(value, str):
+        if field.max_length is not None and len(value) > field.max_length:
+            raise SkippedValue(f"{name} is longer than {field.max_length} characters")
+        if "\x00" in value:
+            raise SkippedValue(f"{name} contains a NUL character")
+    elif isinstance(value, int) and not isinstance(value, bool):
+        low, high = integer_range(field.get_internal_type())
+        if not low <= value <= high:
+            raise SkippedValue(f"{name} is out of range")
+    elif isinstance(value, dict | list) and not _json_storable(value):
+        raise SkippedValue(f"{name} contains a NUL character or a non-finite number")
+
+
+@cache
+def integer_range(internal_type: str) -> tuple[int, int]:
+    # PostgreSQL's ranges (SQLite would take more): what production stores.
+    return BaseDatabaseOperations.integer_field_ranges[internal_type]
+
+
+def _json_storable(value: Any) -> bool:
+    """PostgreSQL's jsonb refuses NUL in keys and strings; JSON has no infinity (iterative: no depth limit)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return False
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return False
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return True

@@ -23,13 +23,15 @@ from django.utils.module_loading import import_string
 from config.metrics import record_erasure
 from config.sql import get_row, insert_row_unless_exists, update_row
 from contacts.models import PERSONAL_FIELDS, SYNCED_FIELDS, Contact, ErasureRecord
-from contacts.normalize import normalize_email, normalize_field, normalize_phone
+from contacts.normalize import SkippedValue, normalize_email, normalize_field, normalize_phone
 from webhooks.events import ContactEvent, ContactEventKind, ContactSnapshot, Outcome, OutcomeStatus
-from webhooks.signals import subject_erased
+from webhooks.signals import subject_erased, subject_reactivated
 
 logger = logging.getLogger(__name__)
 
 DELETION_VERSION_KEY = "_deleted"
+# A label is applied only with the value it names (an event sets both, the value first).
+LABELS = {"status": "status_id"}
 # The newest "something changed, look it up" signal: a lookup older than it leaves needs_refresh set.
 REFRESH_VERSION_KEY = "_refresh"
 # A snapshot as of T already includes every change made at T, so it wins ties with events ("~" sorts
@@ -79,19 +81,23 @@ def _apply_fields(contact: Contact, event: ContactEvent) -> Outcome:
     # A contact reactivated after a (soft) deletion takes nothing from before that deletion.
     floor = versions.get(DELETION_VERSION_KEY)
     applied, stale, drift = [], [], []
+    # A value the field cannot hold is skipped and named; the rest of the event applies.
+    skipped = [name for name in event.unreadable if name in SYNCED_FIELDS]
     for name, raw in event.fields.items():
         if name not in SYNCED_FIELDS:
             continue
-        value = normalize_field(name, raw)
+        try:
+            if LABELS.get(name) in skipped:
+                raise SkippedValue(f"{name} labels a value that was skipped")
+            value = normalize_field(name, raw)
+        except SkippedValue:
+            skipped.append(name)
+            continue
         current = versions.get(name)
         if (current is not None and stamp <= current) or (floor is not None and stamp <= floor):
             stale.append(name)
             continue
-        if (
-            name in event.previous
-            and contact.pk is not None
-            and normalize_field(name, event.previous[name]) != getattr(contact, name)
-        ):
+        if name in event.previous and contact.pk is not None and _differs(name, event.previous[name], contact):
             drift.append(name)
         setattr(contact, name, value)
         versions[name] = stamp
@@ -109,6 +115,8 @@ def _apply_fields(contact: Contact, event: ContactEvent) -> Outcome:
         contact.remote_updated_at = datetime.strptime(max(times), "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
     reasons = []
+    if skipped:
+        reasons.append(f"values that cannot be stored skipped: {', '.join(sorted(set(skipped)))}")
     if stale:
         reasons.append(f"stale fields skipped: {', '.join(sorted(stale))}")
     if drift:
@@ -121,6 +129,14 @@ def _apply_fields(contact: Contact, event: ContactEvent) -> Outcome:
         changed=tuple(sorted(applied)),
         drift=tuple(sorted(drift)),
     )
+
+
+def _differs(name: str, previous, contact: Contact) -> bool:
+    """Whether the provider's ``before`` differs from our value; one we could never hold always does."""
+    try:
+        return normalize_field(name, previous) != getattr(contact, name)
+    except SkippedValue:
+        return True
 
 
 def _event_for_erased_contact(contact: Contact, event: ContactEvent) -> Outcome:
@@ -206,12 +222,7 @@ def _tombstone_versions(versions: dict, deletion: list[str] | None) -> tuple[dic
 
 
 def has_personal_data(contact: Contact) -> bool:
-    return bool(erasable_fields(contact))
-
-
-def erasable_fields(contact: Contact) -> list[str]:
-    empty = {field.name: field.get_default() for field in Contact._meta.concrete_fields}
-    return [name for name in PERSONAL_FIELDS if getattr(contact, name) not in (None, "", [], {}, empty[name])]
+    return bool(contact.personal_fields_held())
 
 
 def fingerprint(kind: str, value: str) -> str:
@@ -305,7 +316,7 @@ def erase_contact(
             contact = get_row(Contact, for_update=True, pk=contact.pk)
             if contact is None:
                 raise Contact.DoesNotExist
-        erased_fields = erasable_fields(contact)
+        erased_fields = contact.personal_fields_held()
         email_fingerprint = fingerprint("email", contact.email)
         phone_fingerprint = fingerprint("phone", contact.phone)
         now = timezone.now()
@@ -514,6 +525,11 @@ def _apply_snapshot(contact: Contact, snapshot: ContactSnapshot | None) -> Refre
     if requested is None or stamp >= requested:
         contact.needs_refresh = False
     contact.save()
+    if reactivated:
+        # From now on its deliveries are stored as received, like any living contact's.
+        subject_reactivated.send(
+            sender=Contact, provider=contact.provider, account_id=contact.account_id, external_id=contact.external_id
+        )
     reason = "; ".join(
         part
         for part in (

@@ -33,6 +33,13 @@ def load_fixture(provider: str, name: str) -> dict:
     return json.loads((FIXTURES / provider / f"{name}.json").read_text())
 
 
+def fixture_with_data(provider: str, event_type: str, /, **data) -> dict:
+    """The fixture with keys of its ``data`` object set (or replaced)."""
+    payload = load_fixture(provider, event_type)
+    payload["data"].update(data)
+    return payload
+
+
 def encode(payload) -> bytes:
     return json.dumps(payload).encode() if not isinstance(payload, bytes) else payload
 

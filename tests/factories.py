@@ -2,6 +2,7 @@ import json
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from contacts.models import Contact
 from webhooks.models import WebhookEvent
@@ -18,6 +19,10 @@ class ContactFactory(factory.django.DjangoModelFactory):
     phone = factory.Sequence(lambda n: f"+55479912{n:05d}")
     email = factory.Sequence(lambda n: f"pessoa{n}@exemplo.com.br")
     source = "whatsapp"
+
+    class Params:
+        # A tombstone: erased, holding no personal data (the database refuses anything else).
+        erased = factory.Trait(name="", phone="", email="", source="", erased_at=factory.LazyFunction(timezone.now))
 
 
 class WebhookEventFactory(factory.django.DjangoModelFactory):

@@ -40,6 +40,9 @@ class ContactEvent:
     tiebreak: str
     fields: dict[str, Any] = field(default_factory=dict)
     previous: dict[str, Any] = field(default_factory=dict)
+    # Fields the event says changed but whose new value the provider could not read (a Timely change
+    # without ``after``): named in the outcome as skipped, like values that cannot be stored.
+    unreadable: tuple[str, ...] = ()
     # True when the event carries the contact's whole state (a Timely ``created``); an update for an
     # unknown contact creates a partial one flagged ``needs_refresh``.
     complete: bool = False
@@ -47,6 +50,7 @@ class ContactEvent:
     needs_refresh: bool = False
     # Deletions are final at some providers (Timely) and soft at others (FPT: reactivation follows).
     deletion_is_final: bool = True
+    # Who made the change at the provider: plain ids only (``webhooks.providers.base.actor_fields``).
     actor_id: str = ""
     actor_type: str = ""
     deleted_at: datetime | None = None

@@ -48,12 +48,12 @@ def store_delivery(
         "redacted_at": None,
     }
     redacted_if_erased = None
-    if provider.is_erasure(delivery):
+    if provider.redacted_before_saving(delivery):
         # A deletion's personal data is never saved, not even once.
         event["body"], event["redacted_at"] = provider.redacted_body(delivery.payload), now
-    elif provider.carries_personal_data and delivery.external_id:
-        # A late event about an erased contact is committed only in its redacted form; the check runs
-        # inside the INSERT itself (docs/performance.md).
+    elif delivery.external_id:
+        # A late event of any type about an erased contact is committed only in its redacted form; the
+        # check runs inside the INSERT itself (docs/performance.md).
         redacted_if_erased = provider.redacted_body(delivery.payload)
     task_in_transaction = queue_commits_with_events()
     # Alone, the INSERT is a transaction of its own: an explicit one would only add two round trips (BEGIN

@@ -27,7 +27,7 @@ from config.log_context import logged_as_event
 from config.metrics import record_processed
 from config.sql import get_row, update_row
 from webhooks.events import ContactEvent, Outcome, OutcomeStatus, ProcessingError, TransientError
-from webhooks.models import WebhookEvent, WebhookEventStatus
+from webhooks.models import ErasedSubject, WebhookEvent, WebhookEventStatus
 from webhooks.providers import get_provider
 from webhooks.providers.base import Delivery, Ignore
 from webhooks.signals import contact_event
@@ -182,8 +182,16 @@ def _apply(event: WebhookEvent) -> tuple[Outcome, ContactEvent | None]:
     )
     verdict = provider.interpret(delivery)
     if isinstance(verdict, Ignore):
-        return Outcome(status=OutcomeStatus.IGNORED, reason=verdict.reason), None
+        # Stored as received because its contact's erasure had not committed yet: redacted now.
+        erased = bool(event.external_id) and event.redacted_at is None and subject_is_erased(event)
+        return Outcome(status=OutcomeStatus.IGNORED, reason=verdict.reason, subject_erased=erased), None
     return dispatch(verdict), verdict
+
+
+def subject_is_erased(event: WebhookEvent) -> bool:
+    return ErasedSubject.objects.filter(
+        provider=event.provider, account_id=event.account_id, external_id=event.external_id
+    ).exists()
 
 
 def dispatch(contact_change: ContactEvent) -> Outcome:

@@ -9,7 +9,7 @@ from django.utils import timezone
 from webhooks.models import ErasedSubject, WebhookEvent
 from webhooks.providers import UnknownProvider, get_provider
 from webhooks.selectors import events_for_contact
-from webhooks.signals import contact_timeline, subject_erased
+from webhooks.signals import contact_timeline, subject_erased, subject_reactivated
 
 REDACTION_BATCH = 500
 
@@ -48,6 +48,12 @@ def redact_stored_payloads(sender, *, provider: str, account_id: str, external_i
     if batch:
         redacted += _write_redacted(batch, now)
     return redacted
+
+
+@receiver(subject_reactivated, dispatch_uid="webhooks.store_reactivated_subject_as_received")
+def forget_erased_subject(sender, *, provider: str, account_id: str, external_id: str, **kwargs) -> None:
+    """The contact lives again: its new deliveries are stored as received (its old ones stay redacted)."""
+    ErasedSubject.objects.filter(provider=provider, account_id=account_id, external_id=external_id).delete()
 
 
 def _write_redacted(batch: list[tuple[bytes, int]], now) -> int:

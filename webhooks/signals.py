@@ -8,6 +8,10 @@ event's outcome, so a receiver's writes and the event's status commit or roll ba
 ``external_id=``); ``webhooks`` answers by redacting every stored payload of that contact and returns
 how many it redacted.
 
+``subject_reactivated`` is sent by whoever brings an erased contact back (a newer state fetched from a
+provider whose deletions are soft; ``provider=``, ``account_id=``, ``external_id=``); ``webhooks`` answers
+by storing that contact's later deliveries as received again. What was redacted stays redacted.
+
 ``contact_timeline`` is sent by whoever shows a contact (``provider=``, ``account_id=``, ``external_id=``);
 ``webhooks`` answers with the contact's stored deliveries as a list of ``TimelineEntry``, newest first.
 A read, so the contact's page never needs ``webhooks``'s models.
@@ -20,5 +24,6 @@ from django.dispatch import Signal
 
 contact_event = Signal()
 subject_erased = Signal()
+subject_reactivated = Signal()
 contact_timeline = Signal()
 events_exported = Signal()

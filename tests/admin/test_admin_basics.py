@@ -32,12 +32,12 @@ def test_contact_search_finds_by_name_email_phone_however_typed(staff, term):
      ({"source": "instagram"}, ["I"])],
 )  # fmt: skip
 def test_contact_filters(staff, query, expected):
-    ContactFactory(name="F", provider="fpt", account_id="1", source="")
-    ContactFactory(name="E", erased_at="2026-04-19T16:00:00Z")
-    ContactFactory(name="N", needs_refresh=True)
-    ContactFactory(name="I", source="instagram")
+    ContactFactory(external_id="F", provider="fpt", account_id="1", source="")
+    ContactFactory(external_id="E", erased=True)
+    ContactFactory(external_id="N", needs_refresh=True)
+    ContactFactory(external_id="I", source="instagram")
     response = staff.get(reverse("admin:contacts_contact_changelist"), query)
-    assert [c.name for c in response.context["cl"].result_list] == expected
+    assert [c.external_id for c in response.context["cl"].result_list] == expected
 
 
 def test_provider_fields_are_read_only_and_notes_editable(staff):
@@ -91,12 +91,13 @@ def test_webhook_event_filters_by_status_and_type(staff):
 
 def test_reprocess_action_replays_failed_events(staff, post_webhook, django_capture_on_commit_callbacks):
     payload = load_fixture("timely", "contact.created")
-    payload["data"]["tags"] = "broken"
-    post_webhook("timely", payload)
-    event = WebhookEvent.objects.get()
-    assert event.status == WebhookEventStatus.FAILED
-    fixed = payload | {"data": {**payload["data"], "tags": ["ok"]}}
-    WebhookEvent.objects.filter(pk=event.pk).update(body=__import__("json").dumps(fixed).encode())
+    payload["data"]["tags"] = ["ok"]
+    event = WebhookEventFactory(
+        status=WebhookEventStatus.FAILED,
+        external_id="cont_456",
+        occurred_at="2026-04-19T14:30:00Z",
+        body=__import__("json").dumps(payload).encode(),
+    )
     with django_capture_on_commit_callbacks(execute=True):
         response = staff.post(
             reverse("admin:webhooks_webhookevent_changelist"),

@@ -88,8 +88,7 @@ def test_contact_filters():
     client = reader("view_contact")
     ana = ContactFactory(name="Ana Costa", email="ana@exemplo.com.br", phone="+5547991234567", external_id="c1")
     bruno = ContactFactory(name="Bruno", account_id="ws_other", external_id="c2")
-    erased = ContactFactory(external_id="c3", name="", email="", phone="")
-    Contact.objects.filter(pk=erased.pk).update(erased_at="2026-04-19T16:00:00Z")
+    erased = ContactFactory(external_id="c3", erased=True)
     fpt = ContactFactory(provider="fpt", account_id="77", external_id="c4", name="Carla Dias")  # not a random "Costa"
 
     assert ids(client.get("/api/contacts/?provider=fpt")) == [fpt.pk]

@@ -104,7 +104,7 @@ def admin_parameter_groups(model, model_admin, request) -> list[list[str]]:
 def rows(post_webhook):
     """A few rows of each kind, so filters, counts and drill-downs run over real data."""
     ContactFactory(source="instagram", status="Members", sub_group_id="7")
-    ContactFactory(provider="fpt", account_id="1", erased_at="2026-04-19T16:00:00Z")
+    ContactFactory(provider="fpt", account_id="1", erased=True, erased_at="2026-04-19T16:00:00Z")
     WebhookEventFactory()
     assert post_webhook("timely", load_fixture("timely", "contact.deleted")).status_code == 200
 

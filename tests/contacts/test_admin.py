@@ -87,7 +87,7 @@ def test_tags_and_custom_fields_read_as_chips_and_a_table(admin_client):
 
 
 def test_erased_and_needs_refresh_contacts_carry_badges(admin_client):
-    erased = ContactFactory(name="", phone="", email="", erased_at=timezone.now())
+    erased = ContactFactory(erased=True)
     partial = ContactFactory(needs_refresh=True)
     plain = ContactFactory()
 

@@ -84,7 +84,7 @@ class TestRefreshNow:
         self, staff_client, fake_fetcher, django_capture_on_commit_callbacks
     ):
         timely = ContactFactory(provider="timely")
-        tombstone = fpt_contact("3", erased_at=BASE_TIME, name="")
+        tombstone = fpt_contact("3", erased=True, erased_at=BASE_TIME)
         with django_capture_on_commit_callbacks(execute=True):
             response = staff_client.post(
                 CHANGELIST, {"action": "refresh_now", "_selected_action": [timely.pk, tombstone.pk]}, follow=True

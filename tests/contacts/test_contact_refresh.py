@@ -210,12 +210,14 @@ class TestRetries:
         result = services.refresh_contact(contact_id=contact.pk)
         assert (result.status, result.reason) == ("failed", "builtins.TypeError; attempt 1, retry in 30s")
 
-    def test_a_value_the_contact_cannot_hold_fails_without_applying_anything(self, fake_fetcher):
+    def test_a_value_the_contact_cannot_hold_is_skipped_and_named_and_the_rest_applies(self, fake_fetcher):
         contact = ContactFactory(provider="fpt", account_id="48213", external_id="9917342", needs_refresh=True)
         fake_fetcher.states[KEY] = snapshot(at=30, name="Maria", status_id="three")
-        assert services.refresh_contact(contact_id=contact.pk).status == "failed"
+        result = services.refresh_contact(contact_id=contact.pk)
+        assert result.status == "refreshed"
+        assert "values that cannot be stored skipped: status_id" in result.reason
         contact.refresh_from_db()
-        assert contact.name != "Maria" and contact.refresh_attempts == 1
+        assert (contact.name, contact.status_id, contact.needs_refresh) == ("Maria", None, False)
 
 
 class TestReactivatedTombstones:

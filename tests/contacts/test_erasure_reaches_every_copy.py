@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from contacts import services
 from contacts.models import Contact, ErasureRecord
 from tests.conftest import load_fixture
 from tests.database_dump import found_in, full_dump
@@ -88,7 +89,11 @@ def deliver(request, post_webhook):
     return send
 
 
-def build_history(deliver, admin_client):
+def fail_unexpectedly(*args, **kwargs):
+    raise RuntimeError("a bug of ours")
+
+
+def build_history(deliver, admin_client, monkeypatch):
     """Everything we can hold about Ana (and Bruno, who stays): payloads, a failure, admin history."""
     bruno_fields = {"plano": BRUNO["custom_value"]}
     deliver(created(BRUNO["external_id"], event_id="evt_b1", name=BRUNO["name"], phone=BRUNO["phone"],
@@ -104,9 +109,12 @@ def build_history(deliver, admin_client):
         "custom_fields": {"before": {"plano": ANA["custom_values"][0]},
                           "after": {"plano": ANA["custom_values"][0], "cpf": ANA["custom_values"][1]}},
     }))  # fmt: skip
-    failed = deliver(updated(ANA["external_id"], event_id="evt_a3", at="2026-04-19T15:20:00Z", changes={
-        "email": {"before": ANA["emails"][1], "after": 5547991234567},
-    }))  # fmt: skip
+    with monkeypatch.context() as patch:
+        # A failure of ours (values from outside are skipped, not failed): its payload is held too.
+        patch.setattr(services, "_apply_fields", fail_unexpectedly)
+        failed = deliver(updated(ANA["external_id"], event_id="evt_a3", at="2026-04-19T15:20:00Z", changes={
+            "email": {"before": ANA["emails"][1], "after": 5547991234567},
+        }))  # fmt: skip
     assert failed.status == WebhookEventStatus.FAILED
     deliver(conversation(ANA["external_id"], event_id="evt_a4", phone=ANA["phones"][1]))
 
@@ -119,8 +127,8 @@ def build_history(deliver, admin_client):
     return ana, bruno
 
 
-def test_after_erasure_a_full_dump_holds_none_of_the_persons_data(deliver, admin_client):
-    ana, bruno = build_history(deliver, admin_client)
+def test_after_erasure_a_full_dump_holds_none_of_the_persons_data(deliver, admin_client, monkeypatch):
+    ana, bruno = build_history(deliver, admin_client, monkeypatch)
     bruno_before = Contact.objects.filter(pk=bruno.pk).values().get()
     assert found_in(full_dump(), ana_values()) == sorted(set(ana_values()))  # the search does find them
 
@@ -148,8 +156,8 @@ def test_after_erasure_a_full_dump_holds_none_of_the_persons_data(deliver, admin
     assert record.redacted_events == 4
 
 
-def test_redaction_keeps_each_payloads_structure_and_event_kind(deliver, admin_client):
-    build_history(deliver, admin_client)
+def test_redaction_keeps_each_payloads_structure_and_event_kind(deliver, admin_client, monkeypatch):
+    build_history(deliver, admin_client, monkeypatch)
     originals = {e.event_id: e.payload for e in WebhookEvent.objects.filter(external_id=ANA["external_id"])}
     deliver(deleted(ANA["external_id"], event_id="evt_a5", name=ANA["names"][0], phone=ANA["phones"][3],
                     email=ANA["emails"][1]))  # fmt: skip
@@ -171,8 +179,8 @@ def test_redaction_keeps_each_payloads_structure_and_event_kind(deliver, admin_c
     assert update["data"]["updated_by"] == "usr_321"  # who changed it is staff, not the subject
 
 
-def test_redaction_selects_rows_by_ids_never_by_matching_text(deliver, admin_client):
-    build_history(deliver, admin_client)
+def test_redaction_selects_rows_by_ids_never_by_matching_text(deliver, admin_client, monkeypatch):
+    build_history(deliver, admin_client, monkeypatch)
     # Another contact who happens to share Ana's old email in a payload is not Ana: her rows stay.
     deliver(created("cont_homonym", event_id="evt_h1", name=ANA["names"][0], phone="+5511900000000",
                     email=ANA["emails"][0], tags=[], custom_fields={}))  # fmt: skip

@@ -1,8 +1,6 @@
 """Sync rules 2–8 for Timely, driven through the real endpoint with the provider's own examples."""
 
-import copy
 import io
-import json
 
 import pytest
 from django.core.management import call_command
@@ -152,19 +150,36 @@ def test_unknown_change_keys_are_ignored_without_failing(post_webhook):
     assert Contact.objects.get().needs_refresh is True
 
 
-def test_a_failure_is_stored_without_personal_data_and_replayable(post_webhook, django_capture_on_commit_callbacks):
+def test_a_value_that_cannot_be_stored_is_skipped_and_named_and_the_rest_applies(post_webhook):
     payload = created(tags="not-a-list", name="Maria Secreta")
     response = post_webhook("timely", payload)
+    assert response.status_code == 200
+    event = WebhookEvent.objects.get()
+    assert event.status == WebhookEventStatus.PROCESSED
+    assert event.status_reason == "values that cannot be stored skipped: tags"
+    contact = Contact.objects.get()
+    assert (contact.name, contact.tags) == ("Maria Secreta", [])
+    assert "tags" not in event.changed_fields and "name" in event.changed_fields
+
+
+def test_a_failure_is_stored_without_personal_data_and_replayable(
+    post_webhook, django_capture_on_commit_callbacks, monkeypatch
+):
+    import contacts.services
+
+    def unreachable(*args, **kwargs):
+        raise RuntimeError("Maria Secreta")  # a bug of ours, with a message that quotes data
+
+    payload = created(name="Maria Secreta")
+    with monkeypatch.context() as patch:
+        patch.setattr(contacts.services, "_apply_fields", unreachable)
+        response = post_webhook("timely", payload)
     assert response.status_code == 200  # accepted: the failure is ours to fix, not the provider's
     event = WebhookEvent.objects.get()
     assert event.status == WebhookEventStatus.FAILED
-    assert "ProcessingError: tags must be a list of strings" in event.status_reason
     assert "Maria" not in event.status_reason
     assert Contact.objects.count() == 0  # nothing half-applied
 
-    fixed = copy.deepcopy(payload)
-    fixed["data"]["tags"] = ["ok"]
-    WebhookEvent.objects.filter(pk=event.pk).update(body=json.dumps(fixed).encode())
     output = io.StringIO()
     with django_capture_on_commit_callbacks(execute=True):
         call_command("reprocess_webhook_events", stdout=output)
@@ -173,7 +188,7 @@ def test_a_failure_is_stored_without_personal_data_and_replayable(post_webhook, 
     event.refresh_from_db()
     assert event.status == WebhookEventStatus.PROCESSED
     assert event.attempts == 2
-    assert Contact.objects.get().tags == ["ok"]
+    assert Contact.objects.get().name == "Maria Secreta"
 
 
 def test_unexpected_exceptions_are_recorded_by_class_and_place_only(post_webhook, monkeypatch):

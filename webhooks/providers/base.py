@@ -7,6 +7,8 @@ event log and the task know providers only through this interface.
 import hashlib
 import hmac
 import json
+import math
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +39,9 @@ class Delivery:
     external_id: str
     occurred_at: datetime | None
     payload: dict
+    # Names its contact by an id that cannot be stored (an object, a NUL, ...): no erasure could find it
+    # by id later, so it is stored redacted from the start.
+    subject_unreadable: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,8 +56,6 @@ class WebhookProvider:
     verbose_name: ClassVar[str]
     # Request headers kept with the event besides the common ones (never signatures or credentials).
     stored_headers: ClassVar[tuple[str, ...]] = ()
-    # False when payloads never hold personal data, which spares the erased-contact check at ingest.
-    carries_personal_data: ClassVar[bool] = True
     # The event type whose payload is redacted before it is first saved.
     deletion_event_type: ClassVar[str]
     # Keys whose values never describe the person, at the envelope's top level and inside its "data"
@@ -94,6 +97,10 @@ class WebhookProvider:
     def is_erasure(self, delivery: Delivery) -> bool:
         """True for deletions, whose payloads are redacted before they are first saved."""
         return delivery.event_type == self.deletion_event_type
+
+    def redacted_before_saving(self, delivery: Delivery) -> bool:
+        """Deletions, and events naming a contact no erasure could find: never saved in full."""
+        return self.is_erasure(delivery) or delivery.subject_unreadable
 
     def redact(self, payload: Any) -> Any:
         """Return the payload with every personal value replaced by ``REDACTED``, keys kept."""
@@ -153,7 +160,7 @@ MAX_JSON_DEPTH = 32
 def load_json_object(body: bytes) -> dict:
     """Parse a body into a dict that every later step can store, redact and render again."""
     try:
-        payload = json.loads(body, parse_constant=_refuse_constant)
+        payload = json.loads(body, parse_constant=_refuse_constant, parse_float=_finite_float)
     except EnvelopeError:
         raise
     except (UnicodeDecodeError, ValueError, RecursionError):
@@ -171,6 +178,14 @@ def load_json_object(body: bytes) -> dict:
 
 def _refuse_constant(name: str):
     raise EnvelopeError(f"body contains {name}, which JSON does not allow")
+
+
+def _finite_float(text: str) -> float:
+    # 1e400 reads as infinity, which no JSON column takes and no JSON answer can render.
+    value = float(text)
+    if math.isinf(value):
+        raise EnvelopeError("body contains a number too large to store")
+    return value
 
 
 def _nesting_depth(value: Any) -> int:
@@ -203,6 +218,13 @@ def parse_timestamp(value: Any, *, field: str) -> datetime:
 # failing at storage, which would answer 503 and have the provider retry in vain.
 MAX_ID_LENGTH = 128
 MAX_EVENT_TYPE_LENGTH = 100
+# Actors are cut to the narrowest column that stores them (WebhookEvent.actor_id/actor_type,
+# ErasureRecord.requested_by/requested_by_type), never refused: a deletion must erase whoever it names.
+MAX_ACTOR_ID_LENGTH = 128
+MAX_ACTOR_TYPE_LENGTH = 32
+# Stored instead of an actor that is not a plain id (an object, a list, a boolean): its text could name a
+# person, and it is kept in the append-only erasure log.
+NOT_A_STRING_ID = "(not a string id)"
 
 
 def as_id(value: Any, *, field: str) -> str:
@@ -219,6 +241,26 @@ def as_event_type(value: Any, *, field: str) -> str:
     if not isinstance(value, str) or not value:
         raise EnvelopeError(f"'{field}' must be a non-empty string")
     return check_stored_text(value, field=field, max_length=MAX_EVENT_TYPE_LENGTH)
+
+
+def actor_fields(actor_id: Any, actor_type: Any) -> dict[str, str]:
+    """The ``ContactEvent`` actor arguments from whatever a payload says made the change: every provider
+    builds them here, so that every event row and erasure record holds a plain id or the marker."""
+    return {
+        "actor_id": plain_id(actor_id, max_length=MAX_ACTOR_ID_LENGTH),
+        "actor_type": plain_id(actor_type, max_length=MAX_ACTOR_TYPE_LENGTH),
+    }
+
+
+def plain_id(value: Any, *, max_length: int) -> str:
+    """A string or whole number as its text without control or format characters (NUL, escapes, bidi
+    overrides), trimmed and cut to ``max_length``; '' for none; ``NOT_A_STRING_ID`` for anything else."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return NOT_A_STRING_ID
+    text = "".join(ch for ch in str(value) if unicodedata.category(ch) not in ("Cc", "Cf"))
+    return text.strip()[:max_length]
 
 
 def check_stored_text(text: str, *, field: str, max_length: int) -> str:
@@ -242,5 +284,11 @@ def redact_values(value: Any) -> Any:
 
 
 def redact_except(mapping: dict, keep: frozenset[str]) -> dict:
-    """Redact every value of ``mapping`` except the keys in ``keep`` (an allowlist fails safe)."""
-    return {key: value if key in keep else redact_values(value) for key, value in mapping.items()}
+    """Redact every value of ``mapping`` except the plain values of the keys in ``keep`` (an allowlist
+    fails safe): an object or a list is redacted even there, since a kept key holds ids and times, not
+    records (``{"id": ..., "name": ...}`` as ``deleted_by``). A deletion's actor is read from what this
+    keeps, so plain strings stay as sent."""
+    return {
+        key: value if key in keep and not isinstance(value, dict | list) else redact_values(value)
+        for key, value in mapping.items()
+    }

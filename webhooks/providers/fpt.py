@@ -63,7 +63,6 @@ class FitProTrackerProvider(WebhookProvider):
     kept_envelope_keys = _KEEP_TOP
     kept_data_keys = _KEEP_DATA
     verbose_name = "FitProTracker"
-    carries_personal_data = False
 
     def verify(self, *, headers: Mapping[str, str], body: bytes, now: float) -> str:
         header = headers.get(SIGNATURE_HEADER)
@@ -89,15 +88,16 @@ class FitProTrackerProvider(WebhookProvider):
         data = payload.get("data")
         if not isinstance(data, dict):
             raise EnvelopeError("'data' must be an object")
-        external_id = ""
+        external_id, subject_unreadable = "", False
         if event_type.startswith("contact."):
             external_id = _number(data.get("contactId"), field="data.contactId")
         elif data.get("contactId") is not None:
-            # Other families may name the contact: keep the link so an erasure reaches them.
+            # Other families may name the contact, as a number or its digits: keep the link so an
+            # erasure reaches them and, after one, they are stored redacted.
             try:
-                external_id = _number(data.get("contactId"), field="data.contactId")
+                external_id = _number(_digits_as_number(data["contactId"]), field="data.contactId")
             except EnvelopeError:
-                external_id = ""
+                subject_unreadable = True
         return Delivery(
             dedupe_key=event_id,
             event_id=event_id,
@@ -107,6 +107,7 @@ class FitProTrackerProvider(WebhookProvider):
             external_id=external_id,
             occurred_at=occurred_at,
             payload=payload,
+            subject_unreadable=subject_unreadable,
         )
 
     def interpret(self, delivery: Delivery) -> ContactEvent | Ignore:
@@ -118,26 +119,27 @@ class FitProTrackerProvider(WebhookProvider):
             return ContactEvent(kind=kind, needs_refresh=True, **common)
 
         if delivery.event_type == STATUS_CHANGED:
-            new = _status_id(data.get("newStatusId"), key="newStatusId")
-            previous = {}
-            if data.get("previousStatusId") is not None:
-                old = _status_id(data["previousStatusId"], key="previousStatusId")
-                previous = {"status_id": old, "status": status_label(old)}
+            # A status id that is not a whole number cannot be read (nor labelled): skipped, and named.
+            new, old = data.get("newStatusId"), data.get("previousStatusId")
             return ContactEvent(
                 kind=ContactEventKind.STATUS_CHANGED,
-                fields={"status_id": new, "status": status_label(new)},
-                previous=previous,
+                fields=_status_fields(new),
+                previous=_status_fields(old),
+                unreadable=() if _is_whole_number(new) else ("status_id", "status"),
                 **common,
             )
 
         if delivery.event_type == SUB_GROUP_CHANGED:
-            if "newSubGroupId" not in data:
-                raise ValueError("contact.sub_group_changed has no 'newSubGroupId'")
-            fields = {"sub_group_id": _sub_group_id(data["newSubGroupId"], key="newSubGroupId")}
-            previous = {}
-            if "previousSubGroupId" in data:
-                previous = {"sub_group_id": _sub_group_id(data["previousSubGroupId"], key="previousSubGroupId")}
-            return ContactEvent(kind=ContactEventKind.SUB_GROUP_CHANGED, fields=fields, previous=previous, **common)
+            # Ids or null, passed on as sent: a value that cannot be stored is skipped by the contact.
+            fields = {"sub_group_id": data["newSubGroupId"]} if "newSubGroupId" in data else {}
+            previous = {"sub_group_id": data["previousSubGroupId"]} if "previousSubGroupId" in data else {}
+            return ContactEvent(
+                kind=ContactEventKind.SUB_GROUP_CHANGED,
+                fields=fields,
+                previous=previous,
+                unreadable=() if fields else ("sub_group_id",),
+                **common,
+            )
 
         if delivery.event_type == DELETED:
             return ContactEvent(kind=ContactEventKind.DELETED, deleted_at=delivery.occurred_at, **common)
@@ -184,15 +186,19 @@ def _number(value: Any, *, field: str) -> str:
     return check_stored_text(str(value), field=field, max_length=MAX_ID_LENGTH)
 
 
-def _status_id(value: Any, *, key: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"'{key}' must be a whole number")
+def _digits_as_number(value: Any) -> Any:
+    """``"9917342"`` as ``9917342`` (the same contact); anything else unchanged."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= MAX_ID_LENGTH:
+        return int(value)
     return value
 
 
-def _sub_group_id(value: Any, *, key: str) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValueError(f"'{key}' must be a number, a string or null")
-    return str(value)
+def _is_whole_number(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _status_fields(status_id: Any) -> dict[str, Any]:
+    """The contact fields a status id sets, or none when it is not a whole number."""
+    if not _is_whole_number(status_id):
+        return {}
+    return {"status_id": status_id, "status": status_label(status_id)}

@@ -17,6 +17,7 @@ from webhooks.providers.base import (
     Ignore,
     SignatureError,
     WebhookProvider,
+    actor_fields,
     any_signature_matches,
     as_event_type,
     as_id,
@@ -101,7 +102,7 @@ class TimelyProvider(WebhookProvider):
         if event_id is not None:
             event_id = as_id(event_id, field="event_id")
 
-        external_id = ""
+        external_id, subject_unreadable = "", False
         if event_type.startswith("contact."):
             external_id = as_id(data.get("contact_id"), field="data.contact_id")
         elif data.get("contact_id") is not None:
@@ -110,7 +111,7 @@ class TimelyProvider(WebhookProvider):
             try:
                 external_id = as_id(data.get("contact_id"), field="data.contact_id")
             except EnvelopeError:
-                external_id = ""
+                subject_unreadable = True
 
         occurred_at = timestamp
         for key in ("deleted_at", "updated_at", "created_at"):
@@ -133,6 +134,7 @@ class TimelyProvider(WebhookProvider):
             external_id=external_id,
             occurred_at=occurred_at,
             payload=payload,
+            subject_unreadable=subject_unreadable,
         )
 
     def interpret(self, delivery: Delivery) -> ContactEvent | Ignore:
@@ -141,21 +143,22 @@ class TimelyProvider(WebhookProvider):
         if delivery.event_type == CREATED:
             fields = {key: data[key] for key in CONTACT_FIELDS if key in data}
             if data.get("created_at") is not None:
-                # Not occurred_at, which prefers updated_at when a payload carries both.
-                fields["remote_created_at"] = parse_timestamp(data["created_at"], field="data.created_at")
+                # Not occurred_at, which prefers updated_at when a payload carries both. As sent: a value
+                # that cannot be stored is skipped like any other field's.
+                fields["remote_created_at"] = data["created_at"]
             return ContactEvent(kind=ContactEventKind.CREATED, fields=fields, complete=True, **common)
 
         if delivery.event_type == UPDATED:
-            actor_id = str(data.get("updated_by") or "")
-            actor_type = str(data.get("updated_by_type") or "")
-            if actor_type == "api" and actor_id in self.config.get("IGNORE_ACTORS", ()):
-                return Ignore(f"our own API write (updated_by {actor_id})")
-            fields, previous = {}, {}
+            actor = actor_fields(data.get("updated_by"), data.get("updated_by_type"))
+            if actor["actor_type"] == "api" and actor["actor_id"] in self.config.get("IGNORE_ACTORS", ()):
+                return Ignore(f"our own API write (updated_by {actor['actor_id']})")
+            fields, previous, unreadable = {}, {}, []
             for key, change in (data.get("changes") or {}).items():
                 if key not in CONTACT_FIELDS:
                     continue
                 if not isinstance(change, dict) or "after" not in change:
-                    raise ValueError(f"change of '{key}' has no 'after' value")
+                    unreadable.append(key)
+                    continue
                 fields[key] = change["after"]
                 if "before" in change:
                     previous[key] = change["before"]
@@ -163,8 +166,8 @@ class TimelyProvider(WebhookProvider):
                 kind=ContactEventKind.UPDATED,
                 fields=fields,
                 previous=previous,
-                actor_id=actor_id,
-                actor_type=actor_type,
+                unreadable=tuple(unreadable),
+                **actor,
                 **common,
             )
 
@@ -172,9 +175,8 @@ class TimelyProvider(WebhookProvider):
             return ContactEvent(
                 kind=ContactEventKind.DELETED,
                 deleted_at=delivery.occurred_at,
-                actor_id=str(data.get("deleted_by") or ""),
-                actor_type=str(data.get("deleted_by_type") or ""),
                 deletion_is_final=True,
+                **actor_fields(data.get("deleted_by"), data.get("deleted_by_type")),
                 **common,
             )
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contacts', '0008_compliance_reads_the_access_trail'),
+        ('contacts', '0009_tombstone_holds_no_personal_data'),
     ]
 
     operations = [

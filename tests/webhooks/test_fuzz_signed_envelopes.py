@@ -1,0 +1,245 @@
+"""Fuzz: correctly signed envelopes of every event type of both providers (the fixtures), each with one field
+replaced by a hostile value, posted through the real endpoint. Every answer is 200 or 400, never a 500;
+every stored event ends ``processed`` or ``ignored``, never ``failed``; every deletion erases; and once
+everyone is deleted, a full dump of the database holds none of the person's values.
+
+Runs on SQLite and PostgreSQL (which refuses NUL in text and JSON, where most such bugs show)."""
+
+import copy
+import json
+import unicodedata
+import uuid
+
+import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from contacts.models import Contact, ErasureRecord
+from tests.conftest import FIXTURES, load_fixture
+from tests.database_dump import found_in, full_dump
+from webhooks.models import WebhookEvent, WebhookEventStatus
+from webhooks.providers import get_provider
+from webhooks.providers.base import MAX_ACTOR_ID_LENGTH, MAX_ACTOR_TYPE_LENGTH
+
+pytestmark = pytest.mark.django_db
+
+EVENT_TYPES = {
+    provider: sorted(path.stem for path in (FIXTURES / provider).glob("*.json")) for provider in ("timely", "fpt")
+}
+# A token no fixture holds: a hostile string carrying it stands for a person's value.
+TOKEN = "Lindqvist"
+# Where the person's own values come from: the Timely fixtures, and extras FPT payloads may carry.
+TIMELY_PERSON = ["Ana Costa", "Ana Costa Ribeiro", "+5547991234567", "ana.costa@exemplo.com.br", "cliente-vip",
+                 "pagamento-pendente"]  # fmt: skip
+FPT_EXTRAS = {"memberName": "Maria Eduarda Quintanilha", "email": "maria.quintanilha@exemplo.com.br"}
+SEED_FPT = "contact.status_changed"
+# Stands for a number no JSON encoder writes: replaced by its literal in the encoded body.
+HUGE_FLOAT = "__1e400__"
+
+
+def nested(depth: int):
+    value = f"Zélia {TOKEN}"
+    for level in range(depth):
+        value = {"k": value} if level % 2 else [value]
+    return value
+
+
+HOSTILE = st.one_of(
+    st.sampled_from(
+        [
+            f"Zélia {TOKEN} " * 800,
+            f"Zélia\x00{TOKEN}",
+            "\x00",
+            f"Zélia\u202e{TOKEN}\x1b[2J\u200b",
+            f"Zélia {TOKEN} \U0001f600",
+            "\ud800",
+            "",
+            " ",
+            10**400,
+            -(10**400),
+            2**63,
+            -1,
+            0,
+            1.5,
+            HUGE_FLOAT,
+            True,
+            False,
+            None,
+            [],
+            {},
+            [f"Zélia {TOKEN}", None, 3, {"x": 1}],
+            {"id": "usr_1", "name": f"Zélia {TOKEN}"},
+            {"after": f"Zélia\x00{TOKEN}", "before": [f"Zélia {TOKEN}"]},
+            nested(12),
+            nested(40),
+            "2026-04-19T14:30:00+16:00",
+            "9999-12-31T23:59:59-10:00",
+            "0001-01-01T00:00:00Z",
+            "2026-04-19T14:30:00",
+        ]
+    ),
+    st.text(max_size=24),
+    st.integers(),
+)
+
+
+def field_paths(value, prefix=()) -> list[tuple]:
+    """Every key (and list index) of the payload, at every depth."""
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    paths = []
+    for key, child in children:
+        paths.append((*prefix, key))
+        paths.extend(field_paths(child, (*prefix, key)))
+    return paths
+
+
+def replaced(payload: dict, path: tuple, value) -> dict:
+    hostile = copy.deepcopy(payload)
+    target = hostile
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = copy.deepcopy(value)
+    return hostile
+
+
+def envelope(provider: str, event_type: str) -> dict:
+    """The fixture with an event id of its own (and, at FPT, personal extras a payload may carry)."""
+    payload = load_fixture(provider, event_type)
+    if provider == "timely":
+        return {**payload, "event_id": f"evt_fuzz_{event_type}"}
+    return {**payload, "eventId": uuid.uuid4().hex, "data": {**payload["data"], **FPT_EXTRAS}}
+
+
+@st.composite
+def hostile_deliveries(draw, provider: str):
+    event_type = draw(st.sampled_from(EVENT_TYPES[provider]))
+    payload = envelope(provider, event_type)
+    path = draw(st.sampled_from(field_paths(payload)))
+    return payload, path, draw(HOSTILE)
+
+
+def body_of(payload) -> bytes:
+    return json.dumps(payload).replace(f'"{HUGE_FLOAT}"', "1e400").encode()
+
+
+def values_that_must_vanish(provider: str, path: tuple, value, *, names_no_one: bool) -> list[str]:
+    """The person's values, and a hostile string that stands for one: anywhere inside an object or a list,
+    or as a plain value outside the keys that hold ids (which keep their values by design). Not in an
+    event stored as received that names no contact: erasures select rows by id, never by matching text,
+    so only retention reaches it."""
+    person = TIMELY_PERSON if provider == "timely" else list(FPT_EXTRAS.values())
+    if names_no_one:
+        return person
+    webhook_provider = get_provider(provider)
+    kept = (len(path) == 1 and path[0] in webhook_provider.kept_envelope_keys) or (
+        len(path) == 2 and path[0] == "data" and path[1] in webhook_provider.kept_data_keys
+    )
+    strings = []
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend([*item.keys(), *item.values()])
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str) and TOKEN in item and "\ud800" not in item:
+            strings.append(item)
+    if kept and isinstance(value, str):
+        strings = []
+    return person + strings
+
+
+def is_plain_id(text: str, width: int) -> bool:
+    return len(text) <= width and not any(unicodedata.category(ch) in ("Cc", "Cf") for ch in text)
+
+
+class Deliveries:
+    """Posts through the real endpoint, signed, and checks what every answer must be."""
+
+    def __init__(self, provider, post_webhook):
+        self.provider, self.post_webhook = provider, post_webhook
+
+    def post(self, payload) -> WebhookEvent | None:
+        response = self.post_webhook(self.provider, body_of(payload))
+        assert response.status_code in (200, 400), (response.status_code, response.content[:300])
+        assert isinstance(response.json(), dict)
+        if response.status_code == 400:
+            return None
+        event = WebhookEvent.objects.get(pk=response.json()["event"])
+        assert event.status in (WebhookEventStatus.PROCESSED, WebhookEventStatus.IGNORED), event.status_reason
+        assert is_plain_id(event.actor_id, MAX_ACTOR_ID_LENGTH) and is_plain_id(event.actor_type, MAX_ACTOR_TYPE_LENGTH)
+        if event.event_type == get_provider(self.provider).deletion_event_type:
+            contact = Contact.objects.get(provider=self.provider, account_id=event.account_id,
+                                          external_id=event.external_id)  # fmt: skip
+            assert contact.erased_at is not None and contact.personal_fields_held() == []
+            assert event.redacted_at is not None
+        return event
+
+    def delete_everyone(self) -> None:
+        """The provider's deletion of every contact we hold or any stored event names (known to us or
+        not), newer than anything the fuzz sent."""
+        named = WebhookEvent.objects.exclude(external_id="").values_list("account_id", "external_id")
+        for account_id, external_id in {*named, *Contact.objects.values_list("account_id", "external_id")}:
+            self.delete(account_id, external_id)
+
+    def delete(self, account_id: str, external_id: str) -> None:
+        if self.provider == "timely":
+            payload = load_fixture("timely", "contact.deleted")
+            payload.update(event_id=f"evt_{uuid.uuid4().hex}", workspace_id=account_id)
+            payload["data"].update(contact_id=external_id, deleted_at="8999-12-31T00:00:00Z")
+        else:
+            payload = load_fixture("fpt", "contact.deleted")
+            payload.update(eventId=uuid.uuid4().hex, locationId=int(account_id),
+                           eventTimestamp="8999-12-31T00:00:00.000Z")  # fmt: skip
+            payload["data"]["contactId"] = int(external_id)
+        assert self.post(payload) is not None
+
+    def late_event_about_the_person(self) -> WebhookEvent:
+        if self.provider == "timely":
+            payload = {**load_fixture("timely", "conversation.created"), "event_id": f"evt_{uuid.uuid4().hex}"}
+            payload["data"] = {**payload["data"], "channel": f"whatsapp:{TIMELY_PERSON[2]}", "text": TIMELY_PERSON[0]}
+        else:
+            payload = {**load_fixture("fpt", "contact.updated"), "eventId": uuid.uuid4().hex,
+                       "eventType": "note.created", "data": {"contactId": 9917342, **FPT_EXTRAS}}  # fmt: skip
+        return self.post(payload)
+
+
+class RolledBack(Exception):
+    pass
+
+
+@pytest.mark.parametrize("provider", ["timely", "fpt"])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_hostile_signed_envelopes_never_fail_and_every_deletion_erases(post_webhook, provider, data):
+    payload, path, value = data.draw(hostile_deliveries(provider))
+    deliveries = Deliveries(provider, post_webhook)
+    try:
+        with transaction.atomic():
+            seed = load_fixture("timely", "contact.created") if provider == "timely" else envelope("fpt", SEED_FPT)
+            assert deliveries.post(seed) is not None
+
+            hostile = deliveries.post(replaced(payload, path, value))
+
+            deliveries.delete_everyone()
+            late = deliveries.late_event_about_the_person()
+            assert late.redacted_at is not None
+
+            assert not Contact.objects.filter(erased_at__isnull=True).exists()
+            assert not WebhookEvent.objects.filter(status=WebhookEventStatus.FAILED).exists()
+            for record in ErasureRecord.objects.all():
+                assert is_plain_id(record.requested_by, MAX_ACTOR_ID_LENGTH)
+                assert is_plain_id(record.requested_by_type, MAX_ACTOR_TYPE_LENGTH)
+            if hostile is not None:
+                hostile.refresh_from_db()
+            names_no_one = hostile is not None and not hostile.external_id and hostile.redacted_at is None
+            must_vanish = values_that_must_vanish(provider, path, value, names_no_one=names_no_one)
+            assert found_in(full_dump(), must_vanish) == []
+            raise RolledBack
+    except RolledBack:
+        pass
