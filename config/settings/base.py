@@ -49,6 +49,10 @@ MIDDLEWARE = [
     # Serves the admin's and the API docs' static files (collected into STATIC_ROOT) from gunicorn itself.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The admin's language from the browser's Accept-Language (English or Brazilian Portuguese).
+    "django.middleware.locale.LocaleMiddleware",
+    # The REST API keeps answering in UTC ("Z") whatever TIME_ZONE says: its clients parse our times.
+    "config.timestamps.ApiInUtcMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -76,6 +80,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.timestamps.time_zone_context",
             ],
         },
     },
@@ -100,10 +105,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+# Used when the browser asks for neither language we have.
+LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
+LANGUAGES = [("en", "English"), ("pt-br", "Português (Brasil)")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The zone the admin shows times in; they are stored in UTC, and the API answers in UTC.
+TIME_ZONE = env.str("TIME_ZONE", default="America/Sao_Paulo")
 USE_I18N = True
 USE_TZ = True
+# One date-time format in both languages, with the zone (config/formats/).
+FORMAT_MODULE_PATH = ["config.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -230,8 +241,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"context": {"()": "config.log_context.ContextFilter"}},
+    # Log lines carry UTC times ("…Z") whatever TIME_ZONE (which Django also sets as the process's TZ) says.
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {
+            "()": "config.timestamps.UtcLogFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
         "json": {"()": "config.log_context.JsonLineFormatter"},
     },
     "handlers": {
