@@ -101,6 +101,13 @@ class WebhookEvent(models.Model):
                 condition=models.Q(status=WebhookEventStatus.RECEIVED),
                 name="webhookevent_due_idx",
             ),
+            # What /metrics counts at every scrape (pending events and the oldest one's age): a small index
+            # of the pending rows only, read without touching the table.
+            models.Index(
+                fields=["provider", "received_at"],
+                condition=models.Q(status="received"),
+                name="webhookevent_pending_idx",
+            ),
         ]
         permissions = [
             ("reprocess_webhookevent", "Can reprocess webhook events"),

@@ -21,7 +21,9 @@ last try, marks it ``failed`` with the error's class and location.
 
 import logging
 import random
+import time
 import traceback
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -33,6 +35,7 @@ from django.utils import timezone
 
 from config.bulk import bulk_update_by_pk
 from config.locks import lock_subjects_of, subjects_filter, try_lock_subjects
+from config.metrics import observe_worker_batch, record_processed
 from webhooks.events import ContactEvent, EventFailed, Outcome, OutcomeStatus, ProcessingError, TransientError
 from webhooks.models import ErasedSubject, WebhookEvent, WebhookEventStatus
 from webhooks.providers import get_provider
@@ -67,12 +70,14 @@ UNREAD_FIELDS = ("headers", "remote_addr")
 
 def process_due_batch(*, size: int) -> list[WebhookEvent]:
     """Claim up to ``size`` due events and apply them in one transaction; returns the events done."""
+    started = time.monotonic()
     with transaction.atomic():
         events = claim_due_events(size=size)
         if events:
             apply_batch(events)
     if events:
         batch_finished(events)
+        observe_worker_batch(len(events), time.monotonic() - started)
     return events
 
 
@@ -263,9 +268,15 @@ def schedule_retry_or_fail(event: WebhookEvent, exc: Exception, *, now: datetime
 
 
 def batch_finished(events: list[WebhookEvent]) -> None:
-    """Once a batch has committed: one line per event (ids and statuses only)."""
+    """Once a batch has committed: one line per event (ids and statuses only), and the outcomes counted
+    (an event due again after a transient failure is not an outcome yet)."""
+    counts = defaultdict(int)
     for event in events:
         logger.info("webhook event %s %s", event.pk, event.status)
+        if event.status != WebhookEventStatus.RECEIVED:
+            counts[event.provider, event.status] += 1
+    for (provider, status), count in counts.items():
+        record_processed(provider, status, count)
 
 
 def retry_delay(attempt: int) -> float:

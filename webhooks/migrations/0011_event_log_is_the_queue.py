@@ -70,7 +70,7 @@ def drop_notify_trigger(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("webhooks", "0009_translatable_labels")]
+    dependencies = [("webhooks", "0010_pending_events_index")]
 
     operations = [
         migrations.AddField(
