@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from config.bulk import bulk_update_by_pk
 from config.locks import lock_subjects_of, subjects_filter, try_lock_subjects
+from config.log_context import log_context
 from config.metrics import observe_worker_batch, record_processed
 from webhooks.events import ContactEvent, EventFailed, Outcome, OutcomeStatus, ProcessingError, TransientError
 from webhooks.models import ErasedSubject, WebhookEvent, WebhookEventStatus
@@ -253,6 +254,11 @@ def record_outcomes(
 
 def schedule_retry_or_fail(event: WebhookEvent, exc: Exception, *, now: datetime) -> None:
     """A transient failure makes the event due again after a backoff; any other, or the last try, fails it."""
+    with log_context(event_id=event.pk, provider=event.provider):
+        _schedule_retry_or_fail(event, exc, now=now)
+
+
+def _schedule_retry_or_fail(event: WebhookEvent, exc: Exception, *, now: datetime) -> None:
     reason = describe_failure(exc)
     max_attempts = settings.WEBHOOK_RETRY_MAX_ATTEMPTS
     if isinstance(exc, RETRYABLE_ERRORS) and event.attempts < max_attempts:
@@ -272,7 +278,8 @@ def batch_finished(events: list[WebhookEvent]) -> None:
     (an event due again after a transient failure is not an outcome yet)."""
     counts = defaultdict(int)
     for event in events:
-        logger.info("webhook event %s %s", event.pk, event.status)
+        with log_context(event_id=event.pk, provider=event.provider):
+            logger.info("webhook event %s %s", event.pk, event.status)
         if event.status != WebhookEventStatus.RECEIVED:
             counts[event.provider, event.status] += 1
     for (provider, status), count in counts.items():
