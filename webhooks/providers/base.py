@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import math
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -63,6 +64,9 @@ class WebhookProvider:
     # provider adds a field.
     kept_envelope_keys: ClassVar[frozenset[str]] = frozenset()
     kept_data_keys: ClassVar[frozenset[str]] = frozenset()
+    # Kept data keys that name an actor, each with the width it is stored at: a redacted payload keeps
+    # their values only as ``plain_id`` does, so the stored body says no more than the erasure record.
+    actor_data_keys: ClassVar[Mapping[str, int]] = {}
 
     def __init__(self, config: Mapping[str, Any], *, tolerance_seconds: int):
         self.secrets: list[str] = [s for s in config.get("SECRETS", []) if s]
@@ -110,6 +114,9 @@ class WebhookProvider:
         data = payload.get("data")
         if isinstance(data, dict):
             redacted["data"] = redact_except(data, self.kept_data_keys)
+            for key, max_length in self.actor_data_keys.items():
+                if data.get(key) is not None:
+                    redacted["data"][key] = plain_id(data[key], max_length=max_length)
         return redacted
 
     def redacted_body(self, payload: Any) -> bytes:
@@ -252,15 +259,23 @@ def actor_fields(actor_id: Any, actor_type: Any) -> dict[str, str]:
     }
 
 
+# What an id looks like in the providers' docs (``usr_321``, UUIDs, numbers): ASCII letters, digits and
+# ``_ . : -``. No whitespace and no ``@``, so neither a name nor an email address ever passes for one.
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_.:-]+")
+
+
 def plain_id(value: Any, *, max_length: int) -> str:
     """A string or whole number as its text without control or format characters (NUL, escapes, bidi
-    overrides), trimmed and cut to ``max_length``; '' for none; ``NOT_A_STRING_ID`` for anything else."""
+    overrides), trimmed and cut to ``max_length``, when what is left is a plain id; '' for none or an
+    empty string; ``NOT_A_STRING_ID`` for anything else (an object, a list, a name, an email address)."""
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int):
         return NOT_A_STRING_ID
-    text = "".join(ch for ch in str(value) if unicodedata.category(ch) not in ("Cc", "Cf"))
-    return text.strip()[:max_length]
+    text = "".join(ch for ch in str(value) if unicodedata.category(ch) not in ("Cc", "Cf")).strip()
+    if text and not _PLAIN_ID.fullmatch(text):
+        return NOT_A_STRING_ID
+    return text[:max_length]
 
 
 def check_stored_text(text: str, *, field: str, max_length: int) -> str:

@@ -12,6 +12,8 @@ from datetime import datetime
 
 from webhooks.events import ContactEvent, ContactEventKind
 from webhooks.providers.base import (
+    MAX_ACTOR_ID_LENGTH,
+    MAX_ACTOR_TYPE_LENGTH,
     Delivery,
     EnvelopeError,
     Ignore,
@@ -60,6 +62,12 @@ class TimelyProvider(WebhookProvider):
     deletion_event_type = DELETED
     kept_envelope_keys = _KEEP_TOP
     kept_data_keys = _KEEP_DATA
+    actor_data_keys = {
+        "updated_by": MAX_ACTOR_ID_LENGTH,
+        "updated_by_type": MAX_ACTOR_TYPE_LENGTH,
+        "deleted_by": MAX_ACTOR_ID_LENGTH,
+        "deleted_by_type": MAX_ACTOR_TYPE_LENGTH,
+    }
     verbose_name = "Timely.ai"
     stored_headers = (TIMESTAMP_HEADER,)
 
