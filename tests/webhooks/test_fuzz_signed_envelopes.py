@@ -34,8 +34,14 @@ TIMELY_PERSON = ["Ana Costa", "Ana Costa Ribeiro", "+5547991234567", "ana.costa@
                  "pagamento-pendente"]  # fmt: skip
 FPT_EXTRAS = {"memberName": "Maria Eduarda Quintanilha", "email": "maria.quintanilha@exemplo.com.br"}
 SEED_FPT = "contact.status_changed"
-# Stands for a number no JSON encoder writes: replaced by its literal in the encoded body.
+# Stand for numbers no JSON encoder writes: replaced by their literals in the encoded body.
 HUGE_FLOAT = "__1e400__"
+HUGE_INTEGER = "__5000_digits__"
+# What names a deletion: a hostile value anywhere else must not stop it (it is read leniently).
+IDENTIFYING = {
+    "timely": {("event",), ("event_id",), ("workspace_id",), ("data",), ("data", "contact_id")},
+    "fpt": {("eventId",), ("eventType",), ("eventTimestamp",), ("locationId",), ("data",), ("data", "contactId")},
+}
 
 
 def nested(depth: int):
@@ -65,6 +71,8 @@ HOSTILE = st.one_of(
             0,
             1.5,
             HUGE_FLOAT,
+            HUGE_INTEGER,
+            "yesterday",
             True,
             False,
             None,
@@ -122,7 +130,7 @@ def hostile_deliveries(draw, provider: str):
 
 
 def body_of(payload) -> bytes:
-    return json.dumps(payload).replace(f'"{HUGE_FLOAT}"', "1e400").encode()
+    return json.dumps(payload).replace(f'"{HUGE_FLOAT}"', "1e400").replace(f'"{HUGE_INTEGER}"', "9" * 5000).encode()
 
 
 def values_that_must_vanish(provider: str, path: tuple, value, *, names_no_one: bool) -> list[str]:
@@ -212,6 +220,11 @@ class Deliveries:
         return self.post(payload)
 
 
+def is_deletion(provider: str, payload: dict) -> bool:
+    event_type = payload["event"] if provider == "timely" else payload["eventType"]
+    return event_type == get_provider(provider).deletion_event_type
+
+
 class RolledBack(Exception):
     pass
 
@@ -232,6 +245,8 @@ def test_hostile_signed_envelopes_never_fail_and_every_deletion_erases(post_webh
             assert deliveries.post(seed) is not None
 
             hostile = deliveries.post(replaced(payload, path, value))
+            if path not in IDENTIFYING[provider] and is_deletion(provider, payload):
+                assert hostile is not None, "a deletion was refused for a value that does not identify it"
 
             deliveries.delete_everyone()
             late = deliveries.late_event_about_the_person()

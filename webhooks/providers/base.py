@@ -106,6 +106,21 @@ class WebhookProvider:
         """Deletions, and events naming a contact no erasure could find: never saved in full."""
         return self.is_erasure(delivery) or delivery.subject_unreadable
 
+    def load_envelope(self, body: bytes, *, event_type_key: str) -> dict:
+        """The body as an object (``load_json_object``); a deletion's also when some value in it could not
+        be stored (``load_json_leniently``). A deletion is redacted before it is saved, so only its type,
+        ids and times need to be readable: no signed payload can stop an erasure."""
+        try:
+            return load_json_object(body)
+        except EnvelopeError as refused:
+            try:
+                payload = load_json_leniently(body)
+            except EnvelopeError:
+                raise refused from None
+            if payload.get(event_type_key) != self.deletion_event_type:
+                raise refused from None
+            return payload
+
     def redact(self, payload: Any) -> Any:
         """Return the payload with every personal value replaced by ``REDACTED``, keys kept."""
         if not isinstance(payload, dict):
@@ -181,6 +196,79 @@ def load_json_object(body: bytes) -> dict:
     except UnicodeEncodeError:
         raise EnvelopeError("body contains an unpaired Unicode surrogate") from None
     return payload
+
+
+class _Unreadable:
+    """What ``load_json_leniently`` reads in place of a value no column could store: it is no id and no
+    time, and redaction replaces it even under a key that keeps its value."""
+
+    def __repr__(self) -> str:
+        return "<unreadable>"
+
+
+UNREADABLE = _Unreadable()
+
+
+def load_json_leniently(body: bytes) -> dict:
+    """Parse a body into a dict as ``load_json_object`` does, reading ``UNREADABLE`` for each value that
+    could not be stored (1e400, NaN, an integer past Python's 4,300 digits, a string holding a lone
+    surrogate, anything nested deeper than ``MAX_JSON_DEPTH``; a surrogate in a key becomes U+FFFD).
+    Still refused: a body that is not UTF-8 JSON text, or nested deeper than the parser itself reads
+    (about 1,000 levels): neither its type nor its ids can be known."""
+    try:
+        payload = json.loads(
+            body,
+            parse_constant=lambda _name: UNREADABLE,
+            parse_float=_float_or_unreadable,
+            parse_int=_int_or_unreadable,
+            object_pairs_hook=_storable_object,
+        )
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise EnvelopeError("body is not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise EnvelopeError("body is not a JSON object")
+    _cut_deeper_than(payload, MAX_JSON_DEPTH)
+    return payload
+
+
+def _float_or_unreadable(text: str) -> Any:
+    value = float(text)
+    return UNREADABLE if math.isinf(value) else value
+
+
+def _int_or_unreadable(text: str) -> Any:
+    try:
+        return int(text)
+    except ValueError:  # more digits than Python converts
+        return UNREADABLE
+
+
+def _has_surrogate(text: str) -> bool:
+    return any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+def _storable_object(pairs: list[tuple[str, Any]]) -> dict:
+    return {
+        "".join("\ufffd" if _has_surrogate(ch) else ch for ch in key): (
+            UNREADABLE if isinstance(value, str) and _has_surrogate(value) else value
+        )
+        for key, value in pairs
+    }
+
+
+def _cut_deeper_than(payload: dict, max_depth: int) -> None:
+    """Replace, in place, every object or list deeper than ``max_depth`` (the payload is level 1)."""
+    pending = [(payload, 1)]
+    while pending:
+        container, depth = pending.pop()
+        keys = container.keys() if isinstance(container, dict) else range(len(container))
+        for key in keys:
+            child = container[key]
+            if isinstance(child, dict | list):
+                if depth + 1 > max_depth:
+                    container[key] = UNREADABLE
+                else:
+                    pending.append((child, depth + 1))
 
 
 def _refuse_constant(name: str):
@@ -299,11 +387,13 @@ def redact_values(value: Any) -> Any:
 
 
 def redact_except(mapping: dict, keep: frozenset[str]) -> dict:
-    """Redact every value of ``mapping`` except the plain values of the keys in ``keep`` (an allowlist
-    fails safe): an object or a list is redacted even there, since a kept key holds ids and times, not
-    records (``{"id": ..., "name": ...}`` as ``deleted_by``). A deletion's actor is read from what this
-    keeps, so plain strings stay as sent."""
+    """Redact every value of ``mapping`` except the plain values (strings, numbers, booleans, null) of the
+    keys in ``keep`` (an allowlist fails safe): an object or a list is redacted even there, since a kept
+    key holds ids and times, not records (``{"id": ..., "name": ...}``), and so is ``UNREADABLE``."""
     return {
-        key: value if key in keep and not isinstance(value, dict | list) else redact_values(value)
-        for key, value in mapping.items()
+        key: value if key in keep and _is_json_scalar(value) else redact_values(value) for key, value in mapping.items()
     }
+
+
+def _is_json_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float)

@@ -24,7 +24,6 @@ from webhooks.providers.base import (
     as_event_type,
     check_stored_text,
     hmac_sha256_hex,
-    load_json_object,
     parse_timestamp,
 )
 
@@ -77,7 +76,7 @@ class FitProTrackerProvider(WebhookProvider):
         raise SignatureError("signature does not match")
 
     def parse(self, body: bytes) -> Delivery:
-        payload = load_json_object(body)
+        payload = self.load_envelope(body, event_type_key="eventType")
         event_id = payload.get("eventId")
         if not isinstance(event_id, str) or not event_id.strip():
             raise EnvelopeError("'eventId' must be a non-empty string")

@@ -24,7 +24,6 @@ from webhooks.providers.base import (
     as_event_type,
     as_id,
     hmac_sha256_hex,
-    load_json_object,
     parse_timestamp,
 )
 
@@ -99,9 +98,14 @@ class TimelyProvider(WebhookProvider):
         raise SignatureError("signature does not match")
 
     def parse(self, body: bytes) -> Delivery:
-        payload = load_json_object(body)
+        payload = self.load_envelope(body, event_type_key="event")
         event_type = as_event_type(payload.get("event"), field="event")
-        timestamp = parse_timestamp(payload.get("timestamp"), field="timestamp")
+        try:
+            timestamp = parse_timestamp(payload.get("timestamp"), field="timestamp")
+        except EnvelopeError:
+            if event_type != DELETED:
+                raise
+            timestamp = None  # a usable deleted_at is enough for a deletion
         account_id = as_id(payload.get("workspace_id"), field="workspace_id")
         data = payload.get("data")
         if not isinstance(data, dict):
@@ -127,10 +131,13 @@ class TimelyProvider(WebhookProvider):
                 try:
                     occurred_at = parse_timestamp(data[key], field=f"data.{key}")
                 except EnvelopeError:
-                    if event_type.startswith("contact."):
+                    # A deletion falls back to the envelope's time: no signed payload stops an erasure.
+                    if event_type.startswith("contact.") and event_type != DELETED:
                         raise
                     # Other families' shapes are unpublished: store them on the envelope's time.
                 break
+        if occurred_at is None:
+            raise EnvelopeError("'timestamp' must be an ISO-8601 string within range")
         if event_type == UPDATED and data.get("changes") is not None and not isinstance(data["changes"], dict):
             raise EnvelopeError("'data.changes' must be an object")
 
