@@ -10,7 +10,7 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -40,8 +40,8 @@ class Delivery:
     external_id: str
     occurred_at: datetime | None
     payload: dict
-    # Names its contact by an id that cannot be stored (an object, a NUL, ...): no erasure could find it
-    # by id later, so it is stored redacted from the start.
+    # Names no contact we can read (an id that cannot be stored, several ids, none at all): no erasure
+    # could find it by id later, so it is stored redacted from the start.
     subject_unreadable: bool = False
 
 
@@ -97,6 +97,18 @@ class WebhookProvider:
         then marked failed and can be replayed once the cause is fixed.
         """
         raise NotImplementedError
+
+    def subject_of_other_family(self, data: dict, read_id: Callable[[Any], str]) -> tuple[str, bool]:
+        """``(external_id, subject_unreadable)`` for an event of a family we do not apply: the one contact
+        it names wherever ``subject_id_candidates`` looks, each value read by ``read_id``. Naming none we
+        can read (or two different ones), it is stored redacted: nothing could ever erase it later."""
+        try:
+            ids = {read_id(value) for value in subject_id_candidates(data)}
+        except EnvelopeError:
+            return "", True
+        if len(ids) != 1:
+            return "", True
+        return ids.pop(), False
 
     def is_erasure(self, delivery: Delivery) -> bool:
         """True for deletions, whose payloads are redacted before they are first saved."""
@@ -158,6 +170,21 @@ class WebhookProvider:
     def fresh_sample(self, payload: dict, *, now: datetime) -> dict:
         """A fixture made new: a fresh event id and current times, so that it is not a duplicate."""
         return payload
+
+
+SUBJECT_ID_KEYS = ("contact_id", "contactId")
+
+
+def subject_id_candidates(data: dict) -> list[Any]:
+    """Every value by which an event's ``data`` may name its contact: ``contact_id`` / ``contactId``;
+    ``contact.id`` (or ``contact.contact_id`` / ``contact.contactId``); and one level down,
+    ``<object>.contact_id`` / ``<object>.contactId`` (``conversation.contact_id``)."""
+    found = [data[key] for key in SUBJECT_ID_KEYS if data.get(key) is not None]
+    for name, child in data.items():
+        if isinstance(child, dict):
+            keys = ("id", *SUBJECT_ID_KEYS) if name == "contact" else SUBJECT_ID_KEYS
+            found += [child[key] for key in keys if child.get(key) is not None]
+    return found
 
 
 def hmac_sha256_hex(secret: str, message: bytes) -> str:

@@ -117,13 +117,12 @@ class TimelyProvider(WebhookProvider):
         external_id, subject_unreadable = "", False
         if event_type.startswith("contact."):
             external_id = as_id(data.get("contact_id"), field="data.contact_id")
-        elif data.get("contact_id") is not None:
-            # Other families (message.*, conversation.*) name the contact too: keep the link so an
-            # erasure reaches their payloads.
-            try:
-                external_id = as_id(data.get("contact_id"), field="data.contact_id")
-            except EnvelopeError:
-                subject_unreadable = True
+        else:
+            # Other families (message.*, conversation.*) name the contact too, perhaps as data.contact.id:
+            # keep the link so an erasure reaches their payloads.
+            external_id, subject_unreadable = self.subject_of_other_family(
+                data, lambda value: as_id(value, field="data.contact_id")
+            )
 
         occurred_at = timestamp
         for key in ("deleted_at", "updated_at", "created_at"):
