@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
+from config.text_columns import text_column_problem
 from config.timestamps import storable_utc
 from webhooks.events import ContactEvent
 
@@ -394,11 +395,9 @@ def plain_id(value: Any, *, max_length: int) -> str:
 
 
 def check_stored_text(text: str, *, field: str, max_length: int) -> str:
-    """A value stored in a text column: it must fit, and PostgreSQL text refuses NUL characters."""
-    if len(text) > max_length:
-        raise EnvelopeError(f"'{field}' must be at most {max_length} characters")
-    if "\x00" in text:
-        raise EnvelopeError(f"'{field}' must not contain NUL characters")
+    """A value stored in one of the event's text columns, or ``EnvelopeError`` saying why it cannot be."""
+    if (problem := text_column_problem(text, max_length=max_length)) is not None:
+        raise EnvelopeError(f"'{field}' {problem}")
     return text
 
 
