@@ -31,6 +31,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from config.bulk import bulk_update_by_pk
@@ -117,8 +118,12 @@ def claim_due_events(*, size: int) -> list[WebhookEvent]:
     )
 
 
+def due_events() -> QuerySet[WebhookEvent]:
+    return WebhookEvent.objects.filter(status=WebhookEventStatus.RECEIVED, next_attempt_at__lte=timezone.now())
+
+
 def due_events_exist() -> bool:
-    return WebhookEvent.objects.filter(status=WebhookEventStatus.RECEIVED, next_attempt_at__lte=timezone.now()).exists()
+    return due_events().exists()
 
 
 def process_events(event_pks: Iterable[int], *, chunk_size: int = 100) -> dict[int, str]:

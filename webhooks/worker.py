@@ -16,11 +16,13 @@ import signal
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, connection
 
-from webhooks.processing import describe_failure, due_events_exist, process_due_batch
+from config.progress import progress
+from webhooks.processing import describe_failure, due_events, due_events_exist, process_due_batch
 from webhooks.replay import WAKE_UP_CHANNEL
 from webhooks.signals import worker_tick
 
@@ -42,14 +44,24 @@ class WebhookWorker:
     listen: bool = field(default_factory=lambda: settings.WEBHOOK_WORKER_LISTEN)
     stopping: bool = False
     events_done: int = 0
+    # ``once`` only: where progress through the backlog is shown (config.progress), e.g. the command's stderr.
+    progress_stream: Any = None
+    _bar: Any = None
     _listening: bool = False
     _next_tick: float = 0.0
 
     def run(self) -> int:
         """Work until stopped (or, ``once``, until nothing is due). Returns how many events were done."""
         previous_handlers = self._install_signal_handlers()
+        show = self.once and self.progress_stream is not None
         try:
-            self._loop()
+            with progress(
+                total=due_events().count() if show else None,
+                desc="applying due events",
+                stream=self.progress_stream if show else None,
+                unit="events",
+            ) as self._bar:
+                self._loop()
         finally:
             for signum, handler in previous_handlers.items():
                 signal.signal(signum, handler)
@@ -92,6 +104,8 @@ class WebhookWorker:
             self._listening = True
         events = process_due_batch(size=self.batch_size)
         self.events_done += len(events)
+        if self._bar is not None:
+            self._bar.update(len(events))
         self._drain_notifications()
         full = len(events) == self.batch_size
         if full and time.monotonic() < self._next_tick:

@@ -18,7 +18,7 @@ class Command(BaseCommand):
     def handle(self, *args, once, batch_size, **options):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
-        worker = WebhookWorker(batch_size=batch_size, once=once)
+        worker = WebhookWorker(batch_size=batch_size, once=once, progress_stream=self.stderr)
         try:
             done = worker.run()
         except DatabaseError as exc:
