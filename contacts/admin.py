@@ -16,6 +16,7 @@ from config.csv_export import csv_response
 from contacts.access import Kind, record_access
 from contacts.access_admin import RecordsContactAccess
 from contacts.models import SYNCED_FIELDS, Contact, ErasureRecord
+from contacts.requests_admin import DataSubjectRequestAdmin  # noqa: F401  (registers the request desk)
 from contacts.selectors import contact_timeline, search_contacts
 from contacts.services import AlreadyErased, check_reason, erase_on_request, has_personal_data, request_refresh
 

@@ -16,6 +16,10 @@ by storing that contact's later deliveries as received again. What was redacted 
 ``webhooks`` answers with the contact's stored deliveries as a list of ``TimelineEntry``, newest first.
 A read, so the contact's page never needs ``webhooks``'s models.
 
+``subject_payloads`` is sent by whoever answers a person's access or portability request (``provider=``,
+``account_id=``, ``external_id=``); ``webhooks`` answers with every stored delivery about that one contact, its
+payload included, as a list of ``StoredPayload``, oldest first.
+
 ``events_exported`` is sent when staff export stored events (``user=``, ``export_format=`` "csv" or
 "json", ``rows=``): the payloads in the file hold personal data, so whoever keeps the access trail records it.
 """
@@ -26,4 +30,5 @@ contact_event = Signal()
 subject_erased = Signal()
 subject_reactivated = Signal()
 contact_timeline = Signal()
+subject_payloads = Signal()
 events_exported = Signal()

@@ -28,6 +28,11 @@ def test_the_group_holds_exactly_the_auditors_permissions():
         ("contacts", "view_erasurelogverification"),
         ("webhooks", "view_payloadpurge"),
         ("contacts", "view_contactaccess"),
+        ("contacts", "view_datasubjectrequest"),
+        ("contacts", "add_datasubjectrequest"),
+        ("contacts", "change_datasubjectrequest"),
+        ("contacts", "export_data_subject"),
+        ("contacts", "view_datasubjectexport"),
     }
     assert set(COMPLIANCE_PERMISSIONS) == set(group.permissions.values_list("content_type__app_label", "codename"))
 
