@@ -6,10 +6,11 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from contacts.models import ContactAccess, DataSubjectExport, DataSubjectRequest, ErasureRecord
 from contacts.permissions import COMPLIANCE_GROUP
@@ -359,3 +360,36 @@ class TestRetention:
     def test_command_refuses_negative_days(self):
         with pytest.raises(CommandError):
             call_command("prune_data_subject_requests", "--days", "-1", stdout=StringIO())
+
+
+class TestApi:
+    def api(self, *codenames):
+        user = UserFactory()
+        user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    def test_lists_the_register_filtered_by_status_and_due_date(self, erase):
+        now = timezone.now()
+        contact = ContactFactory()
+        late = new_request(contact, received_at=now - timedelta(days=20), reference="T-9")
+        new_request(received_at=now)
+        answered = new_request(
+            kind=Kind.ERASURE, received_at=now - timedelta(days=30), status=Status.ANSWERED, closed_at=now
+        )
+        answered.erasures.add(erase(contact))
+        client = self.api("view_datasubjectrequest")
+        response = client.get("/api/data-subject-requests/", {"status": "open", "due_before": now.isoformat()})
+        assert response.status_code == 200, response.content
+        rows = response.json()["results"]
+        assert [row["id"] for row in rows] == [late.pk]
+        assert rows[0]["contacts"] == [contact.pk] and rows[0]["reference"] == "T-9" and rows[0]["status"] == "open"
+        everything = client.get("/api/data-subject-requests/").json()["results"]
+        assert len(everything) == 3 and next(r for r in everything if r["id"] == answered.pk)["erasures"] == [1]
+        assert client.post("/api/data-subject-requests/", {"kind": "access"}).status_code in (403, 405)
+        assert client.get("/api/data-subject-requests/", {"status": "nonsense"}).status_code == 400
+
+    def test_needs_the_registers_view_permission(self):
+        new_request()
+        assert self.api("view_contact").get("/api/data-subject-requests/").status_code == 403
