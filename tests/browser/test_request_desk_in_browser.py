@@ -71,7 +71,7 @@ def test_compliance_answers_an_erasure_request_from_the_desk(compliance_page, sc
     printable.close()
     with page.expect_download() as download:
         page.click(f"#dsr-export-json-{person.pk}")
-    document = json.loads(open(download.value.path(), encoding="utf-8").read())
+    document = json.loads(download.value.path().read_text(encoding="utf-8"))
     assert document["fields"]["email"] == "joao.araujo@exemplo.com.br" and document["request"]["id"] == request.pk
     page.reload()
     assert page.locator("#dsr-exports tbody tr").count() == 2
