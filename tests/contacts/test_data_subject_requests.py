@@ -52,14 +52,6 @@ def new_request(*contacts, kind=Kind.ACCESS, **values):
 
 
 @pytest.fixture
-def compliance(client):
-    user = UserFactory(is_staff=True)
-    user.groups.add(Group.objects.get(name=COMPLIANCE_GROUP))
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
 def person_and_neighbours():
     """The person, a homonym in another account, and a colleague sharing the person's account; each with
     payloads of their own."""
@@ -89,7 +81,7 @@ class TestRegister:
             other = DataSubjectRequest.objects.create(kind=Kind.ACCESS, received_at=received)
         assert other.due_at == received + timedelta(days=5)
 
-    def test_compliance_opens_a_request_for_contacts_and_closing_records_who_and_when(self, client, compliance):
+    def test_compliance_opens_a_request_for_contacts_and_closing_records_who_and_when(self, client, auditor):
         contact = ContactFactory()
         response = client.post("/admin/contacts/datasubjectrequest/add/", {
             "kind": "access", "received_at_0": "2026-11-20", "received_at_1": "10:00:00", "due_at_0": "",
@@ -100,7 +92,7 @@ class TestRegister:
         request = DataSubjectRequest.objects.get()
         assert list(request.contacts.all()) == [contact]
         assert request.due_at - request.received_at == timedelta(days=15)
-        assert request.closed_at is None and request.handled_by == compliance
+        assert request.closed_at is None and request.handled_by == auditor
 
         response = client.post(f"/admin/contacts/datasubjectrequest/{request.pk}/change/", {
             "kind": "access", "received_at_0": "2026-11-20", "received_at_1": "10:00:00",
@@ -110,7 +102,7 @@ class TestRegister:
         assert response.status_code == 302
         request.refresh_from_db()
         assert request.status == Status.ANSWERED and request.closed_at is not None
-        assert request.handled_by == compliance
+        assert request.handled_by == auditor
 
     @pytest.mark.parametrize(
         ("field", "text"),
@@ -120,7 +112,7 @@ class TestRegister:
             ("refusal_reason", "47 99123-4567"),
         ],
     )
-    def test_free_text_quoting_the_person_is_refused_like_an_erasure_reason(self, client, compliance, field, text):
+    def test_free_text_quoting_the_person_is_refused_like_an_erasure_reason(self, client, auditor, field, text):
         contact = ContactFactory(name="Ana Costa", email="ana.costa@exemplo.com.br", phone="+5547991234567")
         values = {"kind": "access", "received_at_0": "2026-11-20", "received_at_1": "10:00:00", "due_at_0": "",
                   "due_at_1": "", "reference": "T-1", "contacts": [contact.pk], "status": "refused",
@@ -130,7 +122,7 @@ class TestRegister:
         assert "quotes the contact" in response.context["adminform"].form.errors[field][0]
         assert not DataSubjectRequest.objects.exists()
 
-    def test_refusing_needs_a_reason(self, client, compliance):
+    def test_refusing_needs_a_reason(self, client, auditor):
         response = client.post("/admin/contacts/datasubjectrequest/add/", {
             "kind": "erasure", "received_at_0": "2026-11-20", "received_at_1": "10:00:00", "due_at_0": "",
             "due_at_1": "", "reference": "", "status": "refused", "refusal_reason": "",
@@ -138,7 +130,7 @@ class TestRegister:
         assert response.status_code == 200
         assert "refusal_reason" in response.context["adminform"].form.errors
 
-    def test_overdue_and_due_soon_filters_and_dashboard_panel(self, client, compliance):
+    def test_overdue_and_due_soon_filters_and_dashboard_panel(self, client, auditor):
         now = timezone.now()
         late = new_request(received_at=now - timedelta(days=20))
         soon = new_request(received_at=now - timedelta(days=14))
@@ -191,7 +183,7 @@ class TestExport:
         assert "Bruno" not in text
 
     def test_one_click_json_is_recorded_on_the_request_and_in_the_access_trail(
-        self, client, compliance, person_and_neighbours
+        self, client, auditor, person_and_neighbours
     ):
         person, homonym, _ = person_and_neighbours
         request = new_request(person)
@@ -206,12 +198,12 @@ class TestExport:
             request,
             person,
             "json",
-            compliance,
+            auditor,
         )
         trail = ContactAccess.objects.get(kind=ContactAccess.Kind.DATA_SUBJECT_EXPORT)
-        assert (trail.user, trail.contact_id) == (compliance, person.pk)
+        assert (trail.user, trail.contact_id) == (auditor, person.pk)
 
-    def test_printable_page_shows_the_data_and_payloads(self, client, compliance, person_and_neighbours):
+    def test_printable_page_shows_the_data_and_payloads(self, client, auditor, person_and_neighbours):
         person, homonym, _ = person_and_neighbours
         request = new_request(person)
         response = client.get(f"/admin/contacts/datasubjectrequest/{request.pk}/export/{person.pk}/html/")
@@ -221,7 +213,7 @@ class TestExport:
         assert homonym.email not in page and "VIP" not in page
         assert DataSubjectExport.objects.get().format == "html"
 
-    def test_only_a_contact_the_request_concerns_is_exported(self, client, compliance, person_and_neighbours):
+    def test_only_a_contact_the_request_concerns_is_exported(self, client, auditor, person_and_neighbours):
         person, homonym, _ = person_and_neighbours
         request = new_request(person)
         response = client.get(f"/admin/contacts/datasubjectrequest/{request.pk}/export/{homonym.pk}/json/")
@@ -276,7 +268,7 @@ class TestExport:
 
 class TestErasureFromRequest:
     def test_one_hash_chained_record_per_contact_linked_from_the_request(
-        self, client, compliance, person_and_neighbours
+        self, client, auditor, person_and_neighbours
     ):
         person, homonym, _ = person_and_neighbours
         request = new_request(person, kind=Kind.ERASURE, reference="TICKET-77")
@@ -287,7 +279,7 @@ class TestErasureFromRequest:
         assert client.post(f"/admin/contacts/datasubjectrequest/{request.pk}/erase/").status_code == 302
         record = ErasureRecord.objects.get()
         assert record.contact == person and record.reason == f"data-subject request #{request.pk}"
-        assert record.requested_by == compliance.username and record.redacted_events == 2
+        assert record.requested_by == auditor.username and record.redacted_events == 2
         assert list(request.erasures.all()) == [record]
         person.refresh_from_db()
         homonym.refresh_from_db()
@@ -302,13 +294,13 @@ class TestErasureFromRequest:
         assert (created, existing) == ([], [earlier])
         assert ErasureRecord.objects.count() == 1 and list(request.erasures.all()) == [earlier]
 
-    def test_only_an_open_erasure_request_erases(self, client, compliance):
+    def test_only_an_open_erasure_request_erases(self, client, auditor):
         contact = ContactFactory()
         request = new_request(contact, kind=Kind.ACCESS)
         assert client.post(f"/admin/contacts/datasubjectrequest/{request.pk}/erase/").status_code == 302
         assert not ErasureRecord.objects.exists()
 
-    def test_the_desk_says_a_contact_is_erased_and_shows_its_record(self, client, compliance, erase):
+    def test_the_desk_says_a_contact_is_erased_and_shows_its_record(self, client, auditor, erase):
         contact = ContactFactory(name="Carla Dias")
         record = erase(contact)
         request = new_request(contact)
