@@ -267,9 +267,7 @@ class TestExport:
 
 
 class TestErasureFromRequest:
-    def test_one_hash_chained_record_per_contact_linked_from_the_request(
-        self, client, auditor, person_and_neighbours
-    ):
+    def test_one_hash_chained_record_per_contact_linked_from_the_request(self, client, auditor, person_and_neighbours):
         person, homonym, _ = person_and_neighbours
         request = new_request(person, kind=Kind.ERASURE, reference="TICKET-77")
         confirmation = client.get(f"/admin/contacts/datasubjectrequest/{request.pk}/erase/")
