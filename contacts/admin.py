@@ -13,10 +13,10 @@ from django.utils.safestring import mark_safe
 
 from config.admin import ReadOnlyModelAdmin
 from config.csv_export import csv_response
-from contacts.access import Kind, record_access
+from contacts.access import Kind, filters_of, record_access
 from contacts.access_admin import RecordsContactAccess
 from contacts.models import SYNCED_FIELDS, Contact, ErasureRecord
-from contacts.requests_admin import DataSubjectRequestAdmin  # noqa: F401  (registers the request desk)
+from contacts.requests_admin import contact_choice_label  # also registers the request desk's admin
 from contacts.selectors import contact_timeline, search_contacts
 from contacts.services import AlreadyErased, check_reason, erase_on_request, has_personal_data, request_refresh
 
@@ -91,6 +91,14 @@ class ContactAdmin(RecordsContactAccess, admin.ModelAdmin):
             return queryset, False
         by_external_id = queryset.filter(external_id=search_term.strip())
         return search_contacts(queryset, search_term) | by_external_id, False
+
+    # The request desk finds contacts with this admin's search (``autocomplete_fields``).
+    def autocomplete_label(self, obj):
+        return contact_choice_label(obj)
+
+    def autocomplete_shown(self, request, rows):
+        # A search offered these contacts' names: one list row in the access trail, the term not kept.
+        record_access(user=request.user, kind=Kind.CONTACT_LIST, rows=rows, filters=filters_of(request.GET))
 
     def get_actions(self, request):
         actions = super().get_actions(request)

@@ -44,6 +44,12 @@ class DeadlineFilter(admin.SimpleListFilter):
         return queryset
 
 
+def contact_choice_label(contact) -> str:
+    """How a contact is offered and shown when a request is linked to it: with its provider ids, since two
+    people may share a name."""
+    return f"{contact} — #{contact.pk} {contact.provider} / {contact.account_id} / {contact.external_id}"
+
+
 class DataSubjectRequestForm(forms.ModelForm):
     class Meta:
         model = DataSubjectRequest
@@ -53,9 +59,8 @@ class DataSubjectRequestForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if "due_at" in self.fields:  # absent when the user may only view
             self.fields["due_at"].required = False
-        if self.instance.pk and self.instance.anonymized_at:
-            for field in self.fields.values():
-                field.disabled = True
+        if "contacts" in self.fields:
+            self.fields["contacts"].label_from_instance = contact_choice_label
 
     def clean(self):
         cleaned = super().clean()
@@ -98,6 +103,12 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # the register's retention clears it (prune_data_subject_requests), nobody deletes it
+
+    def has_change_permission(self, request, obj=None):
+        # Once retention cleared it, a request is a read-only statistic: nothing may link it to a person again.
+        if obj is not None and obj.anonymized_at is not None:
+            return False
+        return super().has_change_permission(request, obj)
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("contacts")

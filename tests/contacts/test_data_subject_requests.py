@@ -150,6 +150,21 @@ class TestRegister:
         assert "1 overdue" in panel and f"#{late.pk}" in panel and f"#{later.pk}" not in panel
         assert f"#{closed_late.pk}" not in panel
 
+    def test_the_contact_search_tells_homonyms_apart_and_is_in_the_access_trail(self, client, auditor):
+        first = ContactFactory(name="Ana Costa", external_id="cont_1")
+        second = ContactFactory(name="Ana Costa", account_id="ws_other", external_id="cont_2")
+        ContactFactory(name="Bruno Lima")
+        search = {"app_label": "contacts", "model_name": "datasubjectrequest", "field_name": "contacts"}
+        response = client.get("/admin/autocomplete/", {"term": "ana costa", **search})
+        assert response.status_code == 200
+        labels = {row["id"]: row["text"] for row in response.json()["results"]}
+        assert labels == {
+            str(first.pk): f"Ana Costa — #{first.pk} timely / ws_abc123 / cont_1",
+            str(second.pk): f"Ana Costa — #{second.pk} timely / ws_other / cont_2",
+        }
+        trail = ContactAccess.objects.get(kind=ContactAccess.Kind.CONTACT_LIST)
+        assert (trail.user, trail.rows, trail.filters["term"]) == (auditor, 2, "[not kept]")
+
     def test_sales_staff_see_nothing_of_the_desk(self, client):
         sales = UserFactory(is_staff=True)
         sales.user_permissions.add(
