@@ -234,7 +234,12 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
             if existing:
                 self.message_user(
                     request,
-                    _("%(count)d contact(s) were already erased: their records are linked.") % {"count": len(existing)},
+                    ngettext(
+                        "%(count)d contact was already erased: its record is linked.",
+                        "%(count)d contacts were already erased: their records are linked.",
+                        len(existing),
+                    )
+                    % {"count": len(existing)},
                     messages.INFO,
                 )
             return HttpResponseRedirect(change_url)

@@ -4,10 +4,10 @@ person (typed without accents), export what we hold, erase, close."""
 import json
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 
 from contacts.models import DataSubjectExport, DataSubjectRequest, ErasureRecord
-from contacts.permissions import COMPLIANCE_GROUP
+from contacts.permissions import COMPLIANCE_GROUP, COMPLIANCE_PERMISSIONS
 from tests.factories import ContactFactory, UserFactory, WebhookEventFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("erasure_log_cleanup")]
@@ -22,7 +22,13 @@ TEXT = {
 def compliance_page(chromium_browser, live_server, request):
     language = request.param
     user = UserFactory(username="dpo", is_staff=True)
-    user.groups.add(Group.objects.get(name=COMPLIANCE_GROUP))
+    # A transactional test's database was flushed by the one before: the group its migration made may be gone.
+    group, _ = Group.objects.get_or_create(name=COMPLIANCE_GROUP)
+    group.permissions.set(
+        Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        for app_label, codename in COMPLIANCE_PERMISSIONS
+    )
+    user.groups.add(group)
     context = chromium_browser.new_context(
         viewport={"width": 1400, "height": 1000}, base_url=live_server.url, locale=language,
         accept_downloads=True,
