@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run test lint bench
+.PHONY: install run demo-reset test lint bench messages
 
 install: $(VENV)/.installed
 
@@ -23,8 +23,16 @@ $(VENV)/.installed: pyproject.toml
 
 run: install .env
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py setup_demo
+	$(BIN)/python manage.py setup_demo --address $(HOST)
 	$(BIN)/python manage.py runserver $(HOST)
+
+# The demo from scratch (after its erasure, say): its SQLite database is deleted and made again. Refused when
+# DATABASE_URL points elsewhere (in the environment or .env): that database is not the demo's to drop.
+demo-reset: install .env
+	@if [ -n "$$DATABASE_URL" ] || grep -q '^DATABASE_URL=' .env; then \
+	  echo "demo-reset only resets the demo's SQLite database; DATABASE_URL is set" >&2; exit 1; fi
+	rm -f db.sqlite3
+	$(MAKE) run
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -35,3 +43,9 @@ lint: install
 # The ingest benchmark against the floor (needs PostgreSQL and wrk; see README › Performance).
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# After changing translatable strings: refresh locale/pt_BR/LC_MESSAGES/django.po, translate the new
+# entries there, then `make messages` again to compile the .mo (both are committed; docs/admin.md).
+messages: install
+	$(BIN)/python manage.py makemessages -l pt_BR --ignore=.venv --ignore=tests --ignore=bench --no-obsolete
+	$(BIN)/python manage.py compilemessages -l pt_BR --ignore=.venv

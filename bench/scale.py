@@ -26,6 +26,7 @@ from django.utils import timezone  # noqa: E402
 
 from bench.events import TIMELY_ACCOUNT, stream  # noqa: E402
 from contacts.models import Contact  # noqa: E402
+from contacts.search import search_document  # noqa: E402
 from contacts.services import erase_contact  # noqa: E402
 from webhooks.models import WebhookEvent  # noqa: E402
 from webhooks.providers import get_provider  # noqa: E402
@@ -79,7 +80,11 @@ def load(size: int) -> None:
     def contacts():
         for i in range(size):
             external_id = heavy_ids[i] if i < len(heavy_ids) else f"cont_b{i}"
-            yield external_id, f"Pessoa Carregada {i}", f"+5547{990000000 + i}", f"pessoa{i}@exemplo.com.br"
+            name, phone, email = f"Pessoa Carregada {i}", f"+5547{990000000 + i}", f"pessoa{i}@exemplo.com.br"
+            text = search_document(name=name, email=email, phone=phone, tags=contact.tags,
+                                   custom_fields=contact.custom_fields, external_id=external_id,
+                                   account_id=TIMELY_ACCOUNT)  # fmt: skip
+            yield external_id, name, phone, email, text
 
     event = WebhookEvent(
         provider="timely",
@@ -123,7 +128,7 @@ def load(size: int) -> None:
             yield f"evt_load_{i}", f"evt_load_{i}", external_id, body
 
     with transaction.atomic():
-        copy_rows(Contact, contact, ("external_id", "name", "phone", "email"), contacts())
+        copy_rows(Contact, contact, ("external_id", "name", "phone", "email", "search_text"), contacts())
         copy_rows(WebhookEvent, event, ("dedupe_key", "event_id", "external_id", "body"), events())
     # As autovacuum would have long since done in production: statistics, hint bits and the visibility map
     # set now, not by the measured requests' first reads of each bulk-loaded page.

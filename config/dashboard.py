@@ -7,11 +7,19 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from contacts.requests import desk_counts
 from contacts.selectors import contact_counts_by_provider_and_source, erasures_since, last_erasure_log_verification
 from webhooks.models import WebhookEventStatus
-from webhooks.selectors import STUCK_AFTER, attention_counts, events_needing_attention, hourly_event_counts
+from webhooks.selectors import (
+    STUCK_AFTER,
+    attention_counts,
+    events_needing_attention,
+    hourly_event_counts,
+    hourly_rejected_counts,
+)
 
 # Stacking order and colours of the chart, bottom to top; failures on top where the eye lands.
 STATUS_COLOURS = {
@@ -20,7 +28,11 @@ STATUS_COLOURS = {
     WebhookEventStatus.RECEIVED: "#1565c0",
     WebhookEventStatus.FAILED: "#c62828",
 }
-CHART_WIDTH, CHART_HEIGHT = 720, 220
+REJECTED_COLOUR = "#6a1b9a"
+# Failed signature checks in the last SPIKE_HOURS hours that deserve a warning: at least SPIKE_MIN, and more
+# than SPIKE_FACTOR times the usual rate of the rest of the window (a secret rotated on one side only).
+SPIKE_HOURS, SPIKE_MIN, SPIKE_FACTOR = 2, 10, 3
+CHART_WIDTH, CHART_HEIGHT = 1200, 220
 PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 44, 8, 10, 30
 
 
@@ -44,9 +56,12 @@ def nice_ceiling(value: int) -> int:
         step *= 10
 
 
-def event_chart(hours) -> dict:
-    """Geometry of a stacked bar chart of events per hour and status, drawn as SVG by the template."""
-    top = nice_ceiling(max((hour.total for hour in hours), default=0) or 1)
+def event_chart(hours, rejected=None) -> dict:
+    """Geometry of a bar chart drawn as SVG by the template: per hour, the accepted events stacked by status
+    and, beside them, the requests refused unstored (``rejected``: ``(hour, signature, account)`` per hour)."""
+    rejected = rejected or [(hour.hour, 0, 0) for hour in hours]
+    refused = [signature + account for _hour, signature, account in rejected]
+    top = nice_ceiling(max([*(hour.total for hour in hours), *refused], default=0) or 1)
     plot_width = CHART_WIDTH - PLOT_LEFT - PLOT_RIGHT
     plot_height = CHART_HEIGHT - PLOT_TOP - PLOT_BOTTOM
     slot = plot_width / max(len(hours), 1)
@@ -54,6 +69,7 @@ def event_chart(hours) -> dict:
     for index, hour in enumerate(hours):
         x = PLOT_LEFT + index * slot
         base = PLOT_TOP + plot_height
+        local_hour = timezone.localtime(hour.hour)
         for status, colour in STATUS_COLOURS.items():
             count = hour.counts.get(status, 0)
             if not count:
@@ -64,14 +80,28 @@ def event_chart(hours) -> dict:
                 Bar(
                     x=round(x + 1, 2),
                     y=round(base, 2),
-                    width=round(slot - 2, 2),
+                    width=round(slot * 0.6 - 1, 2),
                     height=round(height, 2),
                     colour=colour,
-                    title=f"{hour.hour:%Y-%m-%d %H:00} UTC: {count} {status}",
+                    title=f"{date_format(local_hour, 'DATETIME_FORMAT')}: {count} {status.label}",
                 )
             )
-        if hour.hour.hour % 6 == 0:
-            labels.append({"x": round(x + slot / 2, 2), "text": f"{hour.hour:%H:00}", "day": f"{hour.hour:%d/%m}"})
+        if refused[index]:
+            height = plot_height * refused[index] / top
+            bars.append(
+                Bar(
+                    x=round(x + slot * 0.62, 2),
+                    y=round(PLOT_TOP + plot_height - height, 2),
+                    width=round(slot * 0.34, 2),
+                    height=round(height, 2),
+                    colour=REJECTED_COLOUR,
+                    title=f"{date_format(local_hour, 'DATETIME_FORMAT')}: "
+                    + gettext("%(count)d rejected (%(signature)d failed signature checks)")
+                    % {"count": refused[index], "signature": rejected[index][1]},
+                )
+            )
+        if local_hour.hour % 6 == 0:
+            labels.append({"x": round(x + slot / 2, 2), "text": f"{local_hour:%H:00}", "day": f"{local_hour:%m-%d}"})
     gridlines = [
         {"y": round(PLOT_TOP + plot_height * (1 - fraction), 2), "value": int(top * fraction)}
         for fraction in (0, 0.5, 1)
@@ -85,9 +115,20 @@ def event_chart(hours) -> dict:
         "bars": bars,
         "labels": labels,
         "gridlines": gridlines,
-        "legend": [{"status": status.label, "colour": colour} for status, colour in STATUS_COLOURS.items()],
+        "legend": [
+            *({"status": status.label, "colour": colour} for status, colour in STATUS_COLOURS.items()),
+            {"status": gettext("Rejected (not stored)"), "colour": REJECTED_COLOUR},
+        ],
         "totals": {status: sum(hour.counts.get(status, 0) for hour in hours) for status in STATUS_COLOURS},
     }
+
+
+def signature_spike(rejected) -> int:
+    """Failed signature checks in the last ``SPIKE_HOURS`` hours when they spike, else 0."""
+    recent = sum(signature for _hour, signature, _account in rejected[-SPIKE_HOURS:])
+    earlier = [signature for _hour, signature, _account in rejected[:-SPIKE_HOURS]]
+    usual = sum(earlier) / len(earlier) * SPIKE_HOURS if earlier else 0
+    return recent if recent >= SPIKE_MIN and recent > SPIKE_FACTOR * usual else 0
 
 
 def build_dashboard(user, *, now: datetime | None = None) -> dict:
@@ -96,8 +137,11 @@ def build_dashboard(user, *, now: datetime | None = None) -> dict:
     dashboard = {"now": now}
     if user.has_perm("webhooks.view_webhookevent"):
         hours = hourly_event_counts(hours=48, now=now)
+        rejected = hourly_rejected_counts(hours=48, now=now)
         dashboard["events"] = {
-            "chart": event_chart(hours),
+            "chart": event_chart(hours, rejected),
+            "rejected": sum(signature + account for _hour, signature, account in rejected),
+            "signature_spike": signature_spike(rejected),
             "received": sum(hour.total for hour in hours),
             "attention": list(events_needing_attention(now=now)),
             "counts": attention_counts(now=now),

@@ -7,6 +7,8 @@ it can load only once our site exists (``CrmAdminConfig.ready``).
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from config import two_factor
 from config.sessions import end_all_sessions
@@ -17,18 +19,20 @@ class StaffUserAdmin(UserAdmin):
 
     actions = ["log_out_everywhere", "reset_two_factor"]
 
-    @admin.action(description="Log out everywhere (end every session)", permissions=["change"])
+    @admin.action(description=_("Log out everywhere (end every session)"), permissions=["change"])
     def log_out_everywhere(self, request, queryset):
         ended = sum(end_all_sessions(user) for user in queryset)
-        self.message_user(request, f"Ended {ended} session(s) of {queryset.count()} user(s).", messages.SUCCESS)
+        message = gettext("Ended %(sessions)d session(s) of %(users)d user(s).")
+        self.message_user(request, message % {"sessions": ended, "users": queryset.count()}, messages.SUCCESS)
 
-    @admin.action(description="Reset two-factor (new enrolment at next login; logs out)", permissions=["change"])
+    @admin.action(description=_("Reset two-factor (new enrolment at next login; logs out)"), permissions=["change"])
     def reset_two_factor(self, request, queryset):
         for user in queryset:
             two_factor.remove_devices(user)
             end_all_sessions(user)
             self.log_change(request, user, "Two-factor devices reset; every session ended.")
-        self.message_user(request, f"Two-factor reset for {queryset.count()} user(s).", messages.SUCCESS)
+        message = gettext("Two-factor reset for %(users)d user(s).")
+        self.message_user(request, message % {"users": queryset.count()}, messages.SUCCESS)
 
 
 def install_staff_user_admin(site: admin.AdminSite) -> None:

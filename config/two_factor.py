@@ -20,6 +20,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, gettext_lazy
 from django_otp import devices_for_user, user_has_device
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -62,10 +63,10 @@ class AdminTwoFactorMiddleware:
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label="Code",
+        label=gettext_lazy("Code"),
         max_length=32,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True, "inputmode": "text"}),
-        help_text="The 6 digits your authenticator app shows, or one of your backup codes.",
+        help_text=gettext_lazy("The 6 digits your authenticator app shows, or one of your backup codes."),
     )
 
     def clean_code(self):
@@ -135,8 +136,8 @@ def verify_view(request, site):
         if device is not None:
             otp_login(request, device)
             return redirect(_next_url(request, site))
-        form.add_error("code", "That code was not accepted: use the current one (or an unused backup code).")
-    context = _context(request, site, title="Two-factor authentication", form=form)
+        form.add_error("code", gettext("That code was not accepted: use the current one (or an unused backup code)."))
+    context = _context(request, site, title=gettext("Two-factor authentication"), form=form)
     return TemplateResponse(request, "admin/two_factor/verify.html", context)
 
 
@@ -155,13 +156,13 @@ def setup_view(request, site):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
-            context = _context(request, site, title="Your backup codes", codes=issue_backup_codes(user))
+            context = _context(request, site, title=gettext("Your backup codes"), codes=issue_backup_codes(user))
             return TemplateResponse(request, "admin/two_factor/backup_codes.html", context)
-        form.add_error("code", "That code did not match: check the app's clock and enter the current code.")
+        form.add_error("code", gettext("That code did not match: check the app's clock and enter the current code."))
     context = _context(
         request,
         site,
-        title="Set up two-factor authentication",
+        title=gettext("Set up two-factor authentication"),
         form=form,
         qr_code=qr_code_svg(device.config_url),
         secret=base64.b32encode(device.bin_key).decode(),
@@ -176,5 +177,5 @@ def backup_codes_view(request, site):
         return redirect("admin:two_factor_setup")
     codes = issue_backup_codes(request.user) if request.method == "POST" else None
     left = StaticToken.objects.filter(device__user=request.user, device__name=BACKUP_DEVICE_NAME).count()
-    context = {**site.each_context(request), "title": "Backup codes", "codes": codes, "left": left}
+    context = {**site.each_context(request), "title": gettext("Backup codes"), "codes": codes, "left": left}
     return TemplateResponse(request, "admin/two_factor/backup_codes.html", context)

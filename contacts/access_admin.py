@@ -4,6 +4,7 @@ Compliance reads it (``ContactAccessAdmin``: read-only, by contact and by staff 
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from config.admin import ReadOnlyModelAdmin
 from contacts.access import Kind, filters_of, record_access
@@ -48,7 +49,7 @@ def _shown(response, name):
 class ContactIdFilter(admin.SimpleListFilter):
     """``?contact=<id>``: every access to one contact (linked from each row; the search box takes an id too)."""
 
-    title = "contact"
+    title = _("contact")
     parameter_name = "contact"
 
     def lookups(self, request, model_admin):
@@ -68,18 +69,18 @@ class ContactAccessAdmin(ReadOnlyModelAdmin):
     list_filter = ["kind", ContactIdFilter, "user"]
     list_select_related = ["user"]
     search_fields = ["contact_id"]
-    search_help_text = "A contact's id (as in the API and the contact page's address)."
+    search_help_text = _("A contact's id (as in the API and the contact page's address).")
     date_hierarchy = "at"
     list_per_page = 100
     show_full_result_count = False
     actions = None
 
-    @admin.display(description="Contact", ordering="contact_id")
+    @admin.display(description=_("Contact"), ordering="contact_id")
     def contact_accesses(self, obj):
         if obj.contact_id is None:
             return "—"
         url = reverse("admin:contacts_contactaccess_changelist") + f"?contact={obj.contact_id}"
-        return format_html('<a href="{}" title="Every access to this contact">#{}</a>', url, obj.contact_id)
+        return format_html('<a href="{}" title="{}">#{}</a>', url, _("Every access to this contact"), obj.contact_id)
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip().lstrip("#")

@@ -1,4 +1,5 @@
 import django_filters
+from django.conf import settings
 from django.db.models import Count
 from rest_framework import serializers, viewsets
 
@@ -19,20 +20,39 @@ class ContactSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
+ERASED_CHOICES = {"true": True, "false": False, "True": True, "False": False}
+
+
+def provider_choices():
+    return [(name, name) for name in settings.WEBHOOK_PROVIDERS]
+
+
 class ContactFilter(django_filters.FilterSet):
+    # A provider we do not know is a 400 naming the parameter, not an empty page.
+    provider = django_filters.ChoiceFilter(choices=provider_choices)
     updated_since = django_filters.IsoDateTimeFilter(
         field_name="updated_at",
         lookup_expr="gte",
         label="Contacts changed at or after this ISO-8601 time (incremental sync)",
     )
-    erased = django_filters.BooleanFilter(
-        field_name="erased_at", lookup_expr="isnull", exclude=True, label="true: only erased; false: none erased"
+    # A choice, not a BooleanFilter: that one reads an unknown value ("perhaps") as no filter at all.
+    erased = django_filters.ChoiceFilter(
+        choices=[(value, value) for value in ERASED_CHOICES],
+        method="filter_erased",
+        label="true: only erased; false: none erased",
     )
-    search = django_filters.CharFilter(method="filter_search", label="Name or email contains, or phone matches")
+    search = django_filters.CharFilter(
+        method="filter_search",
+        label="Every word in name, email, phone (however typed), tags, custom field values or ids; "
+        "case and accents ignored",
+    )
 
     class Meta:
         model = Contact
-        fields = ["provider", "account_id", "external_id"]
+        fields = ["account_id", "external_id"]
+
+    def filter_erased(self, queryset, name, value):
+        return queryset.filter(erased_at__isnull=not ERASED_CHOICES[value])
 
     def filter_search(self, queryset, name, value):
         return search_contacts(queryset, value)

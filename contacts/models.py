@@ -8,6 +8,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from contacts.search import SearchTextField
+
 # Values the provider owns, set only by sync (rule 5 keeps local fields out of their reach).
 SYNCED_FIELDS = (
     "name",
@@ -40,6 +42,8 @@ TOMBSTONE_VALUES = models.Q(
     status_id__isnull=True, status="", sub_group_id="", can_sms__isnull=True, can_email__isnull=True,
     can_call__isnull=True, last_sms_in_at__isnull=True, last_sms_out_at__isnull=True, last_call_at__isnull=True,
     remote_created_at__isnull=True, remote_updated_at__isnull=True, notes="",
+    # The folded copy of those values the search reads (contacts.search): personal data too.
+    search_text="",
 )  # fmt: skip
 
 
@@ -50,50 +54,81 @@ class TombstoneIsReadOnly(PermissionDenied):
 
 
 class Contact(models.Model):
-    provider = models.CharField(max_length=32)
-    account_id = models.CharField(max_length=128, help_text="The provider account (Timely workspace, FPT location).")
-    external_id = models.CharField(max_length=128, help_text="The provider's contact id.")
+    provider = models.CharField(verbose_name=_("provider"), max_length=32)
+    account_id = models.CharField(
+        verbose_name=_("account id"),
+        max_length=128,
+        help_text=_("The provider account (Timely workspace, FPT location)."),
+    )
+    external_id = models.CharField(
+        verbose_name=_("contact id"), max_length=128, help_text=_("The provider's contact id.")
+    )
 
     # Provider-owned (read-only in admin).
-    name = models.CharField(max_length=255, blank=True)
-    phone = models.CharField(max_length=64, blank=True, help_text="E.164 when the number is valid.")
-    email = models.CharField(max_length=254, blank=True)
-    avatar_url = models.URLField(max_length=1000, blank=True)
-    source = models.CharField(max_length=32, blank=True, help_text="Channel the contact came from.")
-    tags = models.JSONField(default=list, blank=True)
-    custom_fields = models.JSONField(default=dict, blank=True)
-    assigned_to = models.CharField(max_length=128, blank=True, help_text="The provider's id of the staff member.")
-    status_id = models.PositiveIntegerField(null=True, blank=True)
-    status = models.CharField(max_length=64, blank=True, help_text="Label of status_id.")
-    sub_group_id = models.CharField(max_length=64, blank=True)
-    can_sms = models.BooleanField(null=True, blank=True)
-    can_email = models.BooleanField(null=True, blank=True)
-    can_call = models.BooleanField(null=True, blank=True)
-    last_sms_in_at = models.DateTimeField(null=True, blank=True)
-    last_sms_out_at = models.DateTimeField(null=True, blank=True)
-    last_call_at = models.DateTimeField(null=True, blank=True)
-    remote_created_at = models.DateTimeField(null=True, blank=True)
-    remote_updated_at = models.DateTimeField(null=True, blank=True, help_text="Time of the newest applied change.")
+    name = models.CharField(verbose_name=_("name"), max_length=255, blank=True)
+    phone = models.CharField(
+        verbose_name=_("phone"), max_length=64, blank=True, help_text=_("E.164 when the number is valid.")
+    )
+    email = models.CharField(verbose_name=_("email"), max_length=254, blank=True)
+    avatar_url = models.URLField(verbose_name=_("avatar URL"), max_length=1000, blank=True)
+    source = models.CharField(
+        verbose_name=_("source"), max_length=32, blank=True, help_text=_("Channel the contact came from.")
+    )
+    tags = models.JSONField(verbose_name=_("tags"), default=list, blank=True)
+    custom_fields = models.JSONField(verbose_name=_("custom fields"), default=dict, blank=True)
+    assigned_to = models.CharField(
+        verbose_name=_("assigned to"), max_length=128, blank=True, help_text=_("The provider's id of the staff member.")
+    )
+    status_id = models.PositiveIntegerField(verbose_name=_("status id"), null=True, blank=True)
+    status = models.CharField(verbose_name=_("status"), max_length=64, blank=True, help_text=_("Label of status_id."))
+    sub_group_id = models.CharField(verbose_name=_("sub-group id"), max_length=64, blank=True)
+    can_sms = models.BooleanField(verbose_name=_("can SMS"), null=True, blank=True)
+    can_email = models.BooleanField(verbose_name=_("can email"), null=True, blank=True)
+    can_call = models.BooleanField(verbose_name=_("can call"), null=True, blank=True)
+    last_sms_in_at = models.DateTimeField(verbose_name=_("last SMS in"), null=True, blank=True)
+    last_sms_out_at = models.DateTimeField(verbose_name=_("last SMS out"), null=True, blank=True)
+    last_call_at = models.DateTimeField(verbose_name=_("last call"), null=True, blank=True)
+    remote_created_at = models.DateTimeField(verbose_name=_("created at the provider"), null=True, blank=True)
+    remote_updated_at = models.DateTimeField(
+        verbose_name=_("updated at the provider"),
+        null=True,
+        blank=True,
+        help_text=_("Time of the newest applied change."),
+    )
 
     # Local enrichment, editable in admin.
-    notes = models.TextField(blank=True)
+    notes = models.TextField(verbose_name=_("notes"), blank=True)
 
     # Sync bookkeeping.
     field_versions = models.JSONField(
-        default=dict, blank=True, help_text="Per field: [time of the change that set it, its dedupe key]."
+        verbose_name=_("field versions"),
+        default=dict,
+        blank=True,
+        help_text=_("Per field: [time of the change that set it, its dedupe key]."),
     )
-    needs_refresh = models.BooleanField(default=False, help_text="Known only in part; the provider has more.")
+    needs_refresh = models.BooleanField(
+        verbose_name=_("needs refresh"), default=False, help_text=_("Known only in part; the provider has more.")
+    )
     refresh_attempts = models.PositiveSmallIntegerField(
-        default=0, help_text="Failed lookups of the current state since the last successful one."
+        verbose_name=_("refresh attempts"),
+        default=0,
+        help_text=_("Failed lookups of the current state since the last successful one."),
     )
     refresh_due_at = models.DateTimeField(
-        null=True, blank=True, help_text="A failed lookup is retried from this time on (backoff)."
+        verbose_name=_("refresh due at"),
+        null=True,
+        blank=True,
+        help_text=_("A failed lookup is retried from this time on (backoff)."),
     )
-    erased_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    erased_at = models.DateTimeField(verbose_name=_("erased at"), null=True, blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
+    # Folded name, email, phone, tags, custom field values and ids, rewritten on every save (contacts.search).
+    search_text = SearchTextField(verbose_name=_("search text"))
 
     class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
         ordering = ["-updated_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -105,14 +140,17 @@ class Contact(models.Model):
                 violation_error_message="An erased contact is read-only: it holds no personal data.",
             ),
         ]
-        permissions = [("erase_contact", "Can erase a contact's personal data (data-subject request)")]
+        permissions = [
+            ("erase_contact", "Can erase a contact's personal data (data-subject request)"),
+            ("export_contact", "Can export contacts (CSV)"),
+        ]
         indexes = [
             models.Index(fields=["updated_at", "id"], name="contact_updated_idx"),
             models.Index(fields=["email"], name="contact_email_idx"),
             models.Index(fields=["phone"], name="contact_phone_idx"),
             models.Index(fields=["provider", "source"], name="contact_provider_source_idx"),
-            # The admin's filters and its exact-id search; name/email/phone "contains" search uses the
-            # trigram indexes of migration 0006 on PostgreSQL.
+            # The admin's filters and its exact-id search; the "contains" search on search_text uses the
+            # trigram index of migration 0007 on PostgreSQL.
             models.Index(fields=["source"], name="contact_source_idx"),
             models.Index(fields=["status"], name="contact_status_idx"),
             models.Index(fields=["sub_group_id"], name="contact_sub_group_idx"),
@@ -161,23 +199,31 @@ class ErasureRecord(models.Model):
     only when ``ERASURE_FINGERPRINT_KEY`` is set.
     """
 
-    sequence = models.PositiveBigIntegerField(unique=True, editable=False)
-    provider = models.CharField(max_length=32)
-    account_id = models.CharField(max_length=128)
-    external_id = models.CharField(max_length=128)
-    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, null=True, related_name="erasures")
-    event_id = models.CharField(max_length=128, blank=True, help_text="The provider event that asked for it.")
-    requested_by = models.CharField(max_length=150, blank=True)
-    requested_by_type = models.CharField(max_length=32, help_text="attendant, api, admin, cli, ...")
-    deleted_at = models.DateTimeField(null=True, blank=True, help_text="When the source deleted the contact.")
-    erased_at = models.DateTimeField(default=timezone.now)
-    reason = models.TextField()
-    erased_fields = models.JSONField(default=list)
-    redacted_events = models.PositiveIntegerField(default=0)
-    email_fingerprint = models.CharField(max_length=64, blank=True)
-    phone_fingerprint = models.CharField(max_length=64, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    sequence = models.PositiveBigIntegerField(verbose_name=_("sequence"), unique=True, editable=False)
+    provider = models.CharField(verbose_name=_("provider"), max_length=32)
+    account_id = models.CharField(verbose_name=_("account id"), max_length=128)
+    external_id = models.CharField(verbose_name=_("contact id"), max_length=128)
+    contact = models.ForeignKey(
+        Contact, verbose_name=_("contact"), on_delete=models.PROTECT, null=True, related_name="erasures"
+    )
+    event_id = models.CharField(
+        verbose_name=_("event id"), max_length=128, blank=True, help_text=_("The provider event that asked for it.")
+    )
+    requested_by = models.CharField(verbose_name=_("requested by"), max_length=150, blank=True)
+    requested_by_type = models.CharField(
+        verbose_name=_("requested by type"), max_length=32, help_text=_("attendant, api, admin, cli, ...")
+    )
+    deleted_at = models.DateTimeField(
+        verbose_name=_("deleted at"), null=True, blank=True, help_text=_("When the source deleted the contact.")
+    )
+    erased_at = models.DateTimeField(verbose_name=_("erased at"), default=timezone.now)
+    reason = models.TextField(verbose_name=_("reason"))
+    erased_fields = models.JSONField(verbose_name=_("erased fields"), default=list)
+    redacted_events = models.PositiveIntegerField(verbose_name=_("redacted events"), default=0)
+    email_fingerprint = models.CharField(verbose_name=_("email fingerprint"), max_length=64, blank=True)
+    phone_fingerprint = models.CharField(verbose_name=_("phone fingerprint"), max_length=64, blank=True)
+    prev_hash = models.CharField(verbose_name=_("previous hash"), max_length=64)
+    hash = models.CharField(verbose_name=_("hash"), max_length=64, unique=True)
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -201,6 +247,8 @@ class ErasureRecord(models.Model):
     )
 
     class Meta:
+        verbose_name = _("erasure record")
+        verbose_name_plural = _("erasure records")
         ordering = ["-sequence"]
         permissions = [("export_erasurerecord", "Can export the erasure log (CSV)")]
         constraints = [
@@ -245,16 +293,23 @@ class ErasureRecord(models.Model):
 class ErasureLogVerification(models.Model):
     """One run of ``verify_erasure_log``: the admin dashboard shows the last one."""
 
-    verified_at = models.DateTimeField(default=timezone.now)
-    ok = models.BooleanField()
-    records = models.PositiveBigIntegerField(help_text="Records checked.")
-    first_broken_sequence = models.PositiveBigIntegerField(null=True, blank=True)
-    head_hash = models.CharField(
-        max_length=64, blank=True, help_text="Hash of the last record checked: a later run proves the log kept it."
+    verified_at = models.DateTimeField(verbose_name=_("verified at"), default=timezone.now)
+    ok = models.BooleanField(verbose_name=_("ok"))
+    records = models.PositiveBigIntegerField(verbose_name=_("records"), help_text=_("Records checked."))
+    first_broken_sequence = models.PositiveBigIntegerField(
+        verbose_name=_("first broken sequence"), null=True, blank=True
     )
-    detail = models.TextField(blank=True)
+    head_hash = models.CharField(
+        verbose_name=_("head hash"),
+        max_length=64,
+        blank=True,
+        help_text=_("Hash of the last record checked: a later run proves the log kept it."),
+    )
+    detail = models.TextField(verbose_name=_("detail"), blank=True)
 
     class Meta:
+        verbose_name = _("erasure log verification")
+        verbose_name_plural = _("erasure log verifications")
         ordering = ["-verified_at"]
         get_latest_by = "verified_at"
 
@@ -271,32 +326,36 @@ class ContactAccess(models.Model):
     """
 
     class Kind(models.TextChoices):
-        CONTACT_PAGE = "contact_page", "Contact page viewed (admin)"
-        CONTACT_HISTORY = "contact_history", "Contact's change history viewed (admin)"
-        CONTACT_LIST = "contact_list", "Contact list viewed (admin)"
-        API_CONTACT = "api_contact", "Contact read (API)"
-        API_CONTACT_LIST = "api_contact_list", "Contact list read (API)"
-        CONTACTS_CSV = "contacts_csv", "Contacts exported (CSV)"
-        EVENTS_CSV = "events_csv", "Webhook events exported (CSV)"
-        EVENTS_JSON = "events_json", "Webhook events exported (JSON)"
-        ERASURES_CSV = "erasures_csv", "Erasure log exported (CSV)"
-        DATA_SUBJECT_EXPORT = "data_subject_export", "Data-subject export"
+        CONTACT_PAGE = "contact_page", _("Contact page viewed (admin)")
+        CONTACT_HISTORY = "contact_history", _("Contact's change history viewed (admin)")
+        CONTACT_LIST = "contact_list", _("Contact list viewed (admin)")
+        API_CONTACT = "api_contact", _("Contact read (API)")
+        API_CONTACT_LIST = "api_contact_list", _("Contact list read (API)")
+        CONTACTS_CSV = "contacts_csv", _("Contacts exported (CSV)")
+        EVENTS_CSV = "events_csv", _("Webhook events exported (CSV)")
+        EVENTS_JSON = "events_json", _("Webhook events exported (JSON)")
+        ERASURES_CSV = "erasures_csv", _("Erasure log exported (CSV)")
+        DATA_SUBJECT_EXPORT = "data_subject_export", _("Data-subject export")
 
-    at = models.DateTimeField(default=timezone.now)
+    at = models.DateTimeField(_("at"), default=timezone.now)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, db_index=False, related_name="+",
-        help_text="Empty for a management command (run by whoever has shell access).",
+        verbose_name=_("user"), help_text=_("Empty for a management command (run by whoever has shell access)."),
     )  # fmt: skip
-    kind = models.CharField(max_length=32, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.PROTECT, db_index=False,
-                                related_name="+")  # fmt: skip
-    rows = models.PositiveIntegerField(null=True, blank=True, help_text="Lists and bulk exports: how many rows.")
-    filters = models.JSONField(default=dict, blank=True, help_text="Lists: the filter used, without personal data.")
+                                related_name="+", verbose_name=_("contact"))  # fmt: skip
+    rows = models.PositiveIntegerField(
+        _("rows"), null=True, blank=True, help_text=_("Lists and bulk exports: how many rows.")
+    )
+    filters = models.JSONField(
+        _("filters"), default=dict, blank=True, help_text=_("Lists: the filter used, without personal data.")
+    )
 
     class Meta:
         ordering = ["-at", "-id"]
-        verbose_name = "contact access"
-        verbose_name_plural = "access trail"
+        verbose_name = _("contact access")
+        verbose_name_plural = _("access trail")
         indexes = [
             models.Index(fields=["at"], name="access_at_idx"),
             models.Index(fields=["contact", "at"], name="access_contact_idx"),

@@ -3,28 +3,42 @@
 from datetime import datetime
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
 from contacts.models import Contact, ErasureLogVerification, ErasureRecord
-from contacts.normalize import normalize_phone
+from contacts.search import search_condition
 from contacts.services import fingerprint
 from webhooks.events import TimelineEntry
 from webhooks.signals import contact_timeline as contact_timeline_signal
 
 
 def search_contacts(queryset: QuerySet, term: str) -> QuerySet:
-    """Name or email containing the term, or a phone matching it however it is typed."""
-    term = term.strip()
-    if not term:
+    """Contacts whose name, email, phone (however typed), tags, custom field values or ids hold every word
+    of the term, whatever its case, accents and word order; a tombstone by its exact provider id."""
+    condition = search_condition(term)
+    if condition is None:
         return queryset
-    condition = Q(name__icontains=term) | Q(email__icontains=term)
-    digits = "".join(ch for ch in term if ch.isdigit())
-    if len(digits) >= 4:
-        condition |= Q(phone__contains=digits)
-        phone = normalize_phone(term)
-        if phone.startswith("+"):
-            condition |= Q(phone=phone)
-    return queryset.filter(condition)
+    return queryset.filter(condition | Q(external_id=term.strip()))
+
+
+def distinct_values(field_name: str) -> list:
+    """The distinct values of an indexed, non-null contact column, in order. On PostgreSQL by skipping through
+    its index (a recursive query: one index probe per distinct value) rather than a SELECT DISTINCT that reads
+    every row — the admin's list filters ask for these on every list page (docs/performance.md)."""
+    field = Contact._meta.get_field(field_name)
+    if connection.vendor != "postgresql" or field.null:
+        return list(Contact.objects.order_by(field_name).values_list(field_name, flat=True).distinct())
+    quote = connection.ops.quote_name
+    column, table = quote(field.column), quote(Contact._meta.db_table)
+    # Names from the model's metadata, no values: nothing from outside reaches this SQL.
+    first = f"SELECT {column} FROM {table} ORDER BY {column} LIMIT 1"  # noqa: S608
+    after = f"SELECT {column} FROM {table} WHERE {column} > skip.value ORDER BY {column} LIMIT 1"  # noqa: S608
+    recursive = f"WITH RECURSIVE skip(value) AS (({first}) UNION ALL SELECT ({after}) FROM skip"  # noqa: S608
+    sql = recursive + " WHERE skip.value IS NOT NULL) SELECT value FROM skip WHERE value IS NOT NULL"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def contacts_due_for_refresh(*, now, provider: str | None = None) -> QuerySet:
@@ -58,11 +72,16 @@ def erasures_by_fingerprint(*, email: str = "", phone: str = "") -> QuerySet:
 
 def contact_timeline(contact: Contact) -> list[TimelineEntry]:
     """The contact's webhook events, newest first, from whoever answers ``contact_timeline`` (the
-    ``webhooks`` app registers itself in its ``ready``): contacts never reads the event log's tables."""
+    ``webhooks`` app registers itself in its ``ready``): contacts never reads the event log's tables. With
+    each change's old and new values, unless the contact is erased: then nothing personal."""
     entries = [
         entry
         for _receiver, response in contact_timeline_signal.send(
-            sender=Contact, provider=contact.provider, account_id=contact.account_id, external_id=contact.external_id
+            sender=Contact,
+            provider=contact.provider,
+            account_id=contact.account_id,
+            external_id=contact.external_id,
+            with_values=not contact.is_erased,
         )
         for entry in (response or ())
         if isinstance(entry, TimelineEntry)

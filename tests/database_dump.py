@@ -5,12 +5,15 @@ PostgreSQL: every row of every table of every non-system schema, each rendered a
 itself (``SELECT t::text``), read through the test's own connection so uncommitted test data is seen.
 
 Values can sit in the dump in more than one spelling: JSON escapes non-ASCII characters (``\\u00e3``) and
-binary columns (the raw webhook body) come out as hex. ``spellings_of`` lists every one of them.
+binary columns (the raw webhook body) come out as hex, and the contact's search column holds it folded
+(no accents, lower case: ``contacts.search.fold``). ``spellings_of`` lists every one of them.
 """
 
 import json
 
 from django.db import connection
+
+from contacts.search import fold
 
 
 def full_dump() -> str:
@@ -34,8 +37,9 @@ def full_dump() -> str:
 
 
 def spellings_of(value: str) -> set[str]:
-    """The value as text, JSON-escaped, and both as the hex of their UTF-8 bytes (case-folded)."""
-    texts = {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
+    """The value as text, JSON-escaped, folded for search, and all as the hex of their UTF-8 bytes
+    (case-folded)."""
+    texts = {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1], fold(value)}
     return {spelling.casefold() for spelling in texts | {text.encode().hex() for text in texts}}
 
 

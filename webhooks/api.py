@@ -1,3 +1,5 @@
+import django_filters
+from django.conf import settings
 from rest_framework import serializers, viewsets
 
 from webhooks.models import WebhookEvent
@@ -14,7 +16,16 @@ class WebhookEventSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
+class WebhookEventFilter(django_filters.FilterSet):
+    # A provider we do not know is a 400 naming the parameter, as an unknown status is.
+    provider = django_filters.ChoiceFilter(choices=lambda: [(name, name) for name in settings.WEBHOOK_PROVIDERS])
+
+    class Meta:
+        model = WebhookEvent
+        fields = ["event_id", "event_type", "status", "external_id"]
+
+
 class WebhookEventViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = WebhookEvent.objects.all()
     serializer_class = WebhookEventSerializer
-    filterset_fields = ["provider", "event_id", "event_type", "status", "external_id"]
+    filterset_class = WebhookEventFilter

@@ -109,7 +109,9 @@ class TransientError(ProcessingError):
 class TimelineEntry:
     """One stored delivery about a contact, as staff read it on the contact's page (``contact_timeline``).
 
-    Names and ids only: which fields changed, never their values.
+    Which fields changed, and, only when the page asked for them (``with_values``: a contact that is not
+    erased), ``values``: per changed field, its value before (None when the event did not say) and after,
+    as the provider sent them, as text.
     """
 
     event_pk: int
@@ -123,6 +125,7 @@ class TimelineEntry:
     actor_id: str = ""
     actor_type: str = ""
     admin_url: str = ""
+    values: tuple[tuple[str, str | None, str], ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

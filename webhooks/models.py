@@ -2,13 +2,14 @@ import json
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class WebhookEventStatus(models.TextChoices):
-    RECEIVED = "received", "Received"
-    PROCESSED = "processed", "Processed"
-    IGNORED = "ignored", "Ignored"
-    FAILED = "failed", "Failed"
+    RECEIVED = "received", _("Received")
+    PROCESSED = "processed", _("Processed")
+    IGNORED = "ignored", _("Ignored")
+    FAILED = "failed", _("Failed")
 
 
 class WebhookEvent(models.Model):
@@ -18,37 +19,66 @@ class WebhookEvent(models.Model):
     erasure redacts it or retention drops it), the outcome is recorded beside it.
     """
 
-    provider = models.CharField(max_length=32)
+    provider = models.CharField(verbose_name=_("provider"), max_length=32)
     dedupe_key = models.CharField(
-        max_length=128, help_text="The provider's event id, or the SHA-256 of the body when it sends none."
+        verbose_name=_("dedupe key"),
+        max_length=128,
+        help_text=_("The provider's event id, or the SHA-256 of the body when it sends none."),
     )
-    event_id = models.CharField(max_length=128, blank=True, help_text="The provider's event id, if any.")
-    event_type = models.CharField(max_length=100)
-    account_id = models.CharField(max_length=128)
-    external_id = models.CharField(max_length=128, blank=True, help_text="The provider's contact id.")
-    occurred_at = models.DateTimeField(null=True, blank=True, help_text="When the change happened upstream.")
-    received_at = models.DateTimeField(default=timezone.now)
-    processed_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=16, choices=WebhookEventStatus.choices, default=WebhookEventStatus.RECEIVED)
-    status_reason = models.TextField(blank=True, help_text="Why it was ignored or failed; stale fields.")
-    changed_fields = models.JSONField(default=list, blank=True, help_text="Fields the event changed (names only).")
+    event_id = models.CharField(
+        verbose_name=_("event id"), max_length=128, blank=True, help_text=_("The provider's event id, if any.")
+    )
+    event_type = models.CharField(verbose_name=_("event type"), max_length=100)
+    account_id = models.CharField(verbose_name=_("account id"), max_length=128)
+    external_id = models.CharField(
+        verbose_name=_("contact id"), max_length=128, blank=True, help_text=_("The provider's contact id.")
+    )
+    occurred_at = models.DateTimeField(
+        verbose_name=_("occurred at"), null=True, blank=True, help_text=_("When the change happened upstream.")
+    )
+    received_at = models.DateTimeField(verbose_name=_("received at"), default=timezone.now)
+    processed_at = models.DateTimeField(verbose_name=_("processed at"), null=True, blank=True)
+    status = models.CharField(
+        verbose_name=_("status"), max_length=16, choices=WebhookEventStatus.choices, default=WebhookEventStatus.RECEIVED
+    )
+    status_reason = models.TextField(
+        verbose_name=_("status reason"), blank=True, help_text=_("Why it was ignored or failed; stale fields.")
+    )
+    changed_fields = models.JSONField(
+        verbose_name=_("changed fields"),
+        default=list,
+        blank=True,
+        help_text=_("Fields the event changed (names only)."),
+    )
     drift = models.JSONField(
-        default=list, blank=True, help_text="Fields whose 'before' differed from our value (names only)."
+        verbose_name=_("drift"),
+        default=list,
+        blank=True,
+        help_text=_("Fields whose 'before' differed from our value (names only)."),
     )
-    actor_id = models.CharField(max_length=128, blank=True, help_text="Who made the change at the provider.")
-    actor_type = models.CharField(max_length=32, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
+    actor_id = models.CharField(
+        verbose_name=_("actor id"), max_length=128, blank=True, help_text=_("Who made the change at the provider.")
+    )
+    actor_type = models.CharField(verbose_name=_("actor type"), max_length=32, blank=True)
+    attempts = models.PositiveIntegerField(verbose_name=_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(
-        null=True, blank=True, help_text="When a transient failure will be retried (the event stays received)."
+        verbose_name=_("next attempt at"),
+        null=True,
+        blank=True,
+        help_text=_("When a transient failure will be retried (the event stays received)."),
     )
-    body = models.BinaryField(null=True, help_text="The raw bytes as received (redacted in place on erasure).")
-    headers = models.JSONField(default=dict, blank=True)
-    signature_form = models.CharField(max_length=32)
-    remote_addr = models.GenericIPAddressField(null=True, blank=True)
-    redacted_at = models.DateTimeField(null=True, blank=True)
-    payload_purged_at = models.DateTimeField(null=True, blank=True)
+    body = models.BinaryField(
+        verbose_name=_("body"), null=True, help_text=_("The raw bytes as received (redacted in place on erasure).")
+    )
+    headers = models.JSONField(verbose_name=_("headers"), default=dict, blank=True)
+    signature_form = models.CharField(verbose_name=_("signature form"), max_length=32)
+    remote_addr = models.GenericIPAddressField(verbose_name=_("remote address"), null=True, blank=True)
+    redacted_at = models.DateTimeField(verbose_name=_("redacted at"), null=True, blank=True)
+    payload_purged_at = models.DateTimeField(verbose_name=_("payload purged at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook events")
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(fields=["provider", "dedupe_key"], name="webhookevent_unique_dedupe_key"),
@@ -83,15 +113,16 @@ class RejectedDelivery(models.Model):
     A flood of forged requests therefore adds at most one row per reason an hour.
     """
 
-    provider = models.CharField(max_length=32)
-    reason = models.CharField(max_length=100)
-    hour = models.DateTimeField()
-    count = models.PositiveIntegerField(default=0)
-    last_remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    provider = models.CharField(verbose_name=_("provider"), max_length=32)
+    reason = models.CharField(verbose_name=_("reason"), max_length=100)
+    hour = models.DateTimeField(verbose_name=_("hour"))
+    count = models.PositiveIntegerField(verbose_name=_("count"), default=0)
+    last_remote_addr = models.GenericIPAddressField(verbose_name=_("last remote address"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("rejected delivery")
+        verbose_name_plural = _("rejected deliveries")
         ordering = ["-hour"]
-        verbose_name_plural = "rejected deliveries"
         constraints = [
             models.UniqueConstraint(fields=["provider", "reason", "hour"], name="rejecteddelivery_unique_hour"),
         ]
@@ -106,12 +137,14 @@ class ErasedSubject(models.Model):
     Holds ids only (the provider's pseudonymous contact id).
     """
 
-    provider = models.CharField(max_length=32)
-    account_id = models.CharField(max_length=128)
-    external_id = models.CharField(max_length=128)
-    erased_at = models.DateTimeField(default=timezone.now)
+    provider = models.CharField(verbose_name=_("provider"), max_length=32)
+    account_id = models.CharField(verbose_name=_("account id"), max_length=128)
+    external_id = models.CharField(verbose_name=_("contact id"), max_length=128)
+    erased_at = models.DateTimeField(verbose_name=_("erased at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("erased subject")
+        verbose_name_plural = _("erased subjects")
         constraints = [
             models.UniqueConstraint(
                 fields=["provider", "account_id", "external_id"], name="erasedsubject_unique_contact"
@@ -128,12 +161,16 @@ class PayloadPurge(models.Model):
     The events keep their rows and dedupe keys; only their bodies go.
     """
 
-    purged_at = models.DateTimeField(default=timezone.now)
-    cutoff = models.DateTimeField(help_text="Payloads received before this time were dropped.")
-    events = models.PositiveIntegerField(help_text="How many payloads this run dropped.")
-    by = models.CharField(max_length=150, help_text="Who ran it (a username, or 'cli').")
+    purged_at = models.DateTimeField(verbose_name=_("purged at"), default=timezone.now)
+    cutoff = models.DateTimeField(
+        verbose_name=_("cutoff"), help_text=_("Payloads received before this time were dropped.")
+    )
+    events = models.PositiveIntegerField(verbose_name=_("events"), help_text=_("How many payloads this run dropped."))
+    by = models.CharField(verbose_name=_("by"), max_length=150, help_text=_("Who ran it (a username, or 'cli')."))
 
     class Meta:
+        verbose_name = _("payload purge")
+        verbose_name_plural = _("payload purges")
         ordering = ["-purged_at"]
         get_latest_by = "purged_at"
 

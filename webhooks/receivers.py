@@ -111,9 +111,13 @@ def binary_parameters_cursor():
 
 
 @receiver(contact_timeline, dispatch_uid="webhooks.contact_timeline")
-def contact_timeline_entries(sender, *, provider: str, account_id: str, external_id: str, **kwargs):
+def contact_timeline_entries(
+    sender, *, provider: str, account_id: str, external_id: str, with_values: bool = False, **kwargs
+):
     """The contact's deliveries for its page in admin (read-only)."""
-    return events_for_contact(provider=provider, account_id=account_id, external_id=external_id)
+    return events_for_contact(
+        provider=provider, account_id=account_id, external_id=external_id, with_values=with_values
+    )
 
 
 @receiver(subject_payloads, dispatch_uid="webhooks.subject_payloads")

@@ -4,13 +4,15 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce, TruncHour
 from django.urls import reverse
 from django.utils import timezone
 
-from webhooks.events import StoredPayload, TimelineEntry
-from webhooks.models import WebhookEvent, WebhookEventStatus
+from webhooks.events import ContactEvent, ProcessingError, StoredPayload, TimelineEntry
+from webhooks.models import RejectedDelivery, WebhookEvent, WebhookEventStatus
+from webhooks.providers import UnknownProvider, get_provider
+from webhooks.providers.base import Delivery
 
 # An event still ``received`` this long after it arrived, or after it was due for a retry, has lost its task
 # (worker down, enqueue failed) and `sweep_stuck_webhook_events` has not rescued it either.
@@ -49,6 +51,33 @@ def hourly_event_counts(*, hours: int = 48, now: datetime | None = None) -> list
     return [HourlyCounts(hour=hour, counts=counts) for hour, counts in by_hour.items()]
 
 
+# RejectedDelivery's reason for an allowed signature but a refused account; every other reason is a failed
+# signature check (webhooks/views.py).
+ACCOUNT_NOT_ALLOWED = "account not allowed"
+
+
+def hourly_rejected_counts(*, hours: int = 48, now: datetime | None = None) -> list[tuple[datetime, int, int]]:
+    """Refused requests per hour over the last ``hours`` hours, oldest first, one entry per hour:
+    ``(hour, failed signature checks, refused accounts)``. One query."""
+    now = now or timezone.now()
+    last_hour = now.replace(minute=0, second=0, microsecond=0)
+    first_hour = last_hour - timedelta(hours=hours - 1)
+    rows = (
+        RejectedDelivery.objects.filter(hour__gte=first_hour)
+        .values("hour")
+        .annotate(
+            signature=Sum("count", filter=~Q(reason=ACCOUNT_NOT_ALLOWED), default=0),
+            account=Sum("count", filter=Q(reason=ACCOUNT_NOT_ALLOWED), default=0),
+        )
+        .order_by()
+    )
+    by_hour = {first_hour + timedelta(hours=n): (0, 0) for n in range(hours)}
+    for row in rows:
+        if row["hour"] in by_hour:
+            by_hour[row["hour"]] = (row["signature"], row["account"])
+    return [(hour, signature, account) for hour, (signature, account) in by_hour.items()]
+
+
 def _stuck(queryset, now: datetime):
     return queryset.alias(due=Coalesce("next_attempt_at", "received_at")).filter(
         status=WebhookEventStatus.RECEIVED, due__lt=now - STUCK_AFTER
@@ -76,23 +105,17 @@ def attention_counts(*, now: datetime | None = None) -> dict[str, int]:
 
 
 def events_for_contact(
-    *, provider: str, account_id: str, external_id: str, limit: int = TIMELINE_LIMIT
+    *, provider: str, account_id: str, external_id: str, limit: int = TIMELINE_LIMIT, with_values: bool = False
 ) -> list[TimelineEntry]:
-    """The contact's stored deliveries, newest first, as plain rows (no payloads). One query."""
+    """The contact's stored deliveries, newest first, as plain rows. One query; the payloads are read only
+    ``with_values`` (to show each change's old → new values)."""
+    columns = ["id", "event_type", "occurred_at", "received_at", "status", "status_reason", "changed_fields",
+               "drift", "actor_id", "actor_type"]  # fmt: skip
+    if with_values:
+        columns += ["provider", "dedupe_key", "event_id", "account_id", "external_id", "body", "redacted_at"]
     events = (
         WebhookEvent.objects.filter(provider=provider, account_id=account_id, external_id=external_id)
-        .only(
-            "id",
-            "event_type",
-            "occurred_at",
-            "received_at",
-            "status",
-            "status_reason",
-            "changed_fields",
-            "drift",
-            "actor_id",
-            "actor_type",
-        )  # fmt: skip
+        .only(*columns)
         .order_by("-received_at", "-id")[:limit]
     )
     return [
@@ -108,6 +131,7 @@ def events_for_contact(
             actor_id=event.actor_id,
             actor_type=event.actor_type,
             admin_url=reverse("admin:webhooks_webhookevent_change", args=[event.pk]),
+            values=changed_values(event) if with_values else (),
         )
         for event in events
     ]
@@ -147,3 +171,40 @@ def _readable_payload(body):
     except ValueError:
         # Stored as received even when it is not JSON: the person gets the text itself.
         return raw.decode("utf-8", errors="replace")
+def changed_values(event: WebhookEvent) -> tuple[tuple[str, str | None, str], ...]:
+    """Per field the event changed: the value before (None when it did not say) and after, from its stored
+    payload read by its provider, as text. Nothing for a purged or redacted payload, or one its provider
+    cannot read any more."""
+    if event.body is None or event.redacted_at is not None or not event.changed_fields:
+        return ()
+    try:
+        verdict = get_provider(event.provider).interpret(
+            Delivery(
+                dedupe_key=event.dedupe_key,
+                event_id=event.event_id,
+                event_type=event.event_type,
+                account_id=event.account_id,
+                external_id=event.external_id,
+                occurred_at=event.occurred_at,
+                payload=event.payload,
+            )
+        )
+    except (UnknownProvider, ProcessingError, ValueError, TypeError):
+        return ()
+    if not isinstance(verdict, ContactEvent):
+        return ()
+    return tuple(
+        (name, _as_text(verdict.previous[name]) if name in verdict.previous else None, _as_text(verdict.fields[name]))
+        for name in event.changed_fields
+        if name in verdict.fields
+    )
+
+
+def _as_text(value) -> str:
+    if value is None or value == "" or value == [] or value == {}:
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {_as_text(item)}" for key, item in sorted(value.items()))
+    return str(value)

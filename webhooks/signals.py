@@ -12,7 +12,8 @@ how many it redacted.
 provider whose deletions are soft; ``provider=``, ``account_id=``, ``external_id=``); ``webhooks`` answers
 by storing that contact's later deliveries as received again. What was redacted stays redacted.
 
-``contact_timeline`` is sent by whoever shows a contact (``provider=``, ``account_id=``, ``external_id=``);
+``contact_timeline`` is sent by whoever shows a contact (``provider=``, ``account_id=``, ``external_id=``,
+and ``with_values=True`` to have each change's old and new values, never for an erased contact);
 ``webhooks`` answers with the contact's stored deliveries as a list of ``TimelineEntry``, newest first.
 A read, so the contact's page never needs ``webhooks``'s models.
 

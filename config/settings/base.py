@@ -47,6 +47,10 @@ MIDDLEWARE = [
     # Serves the admin's and the API docs' static files (collected into STATIC_ROOT) from gunicorn itself.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The admin's language from the browser's Accept-Language (English or Brazilian Portuguese).
+    "django.middleware.locale.LocaleMiddleware",
+    # The REST API keeps answering in UTC ("Z") whatever TIME_ZONE says: its clients parse our times.
+    "config.timestamps.ApiInUtcMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -74,6 +78,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.timestamps.time_zone_context",
             ],
         },
     },
@@ -98,10 +103,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+# Used when the browser asks for neither language we have.
+LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
+LANGUAGES = [("en", "English"), ("pt-br", "Português (Brasil)")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The zone the admin shows times in; they are stored in UTC, and the API answers in UTC.
+TIME_ZONE = env.str("TIME_ZONE", default="America/Sao_Paulo")
 USE_I18N = True
 USE_TZ = True
+# One date-time format in both languages, with the zone (config/formats/).
+FORMAT_MODULE_PATH = ["config.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -220,7 +231,10 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # Log lines carry UTC times ("…Z") whatever TIME_ZONE (which Django also sets as the process's TZ) says.
+    "formatters": {
+        "plain": {"()": "config.timestamps.UtcLogFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # With the immediate backend a task runs inside the request that enqueued it: django-tasks' RUNNING and

@@ -107,3 +107,29 @@ def test_reprocess_action_replays_failed_events(staff, post_webhook, django_capt
     event.refresh_from_db()
     assert event.status == WebhookEventStatus.PROCESSED
     assert Contact.objects.get().tags == ["ok"]
+
+
+@pytest.mark.parametrize("query", [{"provider": "bogus"}, {"erased": "perhaps"}, {"erased": "\x00yes"}])
+def test_unknown_filter_values_get_the_invalid_filter_page_not_a_silent_list(staff, query):
+    ContactFactory()
+    response = staff.get(reverse("admin:contacts_contact_changelist"), query)
+    assert response.status_code == 302 and response["Location"].endswith("?e=1")
+
+
+@pytest.mark.parametrize(
+    ("url", "query", "parameter"),
+    [("/api/contacts/", {"provider": "bogus"}, "provider"), ("/api/contacts/", {"erased": "perhaps"}, "erased"),
+     ("/api/webhook-events/", {"provider": "bogus"}, "provider"),
+     ("/api/webhook-events/", {"status": "perhaps"}, "status")],
+)  # fmt: skip
+def test_unknown_api_filter_values_are_400_naming_the_parameter(staff, url, query, parameter):
+    response = staff.get(url, query)
+    assert response.status_code == 400 and parameter in response.json()
+
+
+def test_known_filter_values_still_filter(staff):
+    ContactFactory(provider="fpt", account_id="1", name="F")
+    ContactFactory(provider="timely", name="T")
+    response = staff.get(reverse("admin:contacts_contact_changelist"), {"provider": "fpt"})
+    api = staff.get("/api/contacts/", {"provider": "fpt"}).json()["results"]
+    assert [c.name for c in response.context["cl"].result_list] == ["F"] and [r["name"] for r in api] == ["F"]

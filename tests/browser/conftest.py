@@ -70,15 +70,21 @@ def page(chromium_browser, live_server):
 
 
 @pytest.fixture
-def screenshot(page):
+def screenshot_of():
+    """A full-page screenshot of any page (another browser context's too) into test-artifacts/."""
     ARTIFACTS.mkdir(exist_ok=True)
 
-    def take(name: str) -> Path:
+    def take(page, name: str) -> Path:
         path = ARTIFACTS / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
         return path
 
     return take
+
+
+@pytest.fixture
+def screenshot(page, screenshot_of):
+    return lambda name: screenshot_of(page, name)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from config.dashboard import event_chart, nice_ceiling
 from contacts.models import ErasureLogVerification
 from contacts.services import erase_contact
 from tests.factories import ContactFactory, UserFactory, WebhookEventFactory
+from webhooks.models import RejectedDelivery
 from webhooks.selectors import hourly_event_counts
 
 pytestmark = pytest.mark.django_db
@@ -42,8 +43,9 @@ def test_chart_is_inline_svg_with_one_bar_per_hour_and_status_and_no_scripts(adm
     assert '<svg class="crm-chart"' in page
     assert "<script" not in page.split('id="crm-dashboard"')[1].split("</svg>")[0]
     assert not re.search(r"<script[^>]+src=\"https?://", page)
-    titles = re.findall(r"<title>([^<]*UTC: \d+ \w+)</title>", page)
-    assert sorted(t.split("UTC: ")[1] for t in titles) == ["1 failed", "1 processed", "3 processed"]
+    # Each bar's hour in TIME_ZONE (America/Sao_Paulo by default: "-03"), then its count and status.
+    titles = re.findall(r"<title>\d{4}-\d\d-\d\d \d\d:00:00 -03: (\d+ \w+)</title>", page)
+    assert sorted(titles) == ["1 Failed", "1 Processed", "3 Processed"]
     assert "(5 received)" in page
 
 
@@ -74,8 +76,8 @@ def test_contacts_are_counted_by_provider_and_source(admin_client):
     page = home(admin_client)
     panel = page.split('id="dashboard-contacts"')[1].split("</section>")[0]
 
-    assert '?provider__exact=timely&amp;source__exact=whatsapp">2</a>' in panel
-    assert '?provider__exact=timely&amp;source__exact=instagram">1</a>' in panel
+    assert '?provider=timely&amp;source__exact=whatsapp">2</a>' in panel
+    assert '?provider=timely&amp;source__exact=instagram">1</a>' in panel
     assert "(none)" in panel
 
 
@@ -155,3 +157,45 @@ def test_bars_stack_per_hour_and_scale_to_a_round_maximum():
 @pytest.mark.parametrize(("value", "ceiling"), [(0, 1), (1, 1), (3, 5), (7, 10), (11, 20), (230, 500)])
 def test_nice_ceiling(value, ceiling):
     assert nice_ceiling(value) == ceiling
+
+
+def rejected(hours_ago: int, count: int, reason: str = "signature does not match"):
+    hour = (timezone.now() - timedelta(hours=hours_ago)).replace(minute=0, second=0, microsecond=0)
+    RejectedDelivery.objects.create(provider="timely", reason=reason, hour=hour, count=count)
+
+
+def test_rejected_deliveries_are_drawn_beside_the_accepted_ones(admin_client):
+    WebhookEventFactory(status="processed", received_at=timezone.now())
+    rejected(0, 3)
+    rejected(0, 2, reason="account not allowed")
+
+    page = home(admin_client)
+
+    assert re.findall(r'fill="#6a1b9a"><title>[^<]*: (5 rejected \(3 failed signature checks\))</title>', page) == [
+        "5 rejected (3 failed signature checks)"
+    ]
+    assert "Rejected (not stored)" in page
+    assert 'id="dashboard-signature-spike"' not in page  # 3 is no spike
+
+
+@pytest.mark.parametrize(
+    ("history", "spike"),
+    [
+        ([(0, 25), (1, 15)], 40),  # a burst after a quiet day: warn
+        ([(0, 6), (1, 3)], 0),  # too few to matter
+        ([(0, 20), (1, 20), *((h, 15) for h in range(2, 48))], 0),  # always this noisy: no spike
+        ([(0, 30, "account not allowed"), (1, 10, "account not allowed")], 0),  # refused accounts: no signature issue
+    ],
+)
+def test_a_spike_of_failed_signature_checks_raises_a_warning(admin_client, history, spike):
+    for entry in history:
+        rejected(*entry)
+
+    page = home(admin_client)
+    warning = re.search(r'id="dashboard-signature-spike"[^>]*>(.*?)</p>', page, re.S)
+
+    if spike:
+        assert warning and f"{spike} deliveries failed their signature check" in " ".join(warning.group(1).split())
+        assert "/admin/webhooks/rejecteddelivery/" in warning.group(1)
+    else:
+        assert warning is None

@@ -8,7 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from contacts.models import Contact
 from contacts.selectors import contact_timeline
+from contacts.services import erase_on_request
 from tests.factories import ContactFactory, WebhookEventFactory
 
 pytestmark = pytest.mark.django_db
@@ -25,9 +27,10 @@ def change_page(client, contact):
 
 
 def fieldset(html, css_class):
-    match = re.search(rf'<fieldset class="[^"]*{css_class}[^"]*"[^>]*>(.*?)</fieldset>', html, re.S)
-    assert match, css_class
-    return match.group(1)
+    """The content of every fieldset with this class (the provider's fields come in several groups)."""
+    found = re.findall(rf'<fieldset class="[^"]*{css_class}[^"]*"[^>]*>(.*?)</fieldset>', html, re.S)
+    assert found, css_class
+    return "\n".join(found)
 
 
 def test_timeline_lists_the_contacts_events_newest_first_with_who_changed_what(admin_client):
@@ -142,3 +145,65 @@ def test_timeline_reaches_contacts_through_the_signal_only_for_the_same_account(
     WebhookEventFactory(provider="fpt", account_id="ws_1", external_id="cont_1")
 
     assert [entry.event_pk for entry in contact_timeline(contact)] == [mine.pk]
+
+
+def test_provider_fields_come_in_groups_without_the_empty_ones(admin_client):
+    known = ContactFactory(name="Ana Costa", phone="+5547991234567", email="", source="whatsapp", can_sms=True)
+    ids_only = ContactFactory(provider="fpt", account_id="48213", external_id="9917342", name="", phone="", email="",
+                              source="", needs_refresh=True)  # fmt: skip
+
+    known_page, ids_page = change_page(admin_client, known), change_page(admin_client, ids_only)
+    group_titles = r'<fieldset class="[^"]*crm-provider-fields[^"]*"[^>]*>.*?<h2[^>]*>(.*?)</h2>'
+    groups = re.findall(group_titles, known_page, re.S)
+
+    assert [re.sub(r"<[^>]+>", "", group).strip() for group in groups] == ["Who", "At the provider",
+                                                                            "May we contact them"]  # fmt: skip
+    provider = fieldset(known_page, "crm-provider-fields")
+    assert "field-name" in provider and "field-source" in provider and "field-can_sms" in provider
+    assert "field-email" not in provider and "field-can_call" not in provider and "field-last_call_at" not in provider
+    assert "field-erased_at" not in known_page and "field-refresh_due_at" not in known_page  # unset bookkeeping
+    assert "crm-provider-fields" not in ids_page  # nothing from the provider yet: no group at all
+    assert 'name="notes"' in ids_page
+
+
+def test_phones_read_in_national_format_with_the_e164_on_hover(admin_client):
+    contact = ContactFactory(phone="+5547991234567")
+    ContactFactory(phone="+14155552671")
+
+    listing = page(admin_client, "/admin/contacts/contact/")
+
+    assert '<span class="crm-phone" title="+5547991234567">(47) 99123-4567</span>' in listing
+    assert '<span class="crm-phone" title="+14155552671">+1 415-555-2671</span>' in listing
+    assert 'title="+5547991234567">(47) 99123-4567</span>' in change_page(admin_client, contact)
+
+
+def test_a_contact_known_by_its_ids_only_reads_as_such(admin_client):
+    ContactFactory(provider="fpt", external_id="9917342", name="")
+
+    listing = page(admin_client, "/admin/contacts/contact/")
+
+    assert '<span class="crm-unnamed">No name yet · fpt #9917342</span>' in listing
+
+
+def test_timeline_shows_old_and_new_values_until_the_contact_is_erased(admin_client, post_webhook, timely_fixture):
+    for name in ("contact.created", "contact.updated"):
+        assert post_webhook("timely", timely_fixture(name)).status_code == 200
+    contact = Contact.objects.get(external_id="cont_456")
+
+    timeline = change_page(admin_client, contact).split('id="contact-timeline"')[1].split("</table>")[0]
+
+    assert (
+        '<code>name</code> <span class="crm-old">Ana Costa</span> → <span class="crm-new">Ana Costa Ribeiro</span>'
+        in timeline
+    )
+    tags = '<code>tags</code> <span class="crm-old">—</span> → <span class="crm-new">cliente-vip, pagamento-pendente'
+    assert tags in timeline
+    assert '<code>email</code> <span class="crm-new">ana.costa@exemplo.com.br</span>' in timeline  # created: no before
+
+    erase_on_request(contact=contact, requested_by="dpo", requested_by_type="admin", reason="DSR-9")
+    contact.refresh_from_db()
+    erased = change_page(admin_client, contact).split('id="contact-timeline"')[1].split("</table>")[0]
+
+    assert erased.count('class="crm-timeline-entry"') == 2
+    assert "<code>name</code>" in erased  # the names of what changed, nothing more
+    assert "Ana Costa" not in erased and "crm-new" not in erased and "exemplo.com.br" not in erased

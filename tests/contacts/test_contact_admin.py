@@ -44,7 +44,7 @@ class TestFilters:
         fpt_contact("1", sub_group_id="5521")
         fpt_contact("2", sub_group_id="77")
         fpt_contact("3", sub_group_id="")
-        assert b"By sub group id" in staff_client.get(CHANGELIST).content
+        assert b"By sub-group id" in staff_client.get(CHANGELIST).content
         assert listed(staff_client.get(CHANGELIST, {"sub_group_id": "77"})) == {"2"}
 
     def test_provider_filter_shows_fpt_contacts_only(self, staff_client):
@@ -72,7 +72,7 @@ class TestRefreshNow:
             response = staff_client.post(
                 CHANGELIST, {"action": "refresh_now", "_selected_action": [chosen.pk]}, follow=True
             )
-        assert "1 contact(s) queued for a look-up." in [str(m) for m in response.context["messages"]]
+        assert "1 contact queued for a look-up." in [str(m) for m in response.context["messages"]]
         assert fake_fetcher.calls == [("fpt", "48213", "1")]
         chosen.refresh_from_db()
         assert (chosen.status, chosen.needs_refresh, chosen.refresh_attempts, chosen.refresh_due_at) == (
@@ -90,7 +90,7 @@ class TestRefreshNow:
                 CHANGELIST, {"action": "refresh_now", "_selected_action": [timely.pk, tombstone.pk]}, follow=True
             )
         messages = [str(m) for m in response.context["messages"]]
-        assert "0 contact(s) queued for a look-up." in messages
+        assert "0 contacts queued for a look-up." in messages
         assert any(m.startswith("2 skipped") for m in messages)
         assert fake_fetcher.calls == []
 

@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 from html import unescape
 
 import pytest
@@ -35,16 +36,38 @@ def test_event_page_shows_payload_headers_signature_history_and_the_contact(admi
     assert "<code>email</code> <code>name</code>" in html  # changed fields, names only
     assert 'crm-status-processed">Processed</span>' in html
     assert "Attempts" in html and "Processed at" in html
-    assert 'href="/admin/contacts/contact/?q=cont_456"' in html
+    by_key = "/admin/contacts/contact/by-key/?provider=timely&account_id=ws_abc123&external_id=cont_456"
+    assert f'href="{by_key}"' in html
 
 
-def test_contact_link_finds_the_contact(admin_client, post_webhook, timely_fixture):
+def test_the_event_list_links_each_event_straight_to_its_contact(admin_client, post_webhook, timely_fixture):
     stored(post_webhook, timely_fixture)
     contact = Contact.objects.get(external_id="cont_456")
+    listing = admin_client.get(CHANGELIST).content.decode()
+    link = unescape(re.search(r'href="(/admin/contacts/contact/by-key/[^"]+)"', listing).group(1))
 
-    listing = admin_client.get("/admin/contacts/contact/?q=cont_456").content.decode()
+    response = admin_client.get(link)
 
-    assert f"/admin/contacts/contact/{contact.pk}/change/" in listing
+    assert response.status_code == 302 and response["Location"] == f"/admin/contacts/contact/{contact.pk}/change/"
+
+
+def test_a_key_with_no_contact_goes_back_to_the_list_and_says_so(admin_client):
+    response = admin_client.get(
+        "/admin/contacts/contact/by-key/", {"provider": "timely", "account_id": "ws_1", "external_id": "nobody"},
+        follow=True,
+    )  # fmt: skip
+
+    assert response.redirect_chain == [("/admin/contacts/contact/", 302)]
+    assert "No contact has these provider ids (yet)." in [str(m) for m in response.context["messages"]]
+
+
+def test_events_are_found_by_their_contacts_provider_id(admin_client):
+    mine = WebhookEventFactory.create_batch(2, external_id="cont_456")
+    WebhookEventFactory(external_id="cont_4567")
+
+    listing = admin_client.get(CHANGELIST, {"q": " cont_456 "})
+
+    assert sorted(event.pk for event in listing.context["cl"].result_list) == sorted(event.pk for event in mine)
 
 
 def test_reprocess_action_replays_a_failed_event(
@@ -59,7 +82,7 @@ def test_reprocess_action_replays_a_failed_event(
     event.refresh_from_db()
     assert event.status == "processed"
     assert event.attempts == 2
-    assert "1 event(s) queued for processing." in response.content.decode()
+    assert "1 event queued for processing." in response.content.decode()
 
 
 def test_export_json_carries_the_selected_events_with_their_payloads(admin_client):

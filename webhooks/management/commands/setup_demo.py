@@ -14,7 +14,12 @@ DEMO_PASSWORD = "admin"  # noqa: S105  (local demo only: refused unless DEBUG is
 class Command(BaseCommand):
     help = "Local demo: an admin login and the documented sample events, sent through the real endpoint."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--address", default="127.0.0.1:8000", help="host:port the demo server listens on (make run's HOST)"
+        )
+
+    def handle(self, *args, address, **options):
         if not settings.DEBUG:
             raise CommandError("setup_demo creates a known admin password: it only runs with DEBUG on")
         user_model = get_user_model()
@@ -37,9 +42,10 @@ class Command(BaseCommand):
 
         self.stdout.write(
             self.style.SUCCESS(
-                f"\nDemo ready. Admin: http://127.0.0.1:8000/admin/ (user {DEMO_USERNAME}, password {DEMO_PASSWORD})\n"
+                f"\nDemo ready. Admin: http://{address}/admin/ (user {DEMO_USERNAME}, password {DEMO_PASSWORD})\n"
                 "Erase the sample contact: .venv/bin/python manage.py send_test_webhook timely contact.deleted "
-                "--url http://127.0.0.1:8000/webhooks/timely/"
+                f"--url http://{address}/webhooks/timely/\n"
+                "Start the demo afresh: make demo-reset"
             )
         )
 

@@ -43,7 +43,7 @@ def revoke(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contacts', '0009_tombstone_holds_no_personal_data'),
+        ('contacts', '0011_export_permission_labels_and_tombstone_search_text'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,83 @@
+"""The admin in English and Brazilian Portuguese, chosen by the browser: every string of ours is translated
+in locale/pt_BR, and the committed .mo is the compiled .po (nobody needs gettext to run the app)."""
+
+import ast
+import gettext
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import ContactFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+CATALOG = ROOT / "locale" / "pt_BR" / "LC_MESSAGES"
+SOURCES = ["config", "contacts", "webhooks", "templates", "manage.py"]
+
+
+def msgids(po: Path) -> set[str]:
+    """The singular msgids of a .po file (the header's empty one left out)."""
+    found, current, key = set(), [], None
+    for line in [*po.read_text(encoding="utf-8").splitlines(), ""]:
+        if line.startswith(('msgid "', 'msgid_plural "', "msgstr")) or not line.startswith('"'):
+            if key == "msgid" and "".join(current):
+                found.add("".join(current))
+            key, current = None, []
+            if line.startswith('msgid "'):
+                key, current = "msgid", [ast.literal_eval(line[len("msgid ") :])]
+        elif key == "msgid":
+            current.append(ast.literal_eval(line))
+    return found
+
+
+def committed_catalog() -> dict:
+    with open(CATALOG / "django.mo", "rb") as mo:
+        return gettext.GNUTranslations(mo)._catalog
+
+
+def test_every_string_of_ours_has_a_portuguese_translation(tmp_path):
+    """Extract the strings from a copy of the code, as makemessages does, and look each up in the .mo."""
+    for name in SOURCES:
+        source = ROOT / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / name)
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "makemessages", "-l", "pt_BR", "--no-obsolete"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    extracted = msgids(tmp_path / "locale" / "pt_BR" / "LC_MESSAGES" / "django.po")
+    catalog = committed_catalog()
+    translated = {key[0] if isinstance(key, tuple) else key for key, text in catalog.items() if text}
+
+    assert len(extracted) > 150  # the extraction did find our strings
+    assert sorted(extracted - translated) == []
+
+
+def test_the_committed_mo_is_the_compiled_po(tmp_path):
+    fresh = tmp_path / "django.mo"
+    subprocess.run(["msgfmt", "--check-format", "-o", str(fresh), str(CATALOG / "django.po")], check=True)
+    with open(fresh, "rb") as mo:
+        assert gettext.GNUTranslations(mo)._catalog == committed_catalog()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("accept_language", "expected", "absent"),
+    [("pt-BR,pt;q=0.9,en;q=0.8", ["Exportar CSV", "Contatos", "Situação"], ["Export CSV"]),
+     ("en-US,en;q=0.9", ["Export CSV", "Contacts"], ["Exportar CSV"]),
+     ("de-DE", ["Export CSV"], ["Exportar CSV"])],
+)  # fmt: skip
+def test_the_browser_chooses_the_language(admin_client, accept_language, expected, absent):
+    ContactFactory(tags=["vip"])
+    page = admin_client.get(reverse("admin:contacts_contact_changelist"), headers={"accept-language": accept_language})
+    text = page.content.decode()
+
+    for phrase in expected:
+        assert phrase in text
+    for phrase in absent:
+        assert phrase not in text
