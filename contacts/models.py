@@ -418,8 +418,8 @@ class DataSubjectRequest(models.Model):
         _("anonymized at"), null=True, blank=True,
         help_text=_("When retention cleared its links to people and its free text."),
     )  # fmt: skip
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]

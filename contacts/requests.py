@@ -157,7 +157,7 @@ def confirmation_summary(contact: Contact) -> dict:
     return {
         "contact": contact,
         "holds_data": has_personal_data(contact),
-        "fields_held": contact.personal_fields_held(),
+        "fields_held": [str(Contact._meta.get_field(name).verbose_name) for name in contact.personal_fields_held()],
         "since": contact.created_at,
         "source": contact.provider,
         "events": len(payloads),

@@ -14,8 +14,11 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 
 # What each language's pages say at the steps the test checks.
 TEXT = {
-    "en": {"erased": "was erased on", "exports": "Exports", "saved": "was changed successfully"},
-}
+    "en": {"erased": "was erased on", "exports": "Exports", "saved": "was changed successfully",
+           "printable": "What we hold about you", "panel": "Data-subject requests"},
+    "pt-BR": {"erased": "foi apagado em", "exports": "Exportações", "saved": "com sucesso",
+              "printable": "O que guardamos sobre você", "panel": "Pedidos de titulares"},
+}  # fmt: skip
 
 
 @pytest.fixture
@@ -45,8 +48,9 @@ def compliance_page(chromium_browser, live_server, request):
 
 
 @pytest.mark.parametrize("compliance_page", list(TEXT), indirect=True)
-def test_compliance_answers_an_erasure_request_from_the_desk(compliance_page, screenshot):
+def test_compliance_answers_an_erasure_request_from_the_desk(compliance_page, screenshot_of):
     page, text = compliance_page
+    language = page.evaluate("navigator.language")
     person = ContactFactory(name="João Araújo", email="joao.araujo@exemplo.com.br", phone="+5547991112222",
                             external_id="cont_901", notes="ligar de manhã")  # fmt: skip
     ContactFactory(name="Maria Souza", external_id="cont_902")
@@ -59,7 +63,7 @@ def test_compliance_answers_an_erasure_request_from_the_desk(compliance_page, sc
     page.select_option("#id_kind", "erasure")
     page.fill("#id_reference", "TICKET-5521")
     page.click(".field-contacts .select2-selection")
-    page.fill(".select2-search__field", "99111-2222")
+    page.fill(".select2-search__field", "joao araujo")  # typed without its accents
     page.click(".select2-results__option:has-text('Araújo')")
     page.click("input[name=_continue]")
     page.wait_for_selector("#dsr-desk")
@@ -70,6 +74,7 @@ def test_compliance_answers_an_erasure_request_from_the_desk(compliance_page, sc
         page.click(f"#dsr-export-html-{person.pk}")
     printable = popup.value
     printable.wait_for_selector("#export-fields")
+    assert text["printable"] in printable.inner_text("h1")
     assert "joao.araujo@exemplo.com.br" in printable.inner_text("#export-fields")
     assert "ligar de manhã" in printable.inner_text("#export-notes")
     assert printable.locator("#export-events .event").count() == 1
@@ -82,7 +87,7 @@ def test_compliance_answers_an_erasure_request_from_the_desk(compliance_page, sc
     page.reload()
     assert page.locator("#dsr-exports tbody tr").count() == 2
     assert text["exports"] in page.inner_text("#dsr-desk")
-    screenshot("request-desk-exported")
+    screenshot_of(page, f"request-desk-exported-{language}")
 
     page.click("#dsr-erase")
     page.click("#dsr-erase-confirm")
@@ -98,4 +103,6 @@ def test_compliance_answers_an_erasure_request_from_the_desk(compliance_page, sc
     request.refresh_from_db()
     assert request.status == "answered" and request.closed_at is not None and request.handled_by.username == "dpo"
     assert DataSubjectExport.objects.filter(request=request).count() == 2
-    screenshot("request-desk-closed")
+    screenshot_of(page, f"request-desk-closed-{language}")
+    page.goto("/admin/")
+    assert text["panel"] in page.inner_text("#dashboard-requests")
