@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 
 from contacts import requests as desk
 from contacts.models import DataSubjectExport, DataSubjectRequest
+from contacts.services import ReasonQuotesPersonalData
 
 Status = DataSubjectRequest.Status
 
@@ -220,7 +221,15 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
             self.message_user(request, _("Only an open erasure request erases."), messages.ERROR)
             return HttpResponseRedirect(change_url)
         if request.method == "POST":
-            created, existing = desk.erase_from_request(request=obj, user=request.user)
+            try:
+                created, existing = desk.erase_from_request(request=obj, user=request.user)
+            except ReasonQuotesPersonalData:
+                # A name made of the words of the log's reason ("data", "subject", "request"): nothing was erased.
+                self.message_user(
+                    request, _("The erasure reason would quote a contact's name: erase from the contact's page."),
+                    messages.ERROR,
+                )  # fmt: skip
+                return HttpResponseRedirect(change_url)
             self.message_user(
                 request,
                 ngettext(

@@ -307,6 +307,14 @@ class TestErasureFromRequest:
         assert (created, existing) == ([], [earlier])
         assert ErasureRecord.objects.count() == 1 and list(request.erasures.all()) == [earlier]
 
+    def test_a_name_the_logs_reason_would_quote_erases_nothing_and_says_so(self, client, auditor):
+        contact = ContactFactory(name="Subject Data")
+        request = new_request(contact, kind=Kind.ERASURE)
+        response = client.post(f"/admin/contacts/datasubjectrequest/{request.pk}/erase/", follow=True)
+        assert response.status_code == 200 and "quote a contact" in response.content.decode()
+        contact.refresh_from_db()
+        assert not contact.is_erased and not ErasureRecord.objects.exists()
+
     def test_only_an_open_erasure_request_erases(self, client, auditor):
         contact = ContactFactory()
         request = new_request(contact, kind=Kind.ACCESS)
