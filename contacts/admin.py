@@ -581,7 +581,7 @@ class ErasureRecordAdmin(FilteredCsvExport, ReadOnlyModelAdmin):
 
     @admin.display(description=_("Requested by"), ordering="requested_by_type")
     def requester(self, obj):
-        return format_html('{}<br><span class="crm-muted">{}</span>', obj.requested_by_type, obj.requested_by or "—")
+        return format_html("{}<br><span class=\"crm-muted\">{}</span>", obj.requested_by_type, obj.requested_by or "—")
 
     @admin.display(description=_("Hash"))
     def short_hash(self, obj):
