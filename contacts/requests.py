@@ -153,26 +153,27 @@ def printable_export(document: dict) -> dict:
 def confirmation_summary(contact: Contact) -> dict:
     """The simplified answer of Art. 19 I: whether we process the person's data, which kinds, since when and
     from where; no value itself."""
-    payloads = _stored_payloads(contact)
+    events = _stored_payloads(contact, with_payloads=False)
     return {
         "contact": contact,
         "holds_data": has_personal_data(contact),
         "fields_held": [str(Contact._meta.get_field(name).verbose_name) for name in contact.personal_fields_held()],
         "since": contact.created_at,
         "source": contact.provider,
-        "events": len(payloads),
-        "events_with_payload": sum(
-            1 for payload in payloads if payload.payload is not None and not payload.redacted_at
-        ),
+        "events": len(events),
         "erasures": list(contact.erasures.order_by("sequence")),
     }
 
 
-def _stored_payloads(contact: Contact) -> list[StoredPayload]:
+def _stored_payloads(contact: Contact, *, with_payloads: bool = True) -> list[StoredPayload]:
     return [
         payload
         for _receiver, response in subject_payloads.send(
-            sender=Contact, provider=contact.provider, account_id=contact.account_id, external_id=contact.external_id
+            sender=Contact,
+            provider=contact.provider,
+            account_id=contact.account_id,
+            external_id=contact.external_id,
+            with_payloads=with_payloads,
         )
         for payload in (response or ())
         if isinstance(payload, StoredPayload)

@@ -121,6 +121,10 @@ def contact_timeline_entries(
 
 
 @receiver(subject_payloads, dispatch_uid="webhooks.subject_payloads")
-def contact_payloads(sender, *, provider: str, account_id: str, external_id: str, **kwargs):
+def contact_payloads(
+    sender, *, provider: str, account_id: str, external_id: str, with_payloads: bool = True, **kwargs
+):
     """The contact's deliveries with their payloads, for the person's own export (read-only)."""
-    return payloads_for_contact(provider=provider, account_id=account_id, external_id=external_id)
+    return payloads_for_contact(
+        provider=provider, account_id=account_id, external_id=external_id, with_payloads=with_payloads
+    )

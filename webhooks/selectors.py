@@ -137,13 +137,17 @@ def events_for_contact(
     ]
 
 
-def payloads_for_contact(*, provider: str, account_id: str, external_id: str) -> list[StoredPayload]:
+def payloads_for_contact(
+    *, provider: str, account_id: str, external_id: str, with_payloads: bool = True
+) -> list[StoredPayload]:
     """Every stored delivery about exactly this contact (its provider key, never a match on content), oldest
-    first, with its payload. For the person's own export: no limit, read in chunks."""
+    first, with its payload (None for all without ``with_payloads``: the bodies are not even read). For the
+    person's own export: no limit, read in chunks."""
+    columns = ["id", "provider", "event_type", "event_id", "occurred_at", "received_at", "processed_at", "status",
+               "redacted_at", "payload_purged_at"]  # fmt: skip
     events = WebhookEvent.objects.filter(provider=provider, account_id=account_id, external_id=external_id).only(
-        "id", "provider", "event_type", "event_id", "occurred_at", "received_at", "processed_at", "status",
-        "redacted_at", "payload_purged_at", "body",
-    )  # fmt: skip
+        *columns, *(["body"] if with_payloads else [])
+    )
     return [
         StoredPayload(
             event_pk=event.pk,
@@ -156,7 +160,7 @@ def payloads_for_contact(*, provider: str, account_id: str, external_id: str) ->
             status=event.status,
             redacted_at=event.redacted_at,
             payload_purged_at=event.payload_purged_at,
-            payload=_readable_payload(event.body),
+            payload=_readable_payload(event.body) if with_payloads else None,
         )
         for event in events.order_by("received_at", "id").iterator(chunk_size=500)
     ]

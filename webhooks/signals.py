@@ -19,7 +19,8 @@ A read, so the contact's page never needs ``webhooks``'s models.
 
 ``subject_payloads`` is sent by whoever answers a person's access or portability request (``provider=``,
 ``account_id=``, ``external_id=``); ``webhooks`` answers with every stored delivery about that one contact, its
-payload included, as a list of ``StoredPayload``, oldest first.
+payload included (``with_payloads=False``: only their dates and types), as a list of ``StoredPayload``, oldest
+first.
 
 ``events_exported`` is sent when staff export stored events (``user=``, ``export_format=`` "csv" or
 "json", ``rows=``): the payloads in the file hold personal data, so whoever keeps the access trail records it.

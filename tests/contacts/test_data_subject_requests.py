@@ -8,7 +8,9 @@ from io import StringIO
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -149,6 +151,24 @@ class TestRegister:
         panel = home.content.decode().split('id="dashboard-requests"')[1]
         assert "1 overdue" in panel and f"#{late.pk}" in panel and f"#{later.pk}" not in panel
         assert f"#{closed_late.pk}" not in panel
+
+    def test_the_request_page_reads_no_payload_and_its_queries_do_not_grow_with_events(self, client, auditor):
+        contact = ContactFactory()
+        request = new_request(contact)
+        event_about(contact)
+
+        def page_queries():
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(f"/admin/contacts/datasubjectrequest/{request.pk}/change/").status_code == 200
+            return [query["sql"] for query in captured.captured_queries]
+
+        page_queries()  # the session's first request does its own writes
+        few = page_queries()
+        for _ in range(5):
+            event_about(contact)
+        many = page_queries()
+        assert len(many) == len(few)
+        assert not [sql for sql in many if '"webhooks_webhookevent"."body"' in sql]
 
     def test_the_contact_search_tells_homonyms_apart_and_is_in_the_access_trail(self, client, auditor):
         first = ContactFactory(name="Ana Costa", external_id="cont_1")
