@@ -318,6 +318,11 @@ class TestErasureFromRequest:
         homonym.refresh_from_db()
         assert person.is_erased and not person.personal_fields_held() and homonym.name == "Ana Costa"
         assert verify_erasure_log().ok
+        # Exported afterwards: the events are listed, their redacted payloads are not (nothing is rebuilt).
+        document = subject_export(person)
+        assert document["erased"] and [e["payload"] for e in document["events"]] == [None, None]
+        assert all(event["redacted_at"] for event in document["events"])
+        assert "Ana" not in subject_export_json(document)
 
     def test_an_already_erased_contact_is_linked_not_erased_again(self, erase):
         contact = ContactFactory()
