@@ -23,7 +23,13 @@ from contacts.models import (
     DataSubjectRequest,
     ErasureRecord,
 )
-from contacts.services import AlreadyErased, erase_on_request, has_personal_data, personal_data_quoted
+from contacts.services import (
+    AlreadyErased,
+    erase_on_request,
+    has_personal_data,
+    personal_data_quoted,
+    request_refresh,
+)
 from webhooks.events import StoredPayload
 from webhooks.signals import subject_payloads
 
@@ -237,6 +243,26 @@ def concerned_contact(request: DataSubjectRequest, contact_id: int) -> Contact:
     if contact is None:
         raise ContactNotInRequest(f"contact #{contact_id} is not concerned by request #{request.pk}")
     return contact
+
+
+# --- Correction: the provider holds the value ----------------------------------------------------------
+
+
+def correctable_at_provider(request: DataSubjectRequest) -> list[Contact]:
+    """The request's living contacts whose provider we can look up again (a fetcher is configured)."""
+    return [
+        contact
+        for contact in request.contacts.filter(erased_at__isnull=True).order_by("pk")
+        if contact.provider in settings.CONTACT_FETCHERS
+    ]
+
+
+def look_up_after_correction(request: DataSubjectRequest) -> list[int]:
+    """A correction made at the provider: look the request's contacts up now instead of waiting for the
+    provider's next webhook. Returns the ids queued."""
+    contacts = Contact.objects.filter(pk__in=[contact.pk for contact in correctable_at_provider(request)])
+    queued, _skipped = request_refresh(contacts=contacts)
+    return queued
 
 
 # --- Erasure from a request --------------------------------------------------------------------------

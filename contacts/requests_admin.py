@@ -144,6 +144,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
             path("<int:object_id>/export/<int:contact_id>/<str:export_format>/", view(self.export_view),
                  name="contacts_datasubjectrequest_export"),
             path("<int:object_id>/erase/", view(self.erase_view), name="contacts_datasubjectrequest_erase"),
+            path("<int:object_id>/look-up/", view(self.look_up_view), name="contacts_datasubjectrequest_look_up"),
             *super().get_urls(),
         ]  # fmt: skip
 
@@ -171,6 +172,12 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
                     and obj.kind == DataSubjectRequest.Kind.ERASURE
                     and obj.is_open
                     and any(not contact.is_erased for contact in contacts)
+                ),
+                "can_look_up": (
+                    self.has_change_permission(request, obj)
+                    and obj.kind == DataSubjectRequest.Kind.CORRECTION
+                    and obj.is_open
+                    and bool(desk.correctable_at_provider(obj))
                 ),
                 "erasures": list(obj.erasures.order_by("sequence")),
                 "exports": list(obj.exports.select_related("exported_by")),
@@ -210,6 +217,24 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
             )
         response["Cache-Control"] = "no-store"
         return response
+
+    def look_up_view(self, request, object_id):
+        """POST: a correction was made at the provider; fetch the contacts' current state now."""
+        obj = self._request_or_404(request, object_id)
+        if request.method != "POST" or not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        queued = desk.look_up_after_correction(obj)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d contact queued for a look-up at its provider.",
+                "%(count)d contacts queued for a look-up at their provider.",
+                len(queued),
+            )
+            % {"count": len(queued)},
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:contacts_datasubjectrequest_change", args=[obj.pk]))
 
     def erase_view(self, request, object_id):
         """Confirmation page; on POST, every concerned contact is erased through the erasure service."""

@@ -26,6 +26,7 @@ from contacts.requests import (
 from contacts.services import verify_erasure_log
 from tests.conftest import fixture_with_data
 from tests.factories import ContactFactory, UserFactory, WebhookEventFactory
+from webhooks.events import ContactSnapshot
 
 pytestmark = pytest.mark.django_db
 Kind, Status = DataSubjectRequest.Kind, DataSubjectRequest.Status
@@ -299,6 +300,32 @@ class TestExport:
         with pytest.raises(CommandError, match="no data-subject request"):
             call_command("dsr_export", "--contact", str(person.pk), "--request", "999999", stdout=StringIO())
         assert not ContactAccess.objects.exists()
+
+
+class TestCorrection:
+    def test_a_correction_made_at_the_provider_is_looked_up_from_the_request(
+        self, client, auditor, fake_fetcher, django_capture_on_commit_callbacks
+    ):
+        contact = ContactFactory(provider="fpt", account_id="loc_1", external_id="c_1", name="Ana Cost")
+        fake_fetcher.states[("fpt", "loc_1", "c_1")] = ContactSnapshot(
+            as_of=timezone.now(), fields={"name": "Ana Costa"}
+        )
+        request = new_request(contact, kind=Kind.CORRECTION)
+        page = client.get(f"/admin/contacts/datasubjectrequest/{request.pk}/change/").content.decode()
+        assert 'id="dsr-look-up"' in page and 'id="dsr-look-up-form"' in page
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(f"/admin/contacts/datasubjectrequest/{request.pk}/look-up/")
+        assert response.status_code == 302
+        contact.refresh_from_db()
+        assert contact.name == "Ana Costa" and fake_fetcher.calls == [("fpt", "loc_1", "c_1")]
+
+    def test_no_look_up_without_a_fetcher_or_for_another_kind(self, client, auditor):
+        contact = ContactFactory()
+        for kind in (Kind.CORRECTION, Kind.ACCESS):
+            request = new_request(contact, kind=kind)
+            page = client.get(f"/admin/contacts/datasubjectrequest/{request.pk}/change/").content.decode()
+            assert 'id="dsr-look-up"' not in page
+        assert client.get(f"/admin/contacts/datasubjectrequest/{request.pk}/look-up/").status_code == 403
 
 
 class TestErasureFromRequest:
