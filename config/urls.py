@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularSwaggerView
@@ -9,6 +10,8 @@ from config.health import healthz
 urlpatterns = [
     # No public site: the root is the admin.
     path("", RedirectView.as_view(pattern_name="admin:index"), name="root"),
+    # Browsers ask for /favicon.ico on every page, the API's and its docs' included: the admin's icon.
+    path("favicon.ico", RedirectView.as_view(url=static("crm/favicon.svg")), name="favicon"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("webhooks/", include("webhooks.urls")),

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.admin import ReadOnlyModelAdmin
 from config.csv_export import csv_response
+from config.pagination import CappedCountPaginator
 from config.timestamps import display_time
 from contacts.access import Kind, filters_of, record_access
 from contacts.access_admin import RecordsContactAccess
@@ -151,6 +152,7 @@ class ContactAdmin(RecordsContactAccess, FilteredCsvExport, admin.ModelAdmin):
     search_fields = ["search_text"]
     list_per_page = 100
     show_full_result_count = False
+    paginator = CappedCountPaginator  # a broad search at 1,000,000 contacts: "more than 10,000", not COUNT(*)
     # No foreign keys to join today; stated so a future one does not bring N+1 queries to 100k rows.
     list_select_related = False
     readonly_fields = [
@@ -272,11 +274,7 @@ class ContactAdmin(RecordsContactAccess, FilteredCsvExport, admin.ModelAdmin):
     def display_name(self, obj):
         if obj.erased_at or obj.name:
             return str(obj)
-        # Known by its ids only (FPT sends no names): say so, rather than look like a name.
-        return format_html(
-            '<span class="crm-unnamed">{}</span>',
-            gettext("No name yet · %(provider)s #%(id)s") % {"provider": obj.provider, "id": obj.external_id},
-        )
+        return format_html('<span class="crm-unnamed">{}</span>', str(obj))  # its ids only: not styled as a name
 
     @admin.display(description=_("Provider / account / id"), ordering="provider")
     def provider_key(self, obj):
@@ -581,7 +579,7 @@ class ErasureRecordAdmin(FilteredCsvExport, ReadOnlyModelAdmin):
 
     @admin.display(description=_("Requested by"), ordering="requested_by_type")
     def requester(self, obj):
-        return format_html("{}<br><span class=\"crm-muted\">{}</span>", obj.requested_by_type, obj.requested_by or "—")
+        return format_html('{}<br><span class="crm-muted">{}</span>', obj.requested_by_type, obj.requested_by or "—")
 
     @admin.display(description=_("Hash"))
     def short_hash(self, obj):

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from contacts.search import SearchTextField
@@ -162,9 +163,16 @@ class Contact(models.Model):
         ]
 
     def __str__(self):
+        """How every page names the contact (titles, breadcrumbs, the admin's history, the erasure page).
+
+        A tombstone's name is its row id only: it is what the admin's history is rewritten to on erasure.
+        A contact known by its ids only (FPT sends no names) says so rather than look like a name.
+        """
         if self.erased_at:
-            return f"Erased contact #{self.pk}"
-        return self.name or f"{self.provider} contact {self.external_id}"
+            return gettext("Erased contact #%(pk)s") % {"pk": self.pk}
+        if self.name:
+            return self.name
+        return gettext("No name yet · %(provider)s #%(id)s") % {"provider": self.provider, "id": self.external_id}
 
     def save(self, *args, **kwargs):
         # Before the database's own check (the constraint above), with the fields named.

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.admin import ReadOnlyModelAdmin
 from config.csv_export import cell_text, csv_response
+from config.pagination import CappedCountPaginator
 from webhooks.models import PayloadPurge, RejectedDelivery, WebhookEvent
 from webhooks.replay import reprocess_events
 from webhooks.signals import events_exported
@@ -33,6 +34,7 @@ class WebhookEventAdmin(ReadOnlyModelAdmin):
     actions = ["reprocess", "export_json", "export_csv"]
     list_per_page = 100
     show_full_result_count = False
+    paginator = CappedCountPaginator  # millions of events: the list counts to "more than 10,000"
     fieldsets = [
         (None, {"fields": ["provider", "event_type", "event_id", "dedupe_key", "account_id", "external_id",
                            "contact_link"]}),

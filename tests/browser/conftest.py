@@ -87,11 +87,27 @@ def screenshot(page, screenshot_of):
     return lambda name: screenshot_of(page, name)
 
 
-@pytest.fixture
-def logged_in(page, admin_user):
+def log_in(page, user):
     page.goto("/admin/login/")
-    page.fill("#id_username", admin_user.username)
+    page.fill("#id_username", user.username)
     page.fill("#id_password", "password")
     page.click("input[type=submit]")
     page.wait_for_selector("#crm-dashboard")
     return page
+
+
+@pytest.fixture
+def logged_in(page, admin_user):
+    return log_in(page, admin_user)
+
+
+@pytest.fixture
+def logged_in_pt_br(chromium_browser, live_server, admin_user):
+    """Staff whose browser asks for Brazilian Portuguese, logged in (a 1,366 px screen)."""
+    context = chromium_browser.new_context(
+        viewport={"width": 1366, "height": 900}, base_url=live_server.url, locale="pt-BR"
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield log_in(page, admin_user)
+    context.close()

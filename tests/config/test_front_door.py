@@ -23,6 +23,15 @@ def test_the_admin_offers_no_view_site_link_and_has_a_favicon(admin_client, sett
     assert admin_client.get("/static/crm/favicon.svg").status_code == 200
 
 
+def test_favicon_ico_leads_anyone_to_the_admins_icon(client, settings):
+    settings.WHITENOISE_USE_FINDERS = True  # stands in for what collectstatic gathers in production
+    response = client.get("/favicon.ico")  # not logged in: browsers ask for it on the API's pages too
+
+    assert response.status_code == 302 and response["Location"] == "/static/crm/favicon.svg"
+    icon = client.get(response["Location"])
+    assert icon.status_code == 200 and icon["Content-Type"] == "image/svg+xml"
+
+
 def test_the_api_root_lists_every_endpoint(client):
     response = client.get("/api/")
 

@@ -4,10 +4,13 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from config.pagination import CappedCountPaginator
+from contacts.admin import ContactAdmin
 from contacts.models import Contact
 from contacts.selectors import contact_timeline
 from contacts.services import erase_on_request
@@ -183,6 +186,77 @@ def test_a_contact_known_by_its_ids_only_reads_as_such(admin_client):
     listing = page(admin_client, "/admin/contacts/contact/")
 
     assert '<span class="crm-unnamed">No name yet · fpt #9917342</span>' in listing
+
+
+def test_an_id_only_contact_has_the_same_readable_name_on_every_page(admin_client):
+    contact = ContactFactory(provider="fpt", external_id="9917342", name="")
+    name = "No name yet · fpt #9917342"
+
+    contact_page = change_page(admin_client, contact)
+    title = re.search(r"<title>(.*?)</title>", contact_page, re.S).group(1)
+    breadcrumbs = re.search(r'<div class="breadcrumbs">(.*?)</div>', contact_page, re.S).group(1)
+    response = admin_client.post(f"/admin/contacts/contact/{contact.pk}/change/", {"notes": "called back"})
+    history = LogEntry.objects.get(object_id=str(contact.pk))
+    confirmation = admin_client.post("/admin/contacts/contact/", {
+        "action": "erase_data_subject", "_selected_action": [contact.pk], "index": 0,
+    }).content.decode()  # fmt: skip
+
+    assert name in title and name in breadcrumbs
+    assert response.status_code == 302 and history.object_repr == name
+    assert f"<li>{name} — fpt /" in confirmation
+    assert "fpt contact" not in contact_page + confirmation
+
+
+def test_a_brazilian_browser_reads_the_id_only_and_the_erased_names_in_portuguese(admin_client):
+    unnamed = ContactFactory(provider="fpt", external_id="9917342", name="")
+    tombstone = ContactFactory(name="Ana Souza")
+    erase_on_request(contact=tombstone, requested_by="dpo", requested_by_type="admin", reason="ticket 1")
+    portuguese = {"headers": {"accept-language": "pt-BR"}}
+
+    unnamed_page = admin_client.get(f"/admin/contacts/contact/{unnamed.pk}/change/", **portuguese).content.decode()
+    tombstone_page = admin_client.get(f"/admin/contacts/contact/{tombstone.pk}/change/", **portuguese)
+
+    assert "Ainda sem nome · fpt nº 9917342" in unnamed_page
+    assert f"Contato apagado nº {tombstone.pk}" in tombstone_page.content.decode()
+    with translation.override("en"):
+        assert str(Contact.objects.get(pk=tombstone.pk)) == f"Erased contact #{tombstone.pk}"
+
+
+def test_a_broad_search_counts_its_matches_only_up_to_the_cap(admin_client, monkeypatch):
+    monkeypatch.setattr(CappedCountPaginator, "cap", 3)
+    ContactFactory.create_batch(5, name="Ana Souza")
+    ContactFactory(name="Bruno Lima")
+    ContactFactory.create_batch(2, name="Carla Dias")
+
+    sent = []
+    with connection.execute_wrapper(lambda execute, sql, *args: sent.append(sql) or execute(sql, *args)):
+        broad = page(admin_client, "/admin/contacts/contact/?q=souza")
+    narrow = page(admin_client, "/admin/contacts/contact/?q=dias")
+
+    counts = [sql for sql in sent if "COUNT(" in sql.upper()]
+    assert counts and all("LIMIT 4" in sql for sql in counts)  # never a COUNT(*) of every match
+    assert '<span class="crm-capped-count">more than 3 contacts</span>' in broad
+    assert "Select every match (more than 3 contacts)" in broad
+    assert "2 contacts" in narrow and "crm-capped-count" not in narrow
+
+
+def test_a_capped_list_still_pages_and_says_so_in_portuguese(admin_client, monkeypatch):
+    monkeypatch.setattr(CappedCountPaginator, "cap", 3)
+    monkeypatch.setattr(ContactAdmin, "list_per_page", 2)
+    ContactFactory.create_batch(7, name="Ana Souza")
+
+    second = admin_client.get("/admin/contacts/contact/?q=souza&p=2", headers={"accept-language": "pt-BR"})
+    past_the_cap = admin_client.get("/admin/contacts/contact/?q=souza&p=3")
+
+    assert second.status_code == 200 and len(second.context["cl"].result_list) == 2
+    assert "mais de 3 contatos" in second.content.decode()
+    assert past_the_cap.status_code == 302 and past_the_cap["Location"].endswith("?e=1")
+
+
+@pytest.mark.parametrize(("language", "label"), [("en", "more than 10,000"), ("pt-br", "mais de 10.000")])
+def test_the_cap_reads_in_the_pages_language_and_number_format(language, label):
+    with translation.override(language):
+        assert CappedCountPaginator(Contact.objects.none(), per_page=100).more_than == label
 
 
 def test_timeline_shows_old_and_new_values_until_the_contact_is_erased(admin_client, post_webhook, timely_fixture):

@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from config.pagination import CappedCountPaginator
 from contacts.models import Contact
 from tests.factories import WebhookEventFactory
 from webhooks.models import WebhookEvent
@@ -68,6 +69,18 @@ def test_events_are_found_by_their_contacts_provider_id(admin_client):
     listing = admin_client.get(CHANGELIST, {"q": " cont_456 "})
 
     assert sorted(event.pk for event in listing.context["cl"].result_list) == sorted(event.pk for event in mine)
+
+
+def test_the_event_list_counts_only_up_to_the_cap(admin_client, monkeypatch):
+    monkeypatch.setattr(CappedCountPaginator, "cap", 3)
+    WebhookEventFactory.create_batch(4, account_id="ws_busy")
+    WebhookEventFactory.create_batch(2, account_id="ws_quiet")
+
+    busy = admin_client.get(CHANGELIST, {"q": "ws_busy"}).content.decode()
+    quiet = admin_client.get(CHANGELIST, {"q": "ws_quiet"}).content.decode()
+
+    assert "more than 3 webhook events" in busy
+    assert "2 webhook events" in quiet and "more than" not in quiet
 
 
 def test_reprocess_action_replays_a_failed_event(
