@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularSwaggerView
 
 from config.api_docs import ApiRootView, RedocView, SchemaView
 from config.health import healthz
+from config.metrics_view import metrics_view
 
 urlpatterns = [
     # No public site: the root is the admin.
@@ -14,6 +15,7 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("crm/favicon.svg")), name="favicon"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     path("webhooks/", include("webhooks.urls")),
     path("api/", ApiRootView.as_view(), name="api-root"),
     path("api/", include("contacts.api_urls")),

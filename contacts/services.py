@@ -20,15 +20,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from config.metrics import record_erasure
 from config.sql import get_row, insert_row_unless_exists, update_row
-from contacts.models import (
-    PERSONAL_FIELDS,
-    SYNCED_FIELDS,
-    Contact,
-    DataSubjectRequest,
-    ErasureLogVerification,
-    ErasureRecord,
-)
+from contacts.models import PERSONAL_FIELDS, SYNCED_FIELDS, Contact, DataSubjectRequest, ErasureRecord
 from contacts.normalize import SkippedValue, normalize_email, normalize_field, normalize_phone
 from webhooks.events import ContactEvent, ContactEventKind, ContactSnapshot, Outcome, OutcomeStatus
 from webhooks.signals import subject_erased, subject_reactivated
@@ -377,7 +371,8 @@ def erase_contact(
             email_fingerprint=email_fingerprint,
             phone_fingerprint=phone_fingerprint,
         )
-    # Said once it holds: inside a webhook's transaction the erasure commits only with the event.
+    # Said and counted once it holds: inside a webhook's transaction the erasure commits only with the event.
+    transaction.on_commit(partial(record_erasure, contact.provider))
     transaction.on_commit(
         partial(
             logger.info,
@@ -614,77 +609,3 @@ def _enqueue_refresh(contact_pk: int) -> None:
     from contacts.tasks import enqueue_refresh
 
     enqueue_refresh(contact_pk)
-
-
-@dataclass(frozen=True)
-class ErasureLogReport:
-    ok: bool
-    records: int
-    first_broken_sequence: int | None = None
-    detail: str = ""
-    head_hash: str = ""
-
-
-def verify_erasure_log() -> ErasureLogVerification:
-    """Recompute the whole chain and record the run.
-
-    Every record must follow the previous one (consecutive sequence, ``prev_hash`` = the previous
-    ``hash``) and hash to its own ``hash``; the head a previous successful run saw must still be there,
-    unchanged, so that deleting or rewriting the newest records is caught too.
-    """
-    report = _check_chain()
-    return ErasureLogVerification.objects.create(
-        ok=report.ok,
-        records=report.records,
-        first_broken_sequence=report.first_broken_sequence,
-        head_hash=report.head_hash,
-        detail=report.detail,
-    )
-
-
-def _check_chain() -> ErasureLogReport:
-    last_good = ErasureLogVerification.objects.filter(ok=True).exclude(head_hash="").order_by("-verified_at").first()
-    seen_head = None
-    expected_prev = ErasureRecord.GENESIS_HASH
-    expected_sequence = 1
-    count = 0
-    for record in ErasureRecord.objects.order_by("sequence").iterator(chunk_size=1000):
-        count += 1
-        if record.sequence != expected_sequence:
-            return ErasureLogReport(
-                ok=False,
-                records=count,
-                first_broken_sequence=record.sequence,
-                detail=f"record {record.sequence}: expected sequence {expected_sequence} (a record is missing)",
-            )
-        if record.prev_hash != expected_prev:
-            return ErasureLogReport(
-                ok=False,
-                records=count,
-                first_broken_sequence=record.sequence,
-                detail=f"record {record.sequence}: prev_hash does not match the hash of record {record.sequence - 1}",
-            )
-        if record.compute_hash() != record.hash:
-            return ErasureLogReport(
-                ok=False,
-                records=count,
-                first_broken_sequence=record.sequence,
-                detail=f"record {record.sequence}: its content does not match its hash (changed after it was written)",
-            )
-        if last_good is not None and record.sequence == last_good.records:
-            seen_head = record.hash
-        expected_prev = record.hash
-        expected_sequence += 1
-
-    if last_good is not None and last_good.records and seen_head != last_good.head_hash:
-        return ErasureLogReport(
-            ok=False,
-            records=count,
-            first_broken_sequence=min(last_good.records, count + 1),
-            detail=(
-                f"record {last_good.records} verified on {last_good.verified_at:%Y-%m-%d %H:%M} UTC "
-                "is missing or was rewritten"
-            ),
-        )
-    # The head as this run saw it (not re-read: a record appended meanwhile was not checked).
-    return ErasureLogReport(ok=True, records=count, head_hash=expected_prev if count else "")

@@ -89,6 +89,13 @@ class WebhookEvent(models.Model):
             models.Index(fields=["event_type"], name="webhookevent_type_idx"),
             # The admin dashboard's events-per-hour window and the list's date navigation.
             models.Index(fields=["received_at"], name="webhookevent_received_idx"),
+            # What /metrics counts at every scrape (pending events and the oldest one's age): a small index
+            # of the pending rows only, read without touching the table.
+            models.Index(
+                fields=["provider", "received_at"],
+                condition=models.Q(status="received"),
+                name="webhookevent_pending_idx",
+            ),
         ]
         permissions = [
             ("reprocess_webhookevent", "Can reprocess webhook events"),

@@ -16,12 +16,15 @@ import logging
 import random
 import traceback
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
+from config.log_context import logged_as_event
+from config.metrics import record_processed
 from config.sql import get_row, update_row
 from webhooks.events import ContactEvent, Outcome, OutcomeStatus, ProcessingError, TransientError
 from webhooks.models import ErasedSubject, WebhookEvent, WebhookEventStatus
@@ -44,6 +47,7 @@ LOCK_EVENT_SUBJECT_SQL = (
 )
 
 
+@logged_as_event
 def process_event(event_pk: int) -> str:
     """Apply one event once. Returns the resulting status. Safe to call again, from any number of
     workers: an event that is no longer ``received`` is left alone."""
@@ -84,6 +88,7 @@ def process_event(event_pk: int) -> str:
                 event.redacted_at = event.processed_at
                 fields += ["body", "redacted_at"]
             update_row(event, fields)
+            transaction.on_commit(partial(record_processed, event.provider, event.status))
     except WebhookEvent.DoesNotExist:
         logger.warning("webhook event %s no longer exists", event_pk)
         return "missing"
@@ -115,7 +120,7 @@ def record_failure(event_pk: int, exc: Exception) -> str:
         connection.close_if_unusable_or_obsolete()
     try:
         with transaction.atomic():
-            event = WebhookEvent.objects.select_for_update().only("status", "attempts").get(pk=event_pk)
+            event = WebhookEvent.objects.select_for_update().only("provider", "status", "attempts").get(pk=event_pk)
             if event.status != WebhookEventStatus.RECEIVED:
                 return event.status  # another copy of the task finished it meanwhile
             attempts = event.attempts + 1
@@ -137,6 +142,7 @@ def record_failure(event_pk: int, exc: Exception) -> str:
                 next_attempt_at=None,
                 processed_at=now,
             )
+            transaction.on_commit(partial(record_processed, event.provider, WebhookEventStatus.FAILED))
     except WebhookEvent.DoesNotExist:
         return "missing"
     except DatabaseError as db_error:

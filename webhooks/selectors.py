@@ -4,7 +4,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Min, Q, Sum
 from django.db.models.functions import Coalesce, TruncHour
 from django.urls import reverse
 from django.utils import timezone
@@ -102,6 +102,29 @@ def attention_counts(*, now: datetime | None = None) -> dict[str, int]:
         "failed": WebhookEvent.objects.filter(status=WebhookEventStatus.FAILED).count(),
         "stuck": _stuck(WebhookEvent.objects.all(), now).count(),
     }
+
+
+@dataclass(frozen=True)
+class PendingEvents:
+    provider: str
+    count: int
+    oldest_received_at: datetime
+
+
+def pending_events_by_provider() -> list[PendingEvents]:
+    """Events still ``received`` (due now, or scheduled for a retry), per provider, with the oldest one's
+    arrival. One query, answered from the partial index of pending events alone (an index-only scan on
+    PostgreSQL: docs/operations.md), however long the log."""
+    rows = (
+        WebhookEvent.objects.filter(status=WebhookEventStatus.RECEIVED)
+        .values("provider")
+        # COUNT(*), not COUNT(id): the id is not in the index, and reading it would visit the table.
+        .annotate(count=Count("*"), oldest=Min("received_at"))
+        .order_by("provider")
+    )
+    return [
+        PendingEvents(provider=row["provider"], count=row["count"], oldest_received_at=row["oldest"]) for row in rows
+    ]
 
 
 def events_for_contact(

@@ -14,6 +14,8 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
+from config import log_context
+from config.metrics import record_delivery
 from webhooks.ingest import store_delivery
 from webhooks.models import RejectedDelivery
 from webhooks.providers import UnknownProvider, get_provider
@@ -41,7 +43,9 @@ class WebhookView(View):
             provider = get_provider(provider_name)
         except UnknownProvider:
             raise Http404("unknown provider") from None
+        log_context.bind(provider=provider.name)
         if not provider.configured:
+            record_delivery(provider.name, "unavailable")
             return error(503, f"{provider.verbose_name} webhooks are not configured on this server")
 
         remote_addr = client_address(request)
@@ -49,12 +53,14 @@ class WebhookView(View):
             body = read_body(request, limit=settings.WEBHOOK_MAX_BODY_BYTES)
         except BodyRefused as exc:
             logger.warning("%s delivery refused (%s): %s", provider.name, exc.status, exc)
+            record_delivery(provider.name, "too_large" if exc.status == 413 else "invalid")
             return error(exc.status, str(exc))
 
         try:
             signature_form = provider.verify(headers=request.headers, body=body, now=time.time())
         except SignatureError as exc:
             count_rejection(provider.name, str(exc), remote_addr)
+            record_delivery(provider.name, "rejected_signature")
             return error(401, str(exc))
 
         try:
@@ -62,10 +68,12 @@ class WebhookView(View):
         except EnvelopeError as exc:
             # Signed by the provider but unusable: said loudly, since they will retry it in vain.
             logger.warning("%s delivery refused (400): %s", provider.name, exc)
+            record_delivery(provider.name, "invalid")
             return error(400, str(exc))
 
         if not provider.account_allowed(delivery.account_id):
             count_rejection(provider.name, "account not allowed", remote_addr)
+            record_delivery(provider.name, "rejected_account")
             return error(403, f"account {delivery.account_id} is not allowed on this endpoint")
 
         try:
@@ -80,9 +88,11 @@ class WebhookView(View):
         except DatabaseError:
             # Never 2xx unless stored: the provider's retry will bring it back.
             logger.exception("could not store a %s delivery", provider.name)
+            record_delivery(provider.name, "unavailable")
             return error(503, "the event could not be stored; retry later")
 
         status = "duplicate" if stored.duplicate else "accepted"
+        record_delivery(provider.name, status)
         return JsonResponse({"status": status, "event": stored.event_pk})
 
 

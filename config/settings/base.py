@@ -43,6 +43,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every log line of the request carries its id.
+    "config.log_context.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves the admin's and the API docs' static files (collected into STATIC_ROOT) from gunicorn itself.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -226,16 +228,36 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# --- Metrics ---------------------------------------------------------------------------------------
+# Empty: GET /metrics answers 404. Otherwise scrapes must send "Authorization: Bearer <token>".
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# A directory every process writes its counters to (prometheus-client's multiprocess mode), needed with
+# more than one process (gunicorn's workers, several webhook workers). prometheus-client itself reads it
+# from the process environment on import; set it in the services' units (docs/operations.md).
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
+
 # --- Logging ----------------------------------------------------------------------------------------
 # Log records never carry personal data: code logs ids, counts and error classes only.
+# ``plain`` lines for people; ``json``: one JSON object per line (timestamp, level, logger, message, request id,
+# event id, provider) for a log pipeline. config/log_context.py.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain") or "plain"
+if LOG_FORMAT not in ("plain", "json"):
+    raise environ.ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"context": {"()": "config.log_context.ContextFilter"}},
     # Log lines carry UTC times ("…Z") whatever TIME_ZONE (which Django also sets as the process's TZ) says.
     "formatters": {
-        "plain": {"()": "config.timestamps.UtcLogFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+        "plain": {
+            "()": "config.timestamps.UtcLogFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
+        "json": {"()": "config.log_context.JsonLineFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # With the immediate backend a task runs inside the request that enqueued it: django-tasks' RUNNING and
     # SUCCESSFUL lines would repeat each webhook's own "processed" line (and cost 5% of a delivery's time).

@@ -186,3 +186,129 @@ def test_concurrent_erasures_append_to_one_chain_without_forks(erasure_log_clean
     assert [r.prev_hash for r in records] == ["0" * 64] + [r.hash for r in records[:-1]]
     assert {r.contact_id for r in records} == {c.pk for c in contacts}
     assert verify() == (0, f"OK {len(contacts)} records\n")
+
+
+def verify_full() -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("verify_erasure_log", "--full", stdout=out, stderr=err)
+    except SystemExit as exit_:
+        return exit_.code, out.getvalue(), err.getvalue()
+    return 0, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.django_db
+class TestCheckpoints:
+    """A default run starts from the last successful run; ``--full`` re-hashes everything."""
+
+    def test_a_default_run_rehashes_only_what_came_after_the_checkpoint_but_counts_the_whole_chain(self, erase):
+        for _ in range(3):
+            erase()
+        assert verify() == (0, "OK 3 records\n")
+        first = ErasureLogVerification.objects.latest()
+        assert (first.full, first.rehashed) == (True, 3)  # no checkpoint yet: everything
+        erase(), erase()
+        assert verify() == (0, "OK 5 records\n")
+        second = ErasureLogVerification.objects.latest()
+        assert (second.full, second.rehashed, second.records) == (False, 2, 5)
+        assert verify() == (0, "OK 5 records\n")
+        assert ErasureLogVerification.objects.latest().rehashed == 0
+        assert verify_full()[:2] == (0, "OK 5 records\n")
+        assert (ErasureLogVerification.objects.latest().full, ErasureLogVerification.objects.latest().rehashed) == (
+            True,
+            5,
+        )
+
+    def test_the_runs_are_chained_like_the_log(self, erase):
+        erase()
+        for _ in range(3):
+            verify()
+        runs = list(ErasureLogVerification.objects.order_by("id"))
+        assert [run.prev_hash for run in runs] == ["0" * 64] + [run.hash for run in runs[:-1]]
+        assert all(run.hash == run.compute_hash() for run in runs)
+
+    def test_tampering_after_the_checkpoint_is_caught_by_a_default_run(self, erase):
+        for _ in range(3):
+            erase()
+        assert verify()[0] == 0
+        erase(), erase()
+        bypass_erasure_log_guard("UPDATE contacts_erasurerecord SET redacted_events = 99 WHERE sequence = 4")
+        code, message = verify()
+        assert code == 1 and "record 4" in message and "does not match its hash" in message
+        assert ErasureLogVerification.objects.latest().first_broken_sequence == 4
+
+    def test_tampering_before_the_checkpoint_is_caught_by_full_only(self, erase):
+        for _ in range(3):
+            erase()
+        assert verify()[0] == 0
+        bypass_erasure_log_guard("UPDATE contacts_erasurerecord SET redacted_events = 99 WHERE sequence = 2")
+        assert verify() == (0, "OK 3 records\n")  # proven records are not re-hashed by default
+        code, _out, err = verify_full()
+        assert code == 1 and "record 2" in err and "does not match its hash" in err
+
+    def test_a_record_before_the_checkpoint_rehashed_up_to_it_is_caught_by_a_default_run(self, erase):
+        for _ in range(3):
+            erase()
+        assert verify()[0] == 0
+        # A careful forger re-hashes every record from the one changed to the head: the checkpoint's hash moves.
+        previous = ErasureRecord.objects.get(sequence=1).hash
+        for record in ErasureRecord.objects.filter(sequence__gte=2).order_by("sequence"):
+            if record.sequence == 2:
+                record.reason = "rewritten"
+            record.prev_hash = previous
+            record.hash = previous = record.compute_hash()
+            bypass_erasure_log_guard(
+                "UPDATE contacts_erasurerecord SET reason = %s, prev_hash = %s, hash = %s WHERE sequence = %s",
+                [record.reason, record.prev_hash, record.hash, record.sequence],
+            )
+        code, message = verify()
+        assert code == 1 and "record 3 verified on" in message and "rewritten" in message
+
+    def test_a_record_deleted_before_the_checkpoint_is_caught_by_a_default_run(self, erase):
+        for _ in range(4):
+            erase()
+        assert verify()[0] == 0
+        bypass_erasure_log_guard("DELETE FROM contacts_erasurerecord WHERE sequence = 2")
+        code, message = verify()
+        assert code == 1 and "1 record(s) before record 4 are missing" in message
+
+    def test_a_checkpoint_rewritten_to_skip_a_forgery_is_refused(self, erase):
+        for _ in range(3):
+            erase()
+        assert verify()[0] == 0
+        erase()
+        bypass_erasure_log_guard("UPDATE contacts_erasurerecord SET redacted_events = 99 WHERE sequence = 4")
+        forged = ErasureRecord.objects.get(sequence=4)
+        # Move the checkpoint past the forged record without re-chaining the runs.
+        ErasureLogVerification.objects.filter(pk=ErasureLogVerification.objects.latest().pk).update(
+            records=4, head_hash=forged.hash
+        )
+        code, message = verify()
+        assert code == 1 and "was altered after it was recorded" in message
+        assert verify_full()[0] == 1
+
+    def test_a_full_run_shows_progress_as_plain_lines_when_not_on_a_terminal(self, erase):
+        for _ in range(3):
+            erase()
+        code, out, err = verify_full()
+        assert (code, out) == (0, "OK 3 records\n")
+        lines = err.splitlines()
+        assert "\r" not in err and lines[-1].startswith("verifying: 3/3 records")
+        assert "records/s" in lines[-1]
+
+    @pytest.mark.postgres
+    def test_on_postgresql_a_change_with_the_trigger_disabled_after_the_checkpoint_is_caught(self, erase):
+        for _ in range(2):
+            erase()
+        assert verify()[0] == 0
+        erase()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("ALTER TABLE contacts_erasurerecord DISABLE TRIGGER erasure_log_refuse_update_delete")
+            cursor.execute("UPDATE contacts_erasurerecord SET requested_by = 'someone-else' WHERE sequence = 3")
+            cursor.execute("UPDATE contacts_erasurerecord SET requested_by = 'someone-else' WHERE sequence = 1")
+            cursor.execute("ALTER TABLE contacts_erasurerecord ENABLE TRIGGER erasure_log_refuse_update_delete")
+        code, message = verify()
+        assert code == 1 and "record 3" in message
+        code, _out, err = verify_full()
+        assert code == 1 and "record 1:" in err

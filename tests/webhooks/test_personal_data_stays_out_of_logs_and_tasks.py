@@ -1,13 +1,18 @@
 """Application logs and task rows never carry personal data: not while a whole webhook flow runs, not in
 failures, not in what django-tasks-db stores (arguments, return values, tracebacks)."""
 
+import copy
+import json
 import logging
+import logging.config
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
 
 import contacts.services
+from config.log_context import ContextFilter
 from tests.conftest import load_fixture
 from tests.database_dump import found_in
 from webhooks.models import WebhookEvent, WebhookEventStatus
@@ -108,6 +113,26 @@ def test_logs_hold_no_personal_data_through_a_whole_webhook_flow(post_webhook, c
     run_whole_flow(post_webhook, client)
     text = log_text(every_log_record)
     assert "webhook event" in text and "erased contact" in text  # the flow did log
+    assert found_in(text, PERSONAL) == []
+
+
+@pytest.mark.parametrize("log_format", ["plain", "json"])
+def test_each_log_format_holds_no_personal_data_through_a_whole_webhook_flow(post_webhook, client, noisy_normalizer,
+                                                                            every_log_record, log_format):  # fmt: skip
+    """The lines as written: each record through the configured formatter, context fields and all."""
+    every_log_record.handler.addFilter(ContextFilter())
+    formatter_config = copy.deepcopy(settings.LOGGING["formatters"][log_format])
+    formatter = logging.config.DictConfigurator({}).configure_formatter(formatter_config)
+    run_whole_flow(post_webhook, client)
+    lines = [formatter.format(record) for record in every_log_record.records]
+    text = "\n".join(lines)
+    assert "webhook event" in text and "erased contact" in text  # the flow did log
+    if log_format == "json":
+        objects = [json.loads(line) for line in text.splitlines()]  # one object per line, tracebacks included
+        assert len(objects) == len(lines)
+        assert {"timestamp", "level", "logger", "message"} <= set(objects[0])
+        assert any(o.get("provider") == "timely" and o.get("request_id") for o in objects)  # the view's lines
+        assert any(o.get("event_id") and o["logger"] == "webhooks.processing" for o in objects)
     assert found_in(text, PERSONAL) == []
 
 

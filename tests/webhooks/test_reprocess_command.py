@@ -10,10 +10,15 @@ from webhooks.models import WebhookEvent
 pytestmark = pytest.mark.django_db(transaction=True)  # replays run after a real commit
 
 
-def run(*args):
+def run(*args, stderr=None):
     out = io.StringIO()
-    call_command("reprocess_webhook_events", *args, stdout=out)
+    call_command("reprocess_webhook_events", *args, stdout=out, stderr=stderr or io.StringIO())
     return out.getvalue()
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
 
 
 def failed_events(post_webhook, timely_fixture):
@@ -27,15 +32,27 @@ def failed_events(post_webhook, timely_fixture):
 def test_failed_events_are_replayed_with_progress_and_a_summary(post_webhook, timely_fixture):
     failed_events(post_webhook, timely_fixture)
 
-    output = run("--batch-size", "2")
+    progress = io.StringIO()
+    output = run("--batch-size", "2", stderr=progress)
 
-    assert output.splitlines() == [
-        "Reprocessing 3 event(s)",
-        "  2/3 (66%)",
-        "  3/3 (100%)",
-        "Reprocessed 3 event(s): 2 processed, 1 ignored",
-    ]
+    assert output.splitlines() == ["Reprocessing 3 event(s)", "Reprocessed 3 event(s): 2 processed, 1 ignored"]
     assert not WebhookEvent.objects.filter(status="failed").exists()
+    # Not a terminal (cron, CI): whole lines, the last one with the rate and nothing left.
+    lines = progress.getvalue().splitlines()
+    assert "\r" not in progress.getvalue()
+    assert lines[0].startswith("reprocessing: 0/3 events") and lines[-1].startswith("reprocessing: 3/3 events")
+    assert "00:00 left" in lines[-1] and "events/s]" in lines[-1]
+
+
+def test_on_a_terminal_progress_is_a_bar_with_rate_and_time_left(post_webhook, timely_fixture):
+    failed_events(post_webhook, timely_fixture)
+    terminal = Terminal()
+
+    run("--batch-size", "2", stderr=terminal)
+
+    frames = terminal.getvalue().split("\r")
+    assert len(frames) >= 3  # redrawn in place
+    assert "100%|" in frames[-1] and "3/3 [" in frames[-1] and "events/s]" in frames[-1]
 
 
 def test_events_without_payload_are_counted_as_skipped(post_webhook, timely_fixture):

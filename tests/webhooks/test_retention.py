@@ -5,18 +5,20 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from tests.conftest import load_fixture
 from tests.factories import WebhookEventFactory
 from webhooks.models import PayloadPurge, WebhookEvent
+from webhooks.retention import purge_old_payloads
 
 pytestmark = pytest.mark.django_db
 
 
-def prune(*args) -> str:
+def prune(*args, stderr=None) -> str:
     out = io.StringIO()
-    call_command("prune_webhook_events", *args, stdout=out)
+    call_command("prune_webhook_events", *args, stdout=out, stderr=stderr or io.StringIO())
     return out.getvalue()
 
 
@@ -60,3 +62,34 @@ def test_negative_days_are_refused():
     with pytest.raises(CommandError):
         prune("--days", "-1")
     assert not PayloadPurge.objects.exists()
+
+
+def test_a_large_purge_goes_in_batches_with_progress_and_one_record(settings, monkeypatch):
+    monkeypatch.setattr("webhooks.retention.PURGE_BATCH_SIZE", 2)
+    old = timezone.now() - timedelta(days=120)
+    WebhookEventFactory.create_batch(5, received_at=old)
+    progress = io.StringIO()
+    prune("--days", "90", stderr=progress)
+    assert not WebhookEvent.objects.filter(body__isnull=False).exists()
+    assert list(PayloadPurge.objects.values_list("events", flat=True)) == [5]
+    lines = progress.getvalue().splitlines()
+    assert lines[0].startswith("purging: 0/5 payloads") and lines[-1].startswith("purging: 5/5 payloads")
+
+
+def test_an_interrupted_purge_records_exactly_what_it_dropped(monkeypatch):
+    old = timezone.now() - timedelta(days=120)
+    WebhookEventFactory.create_batch(5, received_at=old)
+    real_update = QuerySet.update
+    calls = []
+
+    def update_failing_on_the_third_batch(queryset, **values):
+        calls.append(values)
+        if len(calls) == 3:
+            raise RuntimeError("the process was stopped")
+        return real_update(queryset, **values)
+
+    monkeypatch.setattr(QuerySet, "update", update_failing_on_the_third_batch)
+    with pytest.raises(RuntimeError):
+        purge_old_payloads(older_than_days=90, by="cli", batch_size=2)
+    monkeypatch.undo()
+    assert PayloadPurge.objects.get().events == 2 == WebhookEvent.objects.filter(body__isnull=True).count()

@@ -17,5 +17,5 @@ class Command(BaseCommand):
         days = settings.PAYLOAD_RETENTION_DAYS if days is None else days
         if days < 0:
             raise CommandError("--days must be 0 or more")
-        purge = purge_old_payloads(older_than_days=days, by="cli")
+        purge = purge_old_payloads(older_than_days=days, by="cli", progress_stream=self.stderr)
         self.stdout.write(f"Purged {purge.events} payload(s) received before {purge.cutoff.isoformat()}")

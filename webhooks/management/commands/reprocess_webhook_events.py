@@ -1,11 +1,12 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from config.progress import progress
 from webhooks.models import WebhookEvent, WebhookEventStatus
 from webhooks.replay import reprocess_events
 
 
 class Command(BaseCommand):
-    help = "Process stored webhook events again (by default every failed one), in batches, showing progress."
+    help = "Process stored webhook events again (by default every failed one), in batches, with progress on stderr."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -34,12 +35,13 @@ class Command(BaseCommand):
         )
         replayed = 0
         outcomes = dict.fromkeys(WebhookEventStatus.values, 0)
-        for start in range(0, total, batch_size):
-            batch = reprocess_events(WebhookEvent.objects.filter(pk__in=selected[start : start + batch_size]))
-            replayed += len(batch)
-            # With the immediate backend the batch is processed by now; with workers, still `received`.
-            for event_status in WebhookEvent.objects.filter(pk__in=batch).values_list("status", flat=True):
-                outcomes[event_status] += 1
-            self.stdout.write(f"  {replayed}/{total} ({100 * replayed // total}%)")
+        with progress(total=total, desc="reprocessing", stream=self.stderr, unit="events") as bar:
+            for start in range(0, total, batch_size):
+                batch = reprocess_events(WebhookEvent.objects.filter(pk__in=selected[start : start + batch_size]))
+                replayed += len(batch)
+                # With the immediate backend the batch is processed by now; with workers, still `received`.
+                for event_status in WebhookEvent.objects.filter(pk__in=batch).values_list("status", flat=True):
+                    outcomes[event_status] += 1
+                bar.update(len(batch))
         summary = ", ".join(f"{count} {name}" for name, count in outcomes.items() if count)
         self.stdout.write(self.style.SUCCESS(f"Reprocessed {replayed} event(s){': ' + summary if summary else ''}"))

@@ -1,0 +1,176 @@
+"""Proving the erasure log unbroken (``manage.py verify_erasure_log``), cheaply enough to run every hour.
+
+Every record must follow the previous one (consecutive sequence, ``prev_hash`` = the previous ``hash``)
+and hash to its own ``hash``. A successful run is a checkpoint: the hash of its last record commits to
+every record before it, so by default the next run starts there. It re-hashes the checkpoint's record
+(so a rewrite that was re-hashed all the way up to it changes that hash and is caught), counts that no
+record before it went missing, and walks only the records appended since. ``full`` re-hashes everything,
+which also catches a record before the checkpoint edited without re-hashing (only someone past the
+database's append-only trigger can do that; run it weekly, docs/operations.md).
+
+The runs are chained themselves (``ErasureLogVerification.prev_hash``/``hash``): a checkpoint rewritten to
+skip a forged stretch breaks that chain, and a default run refuses a checkpoint that does not verify.
+"""
+
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+
+from config.progress import progress
+from contacts.models import ErasureLogVerification, ErasureRecord
+
+# Arbitrary constant naming the advisory lock that serializes writers of the verification runs' chain.
+VERIFICATION_CHAIN_LOCK_ID = 7_204_311_883
+CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class ErasureLogReport:
+    ok: bool
+    records: int
+    first_broken_sequence: int | None = None
+    detail: str = ""
+    head_hash: str = ""
+    rehashed: int = 0
+
+
+def verify_erasure_log(*, full: bool = False, progress_stream=None) -> ErasureLogVerification:
+    """Verify the log (from the last checkpoint, or all of it with ``full``) and record the run, chained.
+
+    With ``progress_stream``, the records being re-hashed are shown there (config.progress)."""
+    checkpoint = None if full else last_checkpoint()
+    if full or checkpoint is None:
+        report = check_runs_chain() or check_chain(start=None, progress_stream=progress_stream)
+    elif (broken := check_checkpoint(checkpoint)) is not None:
+        report = broken
+    else:
+        report = check_chain(start=checkpoint, progress_stream=progress_stream)
+    return record_run(report, full=full or checkpoint is None)
+
+
+def last_checkpoint() -> ErasureLogVerification | None:
+    """The newest successful chained run that saw at least one record."""
+    return ErasureLogVerification.objects.filter(ok=True).exclude(hash="").exclude(head_hash="").order_by("-id").first()
+
+
+def check_checkpoint(checkpoint: ErasureLogVerification) -> ErasureLogReport | None:
+    """A report when the checkpoint run itself was altered (its hash, or its link to the run before it)."""
+    before = ErasureLogVerification.objects.exclude(hash="").filter(id__lt=checkpoint.id).order_by("-id").first()
+    expected_prev = before.hash if before else ErasureLogVerification.GENESIS_HASH
+    if checkpoint.prev_hash != expected_prev or checkpoint.compute_hash() != checkpoint.hash:
+        return ErasureLogReport(
+            ok=False,
+            records=checkpoint.records,
+            detail=f"verification run {checkpoint.pk} was altered after it was recorded: run with --full",
+        )
+    return None
+
+
+def check_runs_chain() -> ErasureLogReport | None:
+    """A report naming the first altered run of the verification chain (``--full`` re-hashes them all)."""
+    expected_prev = ErasureLogVerification.GENESIS_HASH
+    for run in ErasureLogVerification.objects.exclude(hash="").order_by("id").iterator(chunk_size=CHUNK):
+        if run.prev_hash != expected_prev or run.compute_hash() != run.hash:
+            return ErasureLogReport(
+                ok=False, records=run.records, detail=f"verification run {run.pk} was altered after it was recorded"
+            )
+        expected_prev = run.hash
+    return None
+
+
+def check_chain(*, start: ErasureLogVerification | None, progress_stream=None) -> ErasureLogReport:
+    """Walk the records after ``start``'s last one (all of them without a start), re-hashing each."""
+    last_good = start or (
+        ErasureLogVerification.objects.filter(ok=True).exclude(head_hash="").order_by("-verified_at", "-id").first()
+    )
+    proven = start.records if start else 0
+    if start is not None and (broken := _check_anchor(start)) is not None:
+        return broken
+    expected_prev = start.head_hash if start else ErasureRecord.GENESIS_HASH
+    expected_sequence = proven + 1
+    seen_head = start.head_hash if start else None
+    count = proven
+    records = ErasureRecord.objects.filter(sequence__gt=proven).order_by("sequence")
+    head = ErasureRecord.objects.order_by("-sequence").values_list("sequence", flat=True).first() or 0
+    with progress(total=max(head - proven, 0), desc="verifying", stream=progress_stream) as bar:
+        for record in records.iterator(chunk_size=CHUNK):
+            count += 1
+            bar.update()
+            broken = _check_record(record, expected_sequence=expected_sequence, expected_prev=expected_prev)
+            if broken is not None:
+                return ErasureLogReport(
+                    ok=False,
+                    records=count,
+                    first_broken_sequence=record.sequence,
+                    detail=broken,
+                    rehashed=count - proven,
+                )
+            if last_good is not None and record.sequence == last_good.records:
+                seen_head = record.hash
+            expected_prev = record.hash
+            expected_sequence += 1
+
+    if last_good is not None and last_good.records and seen_head != last_good.head_hash:
+        return ErasureLogReport(
+            ok=False,
+            records=count,
+            first_broken_sequence=min(last_good.records, count + 1),
+            detail=_missing_or_rewritten(last_good),
+            rehashed=count - proven,
+        )
+    # The head as this run saw it (not re-read: a record appended meanwhile was not checked).
+    return ErasureLogReport(ok=True, records=count, head_hash=expected_prev if count else "", rehashed=count - proven)
+
+
+def _check_anchor(start: ErasureLogVerification) -> ErasureLogReport | None:
+    """The checkpoint's last record is still there, unchanged, and so is every record before it."""
+    anchor = ErasureRecord.objects.filter(sequence=start.records).first()
+    if anchor is None or anchor.hash != start.head_hash or anchor.compute_hash() != anchor.hash:
+        return ErasureLogReport(
+            ok=False, records=start.records, first_broken_sequence=start.records, detail=_missing_or_rewritten(start)
+        )
+    # Sequences are unique, so exactly ``records`` of them in 1..records means none is missing (an index count).
+    present = ErasureRecord.objects.filter(sequence__gte=1, sequence__lte=start.records).count()
+    if present != start.records:
+        return ErasureLogReport(
+            ok=False,
+            records=present,
+            detail=f"{start.records - present} record(s) before record {start.records} are missing: run with --full",
+        )
+    return None
+
+
+def _check_record(record: ErasureRecord, *, expected_sequence: int, expected_prev: str) -> str | None:
+    if record.sequence != expected_sequence:
+        return f"record {record.sequence}: expected sequence {expected_sequence} (a record is missing)"
+    if record.prev_hash != expected_prev:
+        return f"record {record.sequence}: prev_hash does not match the hash of record {record.sequence - 1}"
+    if record.compute_hash() != record.hash:
+        return f"record {record.sequence}: its content does not match its hash (changed after it was written)"
+    return None
+
+
+def _missing_or_rewritten(run: ErasureLogVerification) -> str:
+    return f"record {run.records} verified on {run.verified_at:%Y-%m-%d %H:%M} UTC is missing or was rewritten"
+
+
+def record_run(report: ErasureLogReport, *, full: bool) -> ErasureLogVerification:
+    """Append the run to the verification chain. Writers are serialized so that the chain never forks."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [VERIFICATION_CHAIN_LOCK_ID])
+        last = ErasureLogVerification.objects.exclude(hash="").order_by("-id").only("hash").first()
+        run = ErasureLogVerification(
+            ok=report.ok,
+            records=report.records,
+            first_broken_sequence=report.first_broken_sequence,
+            head_hash=report.head_hash,
+            detail=report.detail,
+            full=full,
+            rehashed=report.rehashed,
+            prev_hash=last.hash if last else ErasureLogVerification.GENESIS_HASH,
+        )
+        run.hash = run.compute_hash()
+        run.save(force_insert=True)
+    return run
