@@ -27,7 +27,16 @@ class ValidatedChangeListMixin:
     fail later, as a 500: ``year=9999`` (the year after it does not exist), a NUL or a ``+16:00`` offset
     on PostgreSQL, a time past year 9999 in UTC on SQLite. Checking the finished query's parameters covers
     every kind of filter, search and drill-down at once, including ones added later.
+
+    The search box is checked first, by Django's own search form: a term it refuses (a NUL) would
+    otherwise be dropped with a message, and the list, or an export of it, would hold every row.
     """
+
+    def __init__(self, request, *args, **kwargs):
+        search_form = self.search_form_class(request.GET)
+        if not search_form.is_valid():
+            raise IncorrectLookupParameters(f"a search value is refused: {search_form.errors.as_text()}")
+        super().__init__(request, *args, **kwargs)
 
     def get_queryset(self, request, exclude_parameters=None):
         try:

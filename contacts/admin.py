@@ -24,7 +24,7 @@ from contacts.access_admin import RecordsContactAccess
 from contacts.models import SYNCED_FIELDS, Contact, ErasureRecord
 from contacts.requests_admin import contact_choice_label  # also registers the request desk's admin
 from contacts.selectors import contact_timeline, distinct_values, erasures_by_fingerprint, search_contacts
-from contacts.services import AlreadyErased, check_reason, erase_on_request, has_personal_data, request_refresh
+from contacts.services import AlreadyErased, check_reason, erase_on_request, request_refresh
 
 # Shown in their readable form on the contact's page instead of raw JSON or raw E.164.
 READABLE_FIELDS = {"tags": "tags_display", "custom_fields": "custom_fields_display", "phone": "phone_display"}
@@ -392,14 +392,14 @@ class ContactAdmin(RecordsContactAccess, FilteredCsvExport, admin.ModelAdmin):
         # The contact page's Erase button posts the list's erase action for this one contact: the same
         # confirmation page, reason and checks as erasing from the list.
         context["can_erase"] = bool(
-            obj is not None and self.has_erase_permission(request) and (not obj.is_erased or has_personal_data(obj))
+            obj is not None and self.has_erase_permission(request) and not obj.is_erased
         )
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     @admin.action(description=_("Erase (data-subject request)"), permissions=["erase"])
     def erase_data_subject(self, request, queryset):
         """Confirmation page with a required reason; on confirm, erase each contact still holding data."""
-        contacts = [c for c in queryset.order_by("pk") if not c.is_erased or has_personal_data(c)]
+        contacts = [c for c in queryset.order_by("pk") if not c.is_erased]
         already_erased = queryset.count() - len(contacts)
         form = ErasureRequestForm(request.POST if request.POST.get("post") else None, contacts=contacts)
         if contacts and form.is_valid():

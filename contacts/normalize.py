@@ -14,6 +14,7 @@ import phonenumbers
 from django.conf import settings
 from django.db.backends.base.operations import BaseDatabaseOperations
 
+from config.text_columns import text_column_problem
 from config.timestamps import storable_utc
 from contacts.models import Contact
 from webhooks.events import ProcessingError
@@ -152,10 +153,8 @@ def check_storable(name: str, value: Any) -> None:
     """Raise ``SkippedValue`` unless the column of ``name`` stores ``value`` on every database we run on."""
     field = Contact._meta.get_field(name)
     if isinstance(value, str):
-        if field.max_length is not None and len(value) > field.max_length:
-            raise SkippedValue(f"{name} is longer than {field.max_length} characters")
-        if "\x00" in value:
-            raise SkippedValue(f"{name} contains a NUL character")
+        if (problem := text_column_problem(value, max_length=field.max_length)) is not None:
+            raise SkippedValue(f"{name} {problem}")
     elif isinstance(value, int) and not isinstance(value, bool):
         low, high = integer_range(field.get_internal_type())
         if not low <= value <= high:

@@ -184,7 +184,8 @@ def _apply_deletion(event: ContactEvent) -> Outcome:
         except IntegrityError:
             contact = Contact.objects.select_for_update().get(**key)
     stamp = version_stamp(event.changed_at, event.tiebreak)
-    if contact.is_erased and not has_personal_data(contact):
+    # Erased means empty: the database refuses a tombstone holding a personal value.
+    if contact.is_erased:
         previous = contact.field_versions.get(DELETION_VERSION_KEY)
         if previous is None or stamp > previous:
             contact.field_versions, contact.needs_refresh = _tombstone_versions(contact.field_versions, stamp)
@@ -192,7 +193,7 @@ def _apply_deletion(event: ContactEvent) -> Outcome:
         # Still redact whatever arrived about the contact since it was erased.
         return Outcome(status=OutcomeStatus.IGNORED, reason="contact already erased", subject_erased=True)
     previous = contact.field_versions.get(DELETION_VERSION_KEY)
-    if not contact.is_erased and previous is not None and stamp <= previous:
+    if previous is not None and stamp <= previous:
         # Reactivated since a newer deletion (soft deletes): this older one was already undone.
         return Outcome(status=OutcomeStatus.IGNORED, reason="older than the contact's last deletion")
     erase_contact(
@@ -221,10 +222,6 @@ def _tombstone_versions(versions: dict, deletion: list[str] | None) -> tuple[dic
         tombstone[REFRESH_VERSION_KEY] = requested
         return tombstone, True
     return tombstone, False
-
-
-def has_personal_data(contact: Contact) -> bool:
-    return bool(contact.personal_fields_held())
 
 
 def fingerprint(kind: str, value: str) -> str:
@@ -290,7 +287,7 @@ def erase_on_request(*, contact: Contact, requested_by: str, requested_by_type: 
     with transaction.atomic():
         # Under the row lock: a deletion webhook may have erased the contact since staff picked it.
         contact = Contact.objects.select_for_update().get(pk=contact.pk)
-        if contact.is_erased and not has_personal_data(contact):
+        if contact.is_erased:
             raise AlreadyErased(f"contact #{contact.pk} was already erased")
         check_reason(contact=contact, reason=reason)
         return erase_contact(

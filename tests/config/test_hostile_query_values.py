@@ -24,6 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
 
+from contacts.models import Contact
 from tests.conftest import load_fixture
 from tests.factories import ContactFactory, UserFactory, WebhookEventFactory
 
@@ -153,15 +154,15 @@ def test_hostile_admin_filters_and_searches_are_invalid_filters_never_errors(
 @pytest.mark.parametrize(
     "query",
     [
-        "status=%00", "provider=%00", "source=%00", "sub_group_id=%00", "erased=%00", "q=%00",
+        "status=%00", "provider=%00", "source=%00", "sub_group_id=%00", "erased=%00",
         "status__exact=%00", "provider__exact=%00", "source__exact=%00", "sub_group_id__exact=%00",
     ],
 )  # fmt: skip
 def test_a_nul_in_a_contact_filter_is_refused_or_ignored(admin_client, rows, query):
     url = reverse("admin:contacts_contact_changelist")
     response = admin_client.get(f"{url}?{query}")
-    # Unknown names (`status`) and NUL values both end on Django's invalid-filter redirect; the search box
-    # and the erased filter ignore a value they do not know, listing everything.
+    # Unknown names (`status`) and NUL values both end on Django's invalid-filter redirect; the erased
+    # filter ignores a value it does not know, listing everything.
     assert response.status_code in (200, 302)
     if response.status_code == 302:
         assert response["Location"] == f"{url}?e=1"
@@ -188,6 +189,22 @@ def test_hostile_erasure_log_filters_redirect_to_the_invalid_filter_page(admin_c
         return
     assert response.status_code == 302
     assert response["Location"] == f"{url}?e=1"
+
+
+@pytest.mark.parametrize("model", [model for model, model_admin in REGISTERED if model_admin.search_fields])
+@pytest.mark.parametrize("term", ["%00", "zzz%00yyy", "a%00b"])
+def test_a_search_term_holding_a_nul_is_an_invalid_filter_in_every_admin(admin_client, rows, model, term):
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    response = admin_client.get(f"{url}?q={term}")
+    assert response.status_code == 302
+    assert response["Location"] == f"{url}?e=1"
+
+
+def test_the_contacts_export_of_a_search_holding_a_nul_exports_nothing(admin_client, rows):
+    assert Contact.objects.exists()  # there is something an unfiltered export would leak
+    response = admin_client.get(reverse("admin:contacts_contact_export") + "?q=a%00b")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:contacts_contact_changelist") + "?e=1"
 
 
 def test_the_erasure_log_export_refuses_the_same_filters_as_its_list(admin_client, rows):

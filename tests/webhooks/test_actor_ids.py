@@ -12,7 +12,6 @@ from webhooks.providers.base import (
     MAX_ACTOR_ID_LENGTH,
     MAX_ACTOR_TYPE_LENGTH,
     NOT_A_STRING_ID,
-    REDACTED,
     actor_fields,
 )
 
@@ -50,7 +49,9 @@ class TestActorFields:
             ("usr_321", "usr_321"),
             ("  usr_321 ", "usr_321"),
             ("usr\x00_321", "usr_321"),
-            ("usr_\x1b[31m321\u202e\u200b", "usr_[31m321"),
+            ("usr_\x1b31m321\u202e\u200b", "usr_31m321"),
+            ("9f1c2d3e-4b5a-6c7d-8e9f-0a1b2c3d4e5f", "9f1c2d3e-4b5a-6c7d-8e9f-0a1b2c3d4e5f"),
+            ("team.support:agent-7", "team.support:agent-7"),
             (321, "321"),
             (None, ""),
             ("", ""),
@@ -58,6 +59,10 @@ class TestActorFields:
             (["usr_1"], NOT_A_STRING_ID),
             (True, NOT_A_STRING_ID),
             (1.5, NOT_A_STRING_ID),
+            ("Maria Souza Staff", NOT_A_STRING_ID),
+            ("ana.costa@exemplo.com.br", NOT_A_STRING_ID),
+            ("usr_\x1b[31m321", NOT_A_STRING_ID),
+            ("Joao\u00e3o", NOT_A_STRING_ID),
         ],
     )
     def test_an_actor_is_a_plain_string_id_or_the_marker(self, value, expected):
@@ -104,8 +109,37 @@ def test_deletion_with_an_object_deleted_by_erases_and_logs_a_marker(post_webhoo
     event = WebhookEvent.objects.get(pk=response.json()["event"])
     assert (event.actor_id, event.actor_type) == (NOT_A_STRING_ID, NOT_A_STRING_ID)
     # Not even the stored deletion keeps the object: a kept key holds ids, never records.
-    assert event.payload["data"]["deleted_by"] == {"id": REDACTED, "name": REDACTED}
+    assert event.payload["data"]["deleted_by"] == NOT_A_STRING_ID
     assert found_in(full_dump(), ["Staff Person Quintela"]) == []
+
+
+@pytest.mark.parametrize("deleted_by", ["Maria Souza Staff", "ana.costa@exemplo.com.br"])
+def test_deletion_whose_deleted_by_is_a_name_or_an_email_logs_the_marker_and_stores_it_in_the_payload(
+    post_webhook, ana, deleted_by
+):
+    response = post_webhook("timely", deletion(deleted_by=deleted_by, deleted_by_type="Staff Member"))
+    assert response.status_code == 200
+    assert_erased(ana)
+    record = ErasureRecord.objects.get()
+    assert (record.requested_by, record.requested_by_type) == (NOT_A_STRING_ID, NOT_A_STRING_ID)
+    event = WebhookEvent.objects.get(pk=response.json()["event"])
+    assert event.payload["data"]["deleted_by"] == event.payload["data"]["deleted_by_type"] == NOT_A_STRING_ID
+    assert found_in(full_dump(), ["Maria Souza Staff", "Staff Member"]) == []
+
+
+def test_deletion_stores_a_plain_deleted_by_in_its_payload_as_the_erasure_record_holds_it(post_webhook, ana):
+    response = post_webhook("timely", deletion(deleted_by=" usr\x00_321 ", deleted_by_type="attendant"))
+    event = WebhookEvent.objects.get(pk=response.json()["event"])
+    assert event.payload["data"]["deleted_by"] == ErasureRecord.objects.get().requested_by == "usr_321"
+
+
+def test_an_update_about_an_erased_contact_stores_its_named_updated_by_as_the_marker(post_webhook, ana):
+    post_webhook("timely", deletion())
+    response = post_webhook("timely", update(updated_by="Maria Souza Staff"))
+    event = WebhookEvent.objects.get(pk=response.json()["event"])
+    assert event.redacted_at is not None
+    assert event.payload["data"]["updated_by"] == NOT_A_STRING_ID
+    assert found_in(full_dump(), ["Maria Souza Staff"]) == []
 
 
 def test_deletion_with_a_numeric_deleted_by_keeps_it_as_its_string(post_webhook, ana):

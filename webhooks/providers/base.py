@@ -8,12 +8,14 @@ import hashlib
 import hmac
 import json
 import math
+import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
+from config.text_columns import text_column_problem
 from config.timestamps import storable_utc
 from webhooks.events import ContactEvent
 
@@ -39,8 +41,8 @@ class Delivery:
     external_id: str
     occurred_at: datetime | None
     payload: dict
-    # Names its contact by an id that cannot be stored (an object, a NUL, ...): no erasure could find it
-    # by id later, so it is stored redacted from the start.
+    # Names no contact we can read (an id that cannot be stored, several ids, none at all): no erasure
+    # could find it by id later, so it is stored redacted from the start.
     subject_unreadable: bool = False
 
 
@@ -63,6 +65,9 @@ class WebhookProvider:
     # provider adds a field.
     kept_envelope_keys: ClassVar[frozenset[str]] = frozenset()
     kept_data_keys: ClassVar[frozenset[str]] = frozenset()
+    # Kept data keys that name an actor, each with the width it is stored at: a redacted payload keeps
+    # their values only as ``plain_id`` does, so the stored body says no more than the erasure record.
+    actor_data_keys: ClassVar[Mapping[str, int]] = {}
 
     def __init__(self, config: Mapping[str, Any], *, tolerance_seconds: int):
         self.secrets: list[str] = [s for s in config.get("SECRETS", []) if s]
@@ -94,6 +99,18 @@ class WebhookProvider:
         """
         raise NotImplementedError
 
+    def subject_of_other_family(self, data: dict, read_id: Callable[[Any], str]) -> tuple[str, bool]:
+        """``(external_id, subject_unreadable)`` for an event of a family we do not apply: the one contact
+        it names wherever ``subject_id_candidates`` looks, each value read by ``read_id``. Naming none we
+        can read (or two different ones), it is stored redacted: nothing could ever erase it later."""
+        try:
+            ids = {read_id(value) for value in subject_id_candidates(data)}
+        except EnvelopeError:
+            return "", True
+        if len(ids) != 1:
+            return "", True
+        return ids.pop(), False
+
     def is_erasure(self, delivery: Delivery) -> bool:
         """True for deletions, whose payloads are redacted before they are first saved."""
         return delivery.event_type == self.deletion_event_type
@@ -101,6 +118,21 @@ class WebhookProvider:
     def redacted_before_saving(self, delivery: Delivery) -> bool:
         """Deletions, and events naming a contact no erasure could find: never saved in full."""
         return self.is_erasure(delivery) or delivery.subject_unreadable
+
+    def load_envelope(self, body: bytes, *, event_type_key: str) -> dict:
+        """The body as an object (``load_json_object``); a deletion's also when some value in it could not
+        be stored (``load_json_leniently``). A deletion is redacted before it is saved, so only its type,
+        ids and times need to be readable: no signed payload can stop an erasure."""
+        try:
+            return load_json_object(body)
+        except EnvelopeError as refused:
+            try:
+                payload = load_json_leniently(body)
+            except EnvelopeError:
+                raise refused from None
+            if payload.get(event_type_key) != self.deletion_event_type:
+                raise refused from None
+            return payload
 
     def redact(self, payload: Any) -> Any:
         """Return the payload with every personal value replaced by ``REDACTED``, keys kept."""
@@ -110,6 +142,9 @@ class WebhookProvider:
         data = payload.get("data")
         if isinstance(data, dict):
             redacted["data"] = redact_except(data, self.kept_data_keys)
+            for key, max_length in self.actor_data_keys.items():
+                if data.get(key) is not None:
+                    redacted["data"][key] = plain_id(data[key], max_length=max_length)
         return redacted
 
     def redacted_body(self, payload: Any) -> bytes:
@@ -136,6 +171,21 @@ class WebhookProvider:
     def fresh_sample(self, payload: dict, *, now: datetime) -> dict:
         """A fixture made new: a fresh event id and current times, so that it is not a duplicate."""
         return payload
+
+
+SUBJECT_ID_KEYS = ("contact_id", "contactId")
+
+
+def subject_id_candidates(data: dict) -> list[Any]:
+    """Every value by which an event's ``data`` may name its contact: ``contact_id`` / ``contactId``;
+    ``contact.id`` (or ``contact.contact_id`` / ``contact.contactId``); and one level down,
+    ``<object>.contact_id`` / ``<object>.contactId`` (``conversation.contact_id``)."""
+    found = [data[key] for key in SUBJECT_ID_KEYS if data.get(key) is not None]
+    for name, child in data.items():
+        if isinstance(child, dict):
+            keys = ("id", *SUBJECT_ID_KEYS) if name == "contact" else SUBJECT_ID_KEYS
+            found += [child[key] for key in keys if child.get(key) is not None]
+    return found
 
 
 def hmac_sha256_hex(secret: str, message: bytes) -> str:
@@ -174,6 +224,79 @@ def load_json_object(body: bytes) -> dict:
     except UnicodeEncodeError:
         raise EnvelopeError("body contains an unpaired Unicode surrogate") from None
     return payload
+
+
+class _Unreadable:
+    """What ``load_json_leniently`` reads in place of a value no column could store: it is no id and no
+    time, and redaction replaces it even under a key that keeps its value."""
+
+    def __repr__(self) -> str:
+        return "<unreadable>"
+
+
+UNREADABLE = _Unreadable()
+
+
+def load_json_leniently(body: bytes) -> dict:
+    """Parse a body into a dict as ``load_json_object`` does, reading ``UNREADABLE`` for each value that
+    could not be stored (1e400, NaN, an integer past Python's 4,300 digits, a string holding a lone
+    surrogate, anything nested deeper than ``MAX_JSON_DEPTH``; a surrogate in a key becomes U+FFFD).
+    Still refused: a body that is not UTF-8 JSON text, or nested deeper than the parser itself reads
+    (about 1,000 levels): neither its type nor its ids can be known."""
+    try:
+        payload = json.loads(
+            body,
+            parse_constant=lambda _name: UNREADABLE,
+            parse_float=_float_or_unreadable,
+            parse_int=_int_or_unreadable,
+            object_pairs_hook=_storable_object,
+        )
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise EnvelopeError("body is not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise EnvelopeError("body is not a JSON object")
+    _cut_deeper_than(payload, MAX_JSON_DEPTH)
+    return payload
+
+
+def _float_or_unreadable(text: str) -> Any:
+    value = float(text)
+    return UNREADABLE if math.isinf(value) else value
+
+
+def _int_or_unreadable(text: str) -> Any:
+    try:
+        return int(text)
+    except ValueError:  # more digits than Python converts
+        return UNREADABLE
+
+
+def _has_surrogate(text: str) -> bool:
+    return any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+def _storable_object(pairs: list[tuple[str, Any]]) -> dict:
+    return {
+        "".join("\ufffd" if _has_surrogate(ch) else ch for ch in key): (
+            UNREADABLE if isinstance(value, str) and _has_surrogate(value) else value
+        )
+        for key, value in pairs
+    }
+
+
+def _cut_deeper_than(payload: dict, max_depth: int) -> None:
+    """Replace, in place, every object or list deeper than ``max_depth`` (the payload is level 1)."""
+    pending = [(payload, 1)]
+    while pending:
+        container, depth = pending.pop()
+        keys = container.keys() if isinstance(container, dict) else range(len(container))
+        for key in keys:
+            child = container[key]
+            if isinstance(child, dict | list):
+                if depth + 1 > max_depth:
+                    container[key] = UNREADABLE
+                else:
+                    pending.append((child, depth + 1))
 
 
 def _refuse_constant(name: str):
@@ -252,23 +375,29 @@ def actor_fields(actor_id: Any, actor_type: Any) -> dict[str, str]:
     }
 
 
+# What an id looks like in the providers' docs (``usr_321``, UUIDs, numbers): ASCII letters, digits and
+# ``_ . : -``. No whitespace and no ``@``, so neither a name nor an email address ever passes for one.
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_.:-]+")
+
+
 def plain_id(value: Any, *, max_length: int) -> str:
     """A string or whole number as its text without control or format characters (NUL, escapes, bidi
-    overrides), trimmed and cut to ``max_length``; '' for none; ``NOT_A_STRING_ID`` for anything else."""
+    overrides), trimmed and cut to ``max_length``, when what is left is a plain id; '' for none or an
+    empty string; ``NOT_A_STRING_ID`` for anything else (an object, a list, a name, an email address)."""
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int):
         return NOT_A_STRING_ID
-    text = "".join(ch for ch in str(value) if unicodedata.category(ch) not in ("Cc", "Cf"))
-    return text.strip()[:max_length]
+    text = "".join(ch for ch in str(value) if unicodedata.category(ch) not in ("Cc", "Cf")).strip()
+    if text and not _PLAIN_ID.fullmatch(text):
+        return NOT_A_STRING_ID
+    return text[:max_length]
 
 
 def check_stored_text(text: str, *, field: str, max_length: int) -> str:
-    """A value stored in a text column: it must fit, and PostgreSQL text refuses NUL characters."""
-    if len(text) > max_length:
-        raise EnvelopeError(f"'{field}' must be at most {max_length} characters")
-    if "\x00" in text:
-        raise EnvelopeError(f"'{field}' must not contain NUL characters")
+    """A value stored in one of the event's text columns, or ``EnvelopeError`` saying why it cannot be."""
+    if (problem := text_column_problem(text, max_length=max_length)) is not None:
+        raise EnvelopeError(f"'{field}' {problem}")
     return text
 
 
@@ -284,11 +413,13 @@ def redact_values(value: Any) -> Any:
 
 
 def redact_except(mapping: dict, keep: frozenset[str]) -> dict:
-    """Redact every value of ``mapping`` except the plain values of the keys in ``keep`` (an allowlist
-    fails safe): an object or a list is redacted even there, since a kept key holds ids and times, not
-    records (``{"id": ..., "name": ...}`` as ``deleted_by``). A deletion's actor is read from what this
-    keeps, so plain strings stay as sent."""
+    """Redact every value of ``mapping`` except the plain values (strings, numbers, booleans, null) of the
+    keys in ``keep`` (an allowlist fails safe): an object or a list is redacted even there, since a kept
+    key holds ids and times, not records (``{"id": ..., "name": ...}``), and so is ``UNREADABLE``."""
     return {
-        key: value if key in keep and not isinstance(value, dict | list) else redact_values(value)
-        for key, value in mapping.items()
+        key: value if key in keep and _is_json_scalar(value) else redact_values(value) for key, value in mapping.items()
     }
+
+
+def _is_json_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float)

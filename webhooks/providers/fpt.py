@@ -24,7 +24,6 @@ from webhooks.providers.base import (
     as_event_type,
     check_stored_text,
     hmac_sha256_hex,
-    load_json_object,
     parse_timestamp,
 )
 
@@ -77,7 +76,7 @@ class FitProTrackerProvider(WebhookProvider):
         raise SignatureError("signature does not match")
 
     def parse(self, body: bytes) -> Delivery:
-        payload = load_json_object(body)
+        payload = self.load_envelope(body, event_type_key="eventType")
         event_id = payload.get("eventId")
         if not isinstance(event_id, str) or not event_id.strip():
             raise EnvelopeError("'eventId' must be a non-empty string")
@@ -91,13 +90,12 @@ class FitProTrackerProvider(WebhookProvider):
         external_id, subject_unreadable = "", False
         if event_type.startswith("contact."):
             external_id = _number(data.get("contactId"), field="data.contactId")
-        elif data.get("contactId") is not None:
-            # Other families may name the contact, as a number or its digits: keep the link so an
-            # erasure reaches them and, after one, they are stored redacted.
-            try:
-                external_id = _number(_digits_as_number(data["contactId"]), field="data.contactId")
-            except EnvelopeError:
-                subject_unreadable = True
+        else:
+            # Other families may name the contact, as a number or its digits, perhaps as data.contact.id:
+            # keep the link so an erasure reaches them and, after one, they are stored redacted.
+            external_id, subject_unreadable = self.subject_of_other_family(
+                data, lambda value: _number(_digits_as_number(value), field="data.contactId")
+            )
         return Delivery(
             dedupe_key=event_id,
             event_id=event_id,

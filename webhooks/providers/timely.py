@@ -12,6 +12,8 @@ from datetime import datetime
 
 from webhooks.events import ContactEvent, ContactEventKind
 from webhooks.providers.base import (
+    MAX_ACTOR_ID_LENGTH,
+    MAX_ACTOR_TYPE_LENGTH,
     Delivery,
     EnvelopeError,
     Ignore,
@@ -22,7 +24,6 @@ from webhooks.providers.base import (
     as_event_type,
     as_id,
     hmac_sha256_hex,
-    load_json_object,
     parse_timestamp,
 )
 
@@ -60,6 +61,12 @@ class TimelyProvider(WebhookProvider):
     deletion_event_type = DELETED
     kept_envelope_keys = _KEEP_TOP
     kept_data_keys = _KEEP_DATA
+    actor_data_keys = {
+        "updated_by": MAX_ACTOR_ID_LENGTH,
+        "updated_by_type": MAX_ACTOR_TYPE_LENGTH,
+        "deleted_by": MAX_ACTOR_ID_LENGTH,
+        "deleted_by_type": MAX_ACTOR_TYPE_LENGTH,
+    }
     verbose_name = "Timely.ai"
     stored_headers = (TIMESTAMP_HEADER,)
 
@@ -91,9 +98,14 @@ class TimelyProvider(WebhookProvider):
         raise SignatureError("signature does not match")
 
     def parse(self, body: bytes) -> Delivery:
-        payload = load_json_object(body)
+        payload = self.load_envelope(body, event_type_key="event")
         event_type = as_event_type(payload.get("event"), field="event")
-        timestamp = parse_timestamp(payload.get("timestamp"), field="timestamp")
+        try:
+            timestamp = parse_timestamp(payload.get("timestamp"), field="timestamp")
+        except EnvelopeError:
+            if event_type != DELETED:
+                raise
+            timestamp = None  # a usable deleted_at is enough for a deletion
         account_id = as_id(payload.get("workspace_id"), field="workspace_id")
         data = payload.get("data")
         if not isinstance(data, dict):
@@ -105,13 +117,12 @@ class TimelyProvider(WebhookProvider):
         external_id, subject_unreadable = "", False
         if event_type.startswith("contact."):
             external_id = as_id(data.get("contact_id"), field="data.contact_id")
-        elif data.get("contact_id") is not None:
-            # Other families (message.*, conversation.*) name the contact too: keep the link so an
-            # erasure reaches their payloads.
-            try:
-                external_id = as_id(data.get("contact_id"), field="data.contact_id")
-            except EnvelopeError:
-                subject_unreadable = True
+        else:
+            # Other families (message.*, conversation.*) name the contact too, perhaps as data.contact.id:
+            # keep the link so an erasure reaches their payloads.
+            external_id, subject_unreadable = self.subject_of_other_family(
+                data, lambda value: as_id(value, field="data.contact_id")
+            )
 
         occurred_at = timestamp
         for key in ("deleted_at", "updated_at", "created_at"):
@@ -119,10 +130,13 @@ class TimelyProvider(WebhookProvider):
                 try:
                     occurred_at = parse_timestamp(data[key], field=f"data.{key}")
                 except EnvelopeError:
-                    if event_type.startswith("contact."):
+                    # A deletion falls back to the envelope's time: no signed payload stops an erasure.
+                    if event_type.startswith("contact.") and event_type != DELETED:
                         raise
                     # Other families' shapes are unpublished: store them on the envelope's time.
                 break
+        if occurred_at is None:
+            raise EnvelopeError("'timestamp' must be an ISO-8601 string within range")
         if event_type == UPDATED and data.get("changes") is not None and not isinstance(data["changes"], dict):
             raise EnvelopeError("'data.changes' must be an object")
 
