@@ -26,7 +26,6 @@ from contacts.models import (
 from contacts.services import (
     AlreadyErased,
     erase_on_request,
-    has_personal_data,
     personal_data_quoted,
     request_refresh,
 )
@@ -162,7 +161,7 @@ def confirmation_summary(contact: Contact) -> dict:
     events = _stored_payloads(contact, with_payloads=False)
     return {
         "contact": contact,
-        "holds_data": has_personal_data(contact),
+        "holds_data": not contact.is_erased,  # an erased row holds none (the database's constraint)
         "fields_held": [str(Contact._meta.get_field(name).verbose_name) for name in contact.personal_fields_held()],
         "since": contact.created_at,
         "source": contact.provider,
