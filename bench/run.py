@@ -1,9 +1,9 @@
-"""The ingest benchmark: the full webhook path against the floor of a durable receiver, same stack, same run.
+"""The benchmark: the webhook path against the floor of a durable receiver, same stack, same run.
 
-    make bench     # = .venv/bin/python bench/run.py: the floor, the floor + a task row, the floor + apply,
-                   #   full path (immediate), database-backend ingest, drain of a 50,000-event backlog
-                   #   by 1 then 2 db_workers (with the worker's RSS)
-    .venv/bin/python bench/run.py --only floor,immediate --requests 10000
+    make bench     # = .venv/bin/python bench/run.py: the floor, worker-mode ingest, inline mode, a
+                   #   50,000-event backlog drained by 1 then 2 webhook_workers (CPU per event), an idle
+                   #   worker's latency, one worker's memory over 100,000 events; ratios at the end
+    .venv/bin/python bench/run.py --only floor,worker --requests 10000 --repeat 3
     .venv/bin/python bench/run.py --only scale     # per-event cost at 10k and 1M rows, erasure plans
     .venv/bin/python bench/run.py --only profile   # cProfile of the request path, in-process
 
@@ -14,12 +14,14 @@ database it uses starts with ``--db-prefix`` and is dropped and recreated; the s
 
 import argparse
 import contextlib
+import http.client
 import json
 import os
 import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,8 +37,8 @@ from bench.events import stream, write_wrk_file  # noqa: E402
 
 BIN = Path(sys.executable).parent
 FPT_AVAILABLE = (ROOT / "webhooks" / "providers" / "fpt.py").exists()
-STEPS = ("floor", "floor_queue", "floor_apply", "immediate", "database", "drain", "scale", "profile")
-DEFAULT_STEPS = ("floor", "floor_queue", "floor_apply", "immediate", "database", "drain")
+STEPS = ("floor", "floor_apply", "worker", "inline", "drain", "latency", "memory", "scale", "profile", "profile_worker")
+DEFAULT_STEPS = ("floor", "worker", "inline", "drain", "latency", "memory")
 
 
 def load() -> str:
@@ -56,6 +58,7 @@ class Bench:
         self.work = Path(tempfile.mkdtemp(prefix="crm-sync-bench-"))
         self.results: dict[str, dict] = {}
         self.processes: list[subprocess.Popen] = []
+        self.server: subprocess.Popen | None = None
 
     # --- databases ----------------------------------------------------------------------------------
     def url(self, name: str) -> str:
@@ -75,7 +78,7 @@ class Bench:
             return conn.execute(sql).fetchall()
 
     # --- processes ----------------------------------------------------------------------------------
-    def env(self, db: str, *, settings: str = "config.settings.production", tasks: str = "immediate") -> dict:
+    def env(self, db: str, *, settings: str = "config.settings.production", processing: str = "worker") -> dict:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "TIMELY_", "FPT_"))}
         env.update(
             DJANGO_SETTINGS_MODULE=settings,
@@ -87,7 +90,7 @@ class Bench:
             ALLOWED_HOSTS="127.0.0.1,localhost",
             TIMELY_WEBHOOK_SECRETS=self.secrets["timely"],
             FPT_WEBHOOK_SECRETS=self.secrets["fpt"],
-            TASKS_BACKEND=tasks,
+            WEBHOOK_PROCESSING=processing,
             LOG_LEVEL=self.args.log_level,
             PYTHONPATH=str(ROOT),
         )
@@ -138,8 +141,10 @@ class Bench:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"gunicorn did not start; see {log.name}")
                 time.sleep(0.2)
+            self.server = process
             yield process
         finally:
+            self.server = None
             self.stop(process)
             log.close()
 
@@ -186,8 +191,9 @@ class Bench:
             str(ROOT / "bench" / "wrk.lua"),
             f"http://127.0.0.1:{self.args.port}",
         ]
-        before, cpu_before = load(), cpu_by_program()
+        before = load()
         with psycopg.connect(self.url(db), autocommit=True) as conn:
+            cpu_before = self.cpu_snapshot(conn, db)
             stored_sql = f"SELECT count(*) FROM {table} WHERE id > %s"
             baseline = conn.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
             process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
@@ -205,7 +211,7 @@ class Bench:
                     elif checked_at - progress_at > 10:
                         say(f"    nothing stored for 10 s at {stored}/{expected}: stopping")
                         break
-            cpu_after = cpu_by_program()  # while wrk still runs: its own CPU is counted too
+            cpu_after = self.cpu_snapshot(conn, db, wrk=process.pid)  # while wrk runs: its own CPU counts too
             process.send_signal(signal.SIGINT)
             output = process.communicate(timeout=30)[0]
             self.processes.remove(process)
@@ -216,7 +222,7 @@ class Bench:
         result["rps"] = answered / (result["duration_us"] / 1e6)
         result["load_before"], result["load_after"] = before, load()
         result["cpu_ms"] = {
-            name: (cpu_after[name] - cpu_before[name]) * 1000 / max(answered, 1) for name in CPU_PROGRAMS
+            name: (cpu_after[name] - cpu_before.get(name, 0.0)) * 1000 / max(answered, 1) for name in cpu_after
         }
         return result
 
@@ -261,15 +267,19 @@ class Bench:
         )
         say("    CPU per request: " + ", ".join(f"{name} {ms:.2f} ms" for name, ms in r["cpu_ms"].items()))
 
+    def cpu_snapshot(self, conn, db: str, *, wrk: int | None = None) -> dict[str, float]:
+        """CPU seconds so far of what serves this run: the server's process tree (gunicorn's master and
+        workers, or the floor's), the PostgreSQL backends connected to this run's database, and wrk. By
+        process id, so the other programs on a shared machine are not counted."""
+        snapshot = {"gunicorn": tree_cpu_seconds(self.server.pid) if self.server else 0.0}
+        snapshot["postgres"] = sum(backend_cpu(conn, db).values())
+        if wrk is not None:
+            snapshot["wrk"] = process_cpu_seconds(wrk)
+        return snapshot
+
     # --- steps --------------------------------------------------------------------------------------
     def run_floor(self):
         self.run_floor_app("floor", "floor", {}, counted=("stored rows", "floor_floorevent"))
-
-    def run_floor_queue(self):
-        """The floor plus one django-tasks-db task row per event in the same transaction: what any receiver
-        following the spec's flow writes with the database backend, before any work of its own."""
-        rows = ("task rows", "django_tasks_database_dbtaskresult")
-        self.run_floor_app("floor + task row", "floor_queue", {"FLOOR_QUEUE": "true"}, counted=rows)
 
     def run_floor_apply(self):
         """The floor plus, after its commit, a second transaction applying the event to a one-index contact
@@ -285,18 +295,19 @@ class Bench:
         say(f"    {what}: {self.query(db, f'SELECT count(*) FROM {table}')[0][0]}")  # noqa: S608 (our own names)
         self.done_with(db)
 
-    def run_immediate(self):
-        db = f"{self.args.db_prefix}_full"
-        env = self.migrate(db)
-        self.drive("full (immediate)", env, "config.wsgi", total=self.args.requests, offset=0)
+    def run_inline(self):
+        """The full path, inline: verify, store, apply (last-write-wins), record the outcome, in the request."""
+        db = f"{self.args.db_prefix}_inline"
+        env = {**self.migrate(db), "WEBHOOK_PROCESSING": "inline"}
+        self.drive("inline", env, "config.wsgi", total=self.args.requests, offset=0)
         self.print_statuses(db)
         self.done_with(db)
 
-    def run_database(self):
-        db = f"{self.args.db_prefix}_queue"
+    def run_worker(self):
+        """Ingest with workers: the request only stores (no worker runs: the events stay due)."""
+        db = f"{self.args.db_prefix}_worker"
         env = self.migrate(db)
-        env["TASKS_BACKEND"] = "database"
-        self.drive("ingest (database)", env, "config.wsgi", total=self.args.requests, offset=0)
+        self.drive("worker-mode ingest", env, "config.wsgi", total=self.args.requests, offset=0)
         self.print_statuses(db)
         self.done_with(db)
 
@@ -304,77 +315,153 @@ class Bench:
         rows = self.query(db, "SELECT status, count(*) FROM webhooks_webhookevent GROUP BY 1 ORDER BY 1")
         say("    events: " + ", ".join(f"{status} {count}" for status, count in rows))
 
+    def backlog_db(self, name: str, size: int, offset: int) -> tuple[str, dict]:
+        """A database holding ``size`` due events of the stream (stored in bulk as worker-mode ingest stores
+        them), analyzed as autovacuum would after such a burst."""
+        db = f"{self.args.db_prefix}_{name}"
+        env = self.migrate(db)
+        started = time.monotonic()
+        subprocess.run(
+            [str(BIN / "python"), "-m", "bench.scale", "backlog", "--size", str(size), "--offset", str(offset)],
+            env=env, cwd=ROOT, check=True,
+        )  # fmt: skip
+        with psycopg.connect(self.url(db), autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE")
+        say(f"  backlog of {size:,} events stored in {time.monotonic() - started:.0f} s")
+        return db, env
+
     def run_drain(self):
-        """A backlog of --backlog events ingested with the database backend, drained by 1 then 2 workers
-        (each from an identical copy of the backlog)."""
-        source = f"{self.args.db_prefix}_backlog"
-        env = self.migrate(source)
-        env["TASKS_BACKEND"] = "database"
-        self.drive("backlog ingest", env, "config.wsgi", total=self.args.backlog, offset=20_000_000)
-        # A burst of 50,000 inserts leaves the planner's statistics stale until autovacuum's next round
-        # (up to a minute): with them, django-tasks-db's claim query sorts the whole backlog for every
-        # task (O(backlog) per claim). Analyze now, as autovacuum would, so the drain measures the steady state.
-        with psycopg.connect(self.url(source), autocommit=True) as conn:
-            conn.execute("ANALYZE")
-        timings = {}
+        """A --backlog of due events drained by 1, then 2 workers, each from an identical copy."""
+        source, env = self.backlog_db("backlog", self.args.backlog, 20_000_000)
+        drains = {}
         for workers in (1, 2):
             db = f"{self.args.db_prefix}_drain{workers}"
             self.recreate_db(db, template=source)
-            timings[workers] = self.drain(db, env, workers)
+            self.settle()
+            drains[workers] = self.drain(db, env, workers, label=f"drain, {workers} worker(s)")
             self.drop_db(db)
-        speedup = timings[1] / timings[2]
-        self.results["drain"] = {"one": timings[1], "two": timings[2], "speedup": speedup}
-        say(f"  drain speed-up with 2 workers: {speedup:.2f}x (target ≥ 1.6x)")
+        self.drop_db(source)
+        self.results["drain"] = {"one": drains[1], "two": drains[2], "speedup": drains[2]["rate"] / drains[1]["rate"]}
+        say(f"  two workers vs one: {drains[2]['rate'] / drains[1]['rate']:.2f}x (target ≥ 1.3x)")
 
-    def drain(self, db: str, env: dict, workers: int) -> float:
+    def run_memory(self):
+        """One worker's resident memory, sampled while it drains --memory-events events."""
+        db, env = self.backlog_db("memory", self.args.memory_events, 40_000_000)
+        self.settle()
+        result = self.drain(db, env, 1, label="memory drain, 1 worker", rss=True)
+        self.results["memory"] = result
+        self.drop_db(db)
+
+    def drain(self, db: str, env: dict, workers: int, *, label: str, rss: bool = False) -> dict:
+        """Start ``workers`` webhook_workers on a backlog; wait until nothing is received; their CPU and
+        PostgreSQL's per event (from /proc), the rate over the span of the events' processed_at."""
         env = {**env, "DATABASE_URL": self.url(db)}
-        pending = self.query(db, "SELECT count(*) FROM django_tasks_database_dbtaskresult WHERE status = 'READY'")[0][0]
+        pending = self.query(db, "SELECT count(*) FROM webhooks_webhookevent WHERE status = 'received'")[0][0]
         before = load()
-        started = time.monotonic()
-        logs = [(self.work / f"drain{workers}-{n}.log").open("wb") for n in range(workers)]
-        processes = [
-            subprocess.Popen(
-                [str(BIN / "python"), str(ROOT / "manage.py"), "db_worker", "--batch", "--no-startup-delay", "-v0"],
-                env=env,
-                cwd=ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-            for log in logs
-        ]
+        logs = [(self.work / f"{label.replace(' ', '_')}-{n}.log").open("wb") for n in range(workers)]
+        command = [str(BIN / "python"), str(ROOT / "manage.py"), "webhook_worker", "--batch-size", str(self.args.batch)]
+        processes = [subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT) for log in logs]
         self.processes.extend(processes)
-        samples = []
-        next_sample = started
-        while any(p.poll() is None for p in processes):
-            if workers == 1 and time.monotonic() >= next_sample:
-                samples.append((time.monotonic() - started, rss_kib(processes[0].pid), self.done_tasks(db)))
-                next_sample += self.args.rss_interval
-            time.sleep(0.25)
-        elapsed = time.monotonic() - started
+        started, samples, next_sample = time.monotonic(), [], time.monotonic()
+        with psycopg.connect(self.url(db), autocommit=True) as conn:
+            backends_before = backend_cpu(conn, db)
+            left_sql = "SELECT count(*) FROM webhooks_webhookevent WHERE status = 'received'"
+            while True:
+                left = conn.execute(left_sql).fetchone()[0]
+                if rss and time.monotonic() >= next_sample:
+                    samples.append((time.monotonic() - started, rss_kib(processes[0].pid), pending - left))
+                    next_sample += self.args.rss_interval
+                if not left:
+                    break
+                if any(p.poll() is not None for p in processes):
+                    raise RuntimeError(f"a webhook_worker exited; see {self.work}")
+                time.sleep(0.25)
+            worker_cpu = sum(process_cpu_seconds(p.pid) for p in processes)
+            backends_after = backend_cpu(conn, db)
+            done, span = conn.execute(
+                "SELECT count(*), extract(epoch FROM max(processed_at) - min(processed_at)) "
+                "FROM webhooks_webhookevent WHERE processed_at IS NOT NULL"
+            ).fetchone()
+        if rss:
+            samples.append((time.monotonic() - started, rss_kib(processes[0].pid), pending))
         for process in processes:
-            self.processes.remove(process)
+            self.stop(process)
+            if process.returncode != 0:
+                raise RuntimeError(f"a webhook_worker exited with {process.returncode}; see {self.work}")
         for log in logs:
             log.close()
-        if any(p.returncode for p in processes):
-            raise RuntimeError(f"a db_worker failed; see {self.work}")
-        done = self.done_tasks(db)
+        rate = done / float(span)
+        result = {
+            "events": done,
+            "rate": rate,
+            "worker_cpu_ms": worker_cpu * 1000 / done,
+            "postgres_cpu_ms": sum(cpu - backends_before.get(pid, 0.0) for pid, cpu in backends_after.items())
+            * 1000
+            / done,
+        }
         say(
-            f"  drain, {workers} worker(s)     {pending} tasks in {elapsed:6.1f} s = {done / elapsed:7.1f} events/s"
+            f"  {label:<24} {pending} events in {float(span):6.1f} s = {rate:7.1f} events/s"
+            f"  CPU per event: workers {result['worker_cpu_ms']:.2f} ms, PostgreSQL {result['postgres_cpu_ms']:.2f} ms"
             f"  [{before} → {load()}]"
         )
         self.print_statuses(db)
         if samples:
+            result["rss"] = samples
             say(
-                "    db_worker RSS (s, MiB, tasks done): "
+                "    worker RSS (s, MiB, events done): "
                 + ", ".join(f"({t:.0f}, {kib / 1024:.1f}, {n})" for t, kib, n in samples if kib)
             )
-            self.results["rss"] = samples
-        return elapsed
+        return result
 
-    def done_tasks(self, db: str) -> int:
-        return self.query(db, "SELECT count(*) FROM django_tasks_database_dbtaskresult WHERE status = 'SUCCESSFUL'")[0][
-            0
-        ]
+    def run_latency(self):
+        """An idle worker: how long from a delivery's 200 to the event applied (its processed_at)."""
+        db = f"{self.args.db_prefix}_latency"
+        env = self.migrate(db)
+        requests = stream(total=self.args.latency_events + 20, secrets=self.secrets, with_fpt=FPT_AVAILABLE)
+        log = (self.work / "latency-worker.log").open("wb")
+        worker = subprocess.Popen(
+            [str(BIN / "python"), str(ROOT / "manage.py"), "webhook_worker"], env=env, cwd=ROOT, stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        self.processes.append(worker)
+        answered = []
+        with self.gunicorn(env, "config.wsgi", "latency"):
+            for n, request in enumerate(requests):
+                connection = http.client.HTTPConnection("127.0.0.1", self.args.port, timeout=10)
+                connection.request(
+                    "POST", request.path, request.body, {"Content-Type": "application/json", **request.headers}
+                )
+                response = connection.getresponse()
+                answer = json.loads(response.read())
+                at = time.time()
+                connection.close()
+                if n >= 20:  # the first ones warm up the server's and the worker's connections
+                    answered.append((answer["event"], at))
+                time.sleep(self.args.latency_gap)
+            time.sleep(1)
+        self.stop(worker)
+        log.close()
+        processed = dict(
+            self.query(
+                db,
+                "SELECT id, extract(epoch FROM processed_at) FROM webhooks_webhookevent WHERE processed_at IS NOT NULL",
+            )
+        )
+        latencies = sorted((float(processed[pk]) - at) * 1000 for pk, at in answered if pk in processed)
+        missing = len(answered) - len(latencies)
+        result = {
+            "p50": statistics.median(latencies),
+            "p90": latencies[int(len(latencies) * 0.9)],
+            "max": latencies[-1],
+            "missing": missing,
+        }
+        self.results["latency"] = result
+        say(
+            f"  idle worker, {len(answered)} events {self.args.latency_gap * 1000:.0f} ms apart, 200 to applied:"
+            f" p50 {result['p50']:.1f} ms, p90 {result['p90']:.1f} ms, max {result['max']:.1f} ms;"
+            f" not applied {missing}"
+        )
+        self.done_with(db)
 
     def run_scale(self):
         """Per-event cost with a small and a large table (bulk-loaded), and the erasure of a contact with
@@ -395,6 +482,12 @@ class Bench:
             )
             self.drop_db(db)
 
+    def run_profile_worker(self):
+        db = f"{self.args.db_prefix}_profile_worker"
+        env = self.migrate(db)
+        subprocess.run([str(BIN / "python"), "-m", "bench.scale", "profile_worker"], env=env, cwd=ROOT, check=True)
+        self.drop_db(db)
+
     def run_profile(self):
         db = f"{self.args.db_prefix}_profile"
         env = self.migrate(db)
@@ -402,47 +495,81 @@ class Bench:
         subprocess.run([str(BIN / "python"), "-m", "bench.scale", "profile"], env=env, cwd=ROOT, check=True)
         self.drop_db(db)
 
-    def summary(self):
-        floor = self.results.get("floor")
-        if not floor:
-            return
-        say("\nratios to the floor (throughput, p99):")
-        for label, r in self.results.items():
-            if label in ("floor", "drain", "rss") or "rps" not in r:
-                continue
-            say(f"  {label:<22} throughput {r['rps'] / floor['rps']:.2f}x  p99 {r['p99_us'] / floor['p99_us']:.2f}x")
-        for ours, reference in (("ingest (database)", "floor + task row"), ("full (immediate)", "floor + apply")):
-            if ours in self.results and reference in self.results:
-                mine, theirs = self.results[ours], self.results[reference]
-                say(
-                    f"  {ours} against the {reference}: throughput {mine['rps'] / theirs['rps']:.2f}x"
-                    f"  p99 {mine['p99_us'] / theirs['p99_us']:.2f}x"
-                )
+    def ratios(self) -> dict[str, float]:
+        """This run's figures as ratios (within the run: the machine's speed drifts between runs)."""
+        r, ratios = self.results, {}
+        floor = r.get("floor")
+        if floor and "worker-mode ingest" in r:
+            ratios["worker ingest throughput vs floor"] = r["worker-mode ingest"]["rps"] / floor["rps"]
+            ratios["worker ingest p99 vs floor"] = r["worker-mode ingest"]["p99_us"] / floor["p99_us"]
+        if floor and "inline" in r:
+            ratios["inline throughput vs floor"] = r["inline"]["rps"] / floor["rps"]
+            ratios["inline p99 vs floor"] = r["inline"]["p99_us"] / floor["p99_us"]
+        if "drain" in r:
+            if floor:
+                ratios["one worker's drain vs floor ingest"] = r["drain"]["one"]["rate"] / floor["rps"]
+            ratios["two workers vs one"] = r["drain"]["speedup"]
+            ratios["worker CPU ms/event (1 worker)"] = r["drain"]["one"]["worker_cpu_ms"]
+            ratios["PostgreSQL CPU ms/event (1 worker)"] = r["drain"]["one"]["postgres_cpu_ms"]
+            ratios["events/s, 1 worker"] = r["drain"]["one"]["rate"]
+            ratios["events/s, 2 workers"] = r["drain"]["two"]["rate"]
+        if floor:
+            ratios["floor req/s"] = floor["rps"]
+        if "latency" in r:
+            ratios["idle worker 200→applied p50 ms"] = r["latency"]["p50"]
+        if "memory" in r:
+            samples = [kib for _t, kib, _n in r["memory"]["rss"] if kib]
+            ratios["worker RSS growth over the memory drain, MiB"] = (samples[-1] - samples[1]) / 1024
+        return ratios
 
 
-# Where a request's CPU goes, by program: the app's (or the floor's) gunicorn workers, the PostgreSQL
-# server (its backends and background writers) and the load generator. On a CPU-bound 2-core machine the
-# sum is what limits throughput.
-CPU_PROGRAMS = {"gunicorn": ("gunicorn",), "postgres": ("postgres",), "wrk": ("wrk",)}
+def summary(runs: list[dict[str, float]]) -> None:
+    if not runs or not runs[0]:
+        return
+    say(f"\nsummary over {len(runs)} run(s): median [range]")
+    for name in runs[0]:
+        values = [run[name] for run in runs if name in run]
+        say(f"  {name:<45} {statistics.median(values):9.2f}  [{min(values):.2f} – {max(values):.2f}]")
 
 
-def cpu_by_program() -> dict[str, float]:
-    """CPU seconds (user + system) used so far by each program in CPU_PROGRAMS (by command name, read from
-    /proc): its running processes' own, plus what their exited children used (a parent collects it when it
-    reaps them: PostgreSQL's postmaster for a backend that disconnected, gunicorn's master for a worker)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    totals = dict.fromkeys(CPU_PROGRAMS, 0.0)
+def backend_cpu(conn, db: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend connected to ``db`` (persistent connections: the
+    servers' and the workers'), by process id; the monitoring connection's own is left out."""
+    pids = conn.execute(
+        "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [db]
+    ).fetchall()
+    cpu = {}
+    for (pid,) in pids:
+        with contextlib.suppress(OSError):
+            cpu[pid] = process_cpu_seconds(pid)
+    return cpu
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU of a process and its live descendants, plus what its reaped children used (cutime, cstime)."""
+    children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
+        with contextlib.suppress(OSError, ValueError):
             text = stat.read_text()
-        except OSError:
-            continue
-        command = text[text.index("(") + 1 : text.rindex(")")]
-        fields = text[text.rindex(")") + 2 :].split()
-        for name, prefixes in CPU_PROGRAMS.items():
-            if command.startswith(prefixes):
-                totals[name] += sum(int(value) for value in fields[11:15]) / ticks  # utime, stime, cutime, cstime
-    return totals
+            children.setdefault(int(text[text.rindex(")") + 2 :].split()[1]), []).append(int(stat.parent.name))
+    total, pending = 0.0, [root]
+    while pending:
+        pid = pending.pop()
+        with contextlib.suppress(OSError):
+            total += process_cpu_seconds(pid, with_reaped_children=True)
+        pending.extend(children.get(pid, []))
+    return total
+
+
+def process_cpu_seconds(pid: int, *, with_reaped_children: bool = False) -> float:
+    """User + system CPU of a running process so far (from /proc/<pid>/stat), and optionally what its
+    exited children used once reaped."""
+    text = Path(f"/proc/{pid}/stat").read_text()
+    fields = text[text.rindex(")") + 2 :].split()
+    used = int(fields[11]) + int(fields[12])
+    if with_reaped_children:
+        used += int(fields[13]) + int(fields[14])
+    return used / os.sysconf("SC_CLK_TCK")
 
 
 def rss_kib(pid: int) -> int:
@@ -466,8 +593,13 @@ def main():
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     parser.add_argument("--requests", type=int, default=20_000, help="requests per measured run")
     parser.add_argument("--warmup", type=int, default=1_000)
-    parser.add_argument("--backlog", type=int, default=50_000, help="events the drain step ingests, then drains")
+    parser.add_argument("--backlog", type=int, default=50_000, help="events the drain step stores, then drains")
+    parser.add_argument("--batch", type=int, default=100, help="the workers' --batch-size")
+    parser.add_argument("--memory-events", type=int, default=100_000, help="events of the memory step's drain")
     parser.add_argument("--rss-interval", type=float, default=10.0, help="seconds between RSS samples")
+    parser.add_argument("--latency-events", type=int, default=200, help="deliveries the latency step times")
+    parser.add_argument("--latency-gap", type=float, default=0.05, help="seconds between them (the worker idles)")
+    parser.add_argument("--repeat", type=int, default=1, help="run the steps this many times; medians at the end")
     parser.add_argument("--scale-sizes", type=lambda s: [int(x) for x in s.split(",")], default=[10_000, 1_000_000])
     parser.add_argument("--log-level", default="INFO", help="LOG_LEVEL of the app (production default: INFO)")
     args = parser.parse_args()
@@ -478,7 +610,6 @@ def main():
     if unknown := set(steps) - set(STEPS):
         sys.exit(f"unknown steps: {', '.join(sorted(unknown))}")
 
-    bench = Bench(args)
     say(
         f"crm-sync bench: {os.cpu_count()} CPUs, {load()}, gunicorn {args.workers} sync workers,"
         f" wrk -t{args.threads} -c{args.connections}"
@@ -487,15 +618,21 @@ def main():
         say("note: webhooks/providers/fpt.py does not exist on this branch: the streams are Timely only (no FPT part)")
     else:
         say("streams: 70% Timely, 30% FPT; 30% created, 69% updates, 1% deletions")
-    try:
-        for step in steps:
-            say(f"\n[{step}]")
-            getattr(bench, f"run_{step}")()
-        bench.summary()
-    finally:
-        bench.stop_all()
-        if not os.environ.get("BENCH_KEEP"):
-            shutil.rmtree(bench.work, ignore_errors=True)
+    runs = []
+    for repeat in range(args.repeat):
+        bench = Bench(args)
+        try:
+            for step in steps:
+                say(f"\n[{step}] (run {repeat + 1} of {args.repeat})")
+                getattr(bench, f"run_{step}")()
+            runs.append(bench.ratios())
+            summary(runs[-1:])
+        finally:
+            bench.stop_all()
+            if not os.environ.get("BENCH_KEEP"):
+                shutil.rmtree(bench.work, ignore_errors=True)
+    if args.repeat > 1:
+        summary(runs)
 
 
 if __name__ == "__main__":

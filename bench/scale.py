@@ -3,6 +3,8 @@
 python -m bench.scale load --size N     COPY N contacts and N webhook events (1,000 of them about one contact)
 python -m bench.scale erase --out FILE  EXPLAIN ANALYZE of an erasure's queries, then the erasure, timed
 python -m bench.scale profile           cProfile of the request path through Django's handler
+python -m bench.scale backlog --size N  store N deliveries as worker-mode ingest would, in bulk (a backlog)
+python -m bench.scale profile_worker    cProfile of a worker draining a backlog in process, by module
 """
 
 import argparse
@@ -25,12 +27,13 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench.events import TIMELY_ACCOUNT, stream  # noqa: E402
+from config.bulk import binary_parameters_cursor  # noqa: E402
 from contacts.models import Contact  # noqa: E402
 from contacts.search import search_document  # noqa: E402
 from contacts.services import erase_contact  # noqa: E402
 from webhooks.models import WebhookEvent  # noqa: E402
 from webhooks.providers import get_provider  # noqa: E402
-from webhooks.receivers import REDACTION_BATCH, binary_parameters_cursor, redaction_update_sql  # noqa: E402
+from webhooks.receivers import REDACTION_BATCH, redaction_update_sql  # noqa: E402
 
 # Contacts with 1,000 stored events each: the first for the explained, rolled-back pass, the others erased
 # for real, each timed once (a rolled-back rerun would leave dead row versions behind and time something
@@ -268,15 +271,88 @@ def profile() -> None:
         print("\n".join(text.getvalue().splitlines()[6:]))
 
 
+def backlog(size: int, offset: int) -> None:
+    """Store ``size`` deliveries of the bench stream as the endpoint stores them in worker mode (the same
+    columns, a deletion's body redacted, due at once), in bulk: a backlog for the worker to drain."""
+    from webhooks.models import WebhookEvent
+
+    secrets = {"timely": "unused", "fpt": "unused"}
+    with_fpt = Path("webhooks/providers/fpt.py").exists()
+    now = timezone.now()
+    rows = []
+    for request in stream(total=size, secrets=secrets, with_fpt=with_fpt, offset=offset):
+        provider = get_provider(request.path.strip("/").split("/")[1])
+        delivery = provider.parse(request.body)
+        erasure = provider.is_erasure(delivery)
+        rows.append(
+            WebhookEvent(
+                provider=provider.name, dedupe_key=delivery.dedupe_key, event_id=delivery.event_id,
+                event_type=delivery.event_type, account_id=delivery.account_id, external_id=delivery.external_id,
+                occurred_at=delivery.occurred_at, received_at=now, next_attempt_at=now, erasure=erasure,
+                body=provider.redacted_body(delivery.payload) if erasure else request.body,
+                redacted_at=now if erasure else None, headers={"Content-Type": "application/json"},
+                signature_form="bench", remote_addr="127.0.0.1",
+            )
+        )  # fmt: skip
+        if len(rows) == 2_000:
+            WebhookEvent.objects.bulk_create(rows, ignore_conflicts=True)
+            rows = []
+    WebhookEvent.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def profile_worker(size: int) -> None:
+    """cProfile of the worker draining a backlog in process: where a batch's time goes, by module."""
+    from collections import defaultdict
+
+    from webhooks.processing import process_due_batch
+
+    backlog(size, offset=30_000_000)
+    process_due_batch(size=100)  # warm-up: imports, connection, caches
+    profiler = cProfile.Profile()
+    done, started = 0, time.perf_counter()
+    profiler.enable()
+    while batch := process_due_batch(size=100):
+        done += len(batch)
+    profiler.disable()
+    elapsed = time.perf_counter() - started
+    print(f"    {done} events drained in process (profiled): {elapsed / done * 1000:.3f} ms each")
+    by_module = defaultdict(float)
+    stats = pstats.Stats(profiler)
+    for (filename, _line, _name), (_cc, _nc, own, _cum, _callers) in stats.stats.items():
+        parts = Path(filename).parts
+        if "site-packages" in parts:
+            module = parts[parts.index("site-packages") + 1]
+        elif filename.startswith("~") or filename.startswith("<"):
+            module = "builtins (incl. waiting for PostgreSQL in psycopg's C code)"
+        else:
+            module = "/".join(parts[-2:])
+        by_module[module] += own
+    total = sum(by_module.values())
+    for module, own in sorted(by_module.items(), key=lambda item: -item[1])[:15]:
+        print(f"    {own / total * 100:5.1f}%  {own / done * 1000:6.3f} ms/event  {module}")
+    text = io.StringIO()
+    stats.stream = text
+    stats.strip_dirs().sort_stats("tottime").print_stats(25)
+    print("\n".join(text.getvalue().splitlines()[6:]))
+
+
 def main():
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("load").add_argument("--size", type=int, required=True)
+    backlog_parser = sub.add_parser("backlog")
+    backlog_parser.add_argument("--size", type=int, required=True)
+    backlog_parser.add_argument("--offset", type=int, default=20_000_000)
+    sub.add_parser("profile_worker").add_argument("--size", type=int, default=5_000)
     sub.add_parser("erase").add_argument("--out", type=Path, required=True)
     sub.add_parser("profile")
     args = parser.parse_args()
     if args.command == "load":
         load(args.size)
+    elif args.command == "backlog":
+        backlog(args.size, args.offset)
+    elif args.command == "profile_worker":
+        profile_worker(args.size)
     elif args.command == "erase":
         erase(args.out)
     else:

@@ -1,15 +1,20 @@
 from django.dispatch import receiver
 
 from contacts.access import Kind, record_access
-from contacts.services import apply_contact_event
-from webhooks.signals import contact_event, events_exported
+from contacts.services import apply_contact_events, refresh_due_contacts
+from webhooks.signals import contact_events, events_exported, worker_tick
 
 EVENT_EXPORT_KINDS = {"csv": Kind.EVENTS_CSV, "json": Kind.EVENTS_JSON}
 
 
-@receiver(contact_event, dispatch_uid="contacts.apply_contact_event")
-def on_contact_event(sender, *, event, **kwargs):
-    return apply_contact_event(event=event)
+@receiver(contact_events, dispatch_uid="contacts.apply_contact_events")
+def on_contact_events(sender, *, events, **kwargs):
+    return apply_contact_events(events=events)
+
+
+@receiver(worker_tick, dispatch_uid="contacts.refresh_due_contacts")
+def on_worker_tick(sender, *, limit: int, **kwargs) -> int:
+    return refresh_due_contacts(limit=limit)
 
 
 @receiver(events_exported, dispatch_uid="contacts.record_events_export")

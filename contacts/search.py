@@ -69,8 +69,8 @@ def contact_search_document(contact) -> str:
 
 
 class SearchTextField(models.TextField):
-    """Recomputed from the contact whenever the row is written (``save()``, and ``config.sql``'s
-    ``update_row``/``insert_row_unless_exists``, which call ``pre_save`` like ``save()`` does), so no write
+    """Recomputed from the contact whenever the row is written (``save()``, ``bulk_create``, and
+    ``config.bulk.bulk_update_by_pk``, which calls ``pre_save`` like ``save()`` does), so no write
     path can leave it stale. ``QuerySet.update()`` bypasses it: use it only for non-personal fields."""
 
     def __init__(self, *args, **kwargs):

@@ -8,6 +8,8 @@ import hmac
 import json
 import logging
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache, partial
@@ -15,16 +17,17 @@ from functools import cache, partial
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from config.bulk import bulk_update_by_pk
+from config.locks import lock_subjects, subjects_filter
 from config.metrics import record_erasure
-from config.sql import get_row, insert_row_unless_exists, update_row
 from contacts.models import PERSONAL_FIELDS, SYNCED_FIELDS, Contact, DataSubjectRequest, ErasureRecord
 from contacts.normalize import SkippedValue, normalize_email, normalize_field, normalize_phone
-from webhooks.events import ContactEvent, ContactEventKind, ContactSnapshot, Outcome, OutcomeStatus
+from webhooks.events import ContactEvent, ContactEventKind, ContactSnapshot, EventFailed, Outcome, OutcomeStatus
 from webhooks.signals import subject_erased, subject_reactivated
 
 logger = logging.getLogger(__name__)
@@ -49,32 +52,103 @@ def version_stamp(changed_at: datetime, tiebreak: str) -> list[str]:
     return [changed_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), tiebreak]
 
 
+def apply_contact_events(*, events: list[ContactEvent]) -> list[Outcome]:
+    """Apply a batch of events in the order given; one outcome per event.
+
+    Call inside a transaction that holds the contacts' locks (``config.locks``). The batch's contacts are
+    read in one query (locked), every event is applied to them in memory, then one INSERT writes the new
+    contacts and one UPDATE the changed ones; a deletion erases at once (its chain record is appended at
+    the end of the batch). Raises ``EventFailed`` naming the first event that could not be applied, so
+    that the caller can re-run the batch without it."""
+    batch = ContactBatch(event_subject(event) for event in events)
+    outcomes = []
+    with erasure_records_appended_at_the_end():
+        for index, event in enumerate(events):
+            try:
+                outcomes.append(batch.apply(event))
+            except Exception as exc:
+                # `from None`: the original stays on the failure (its class and location are recorded).
+                raise EventFailed(index, exc) from None
+        batch.write()
+    return outcomes
+
+
 def apply_contact_event(*, event: ContactEvent) -> Outcome:
-    """Apply one event to its contact under a row lock. Call inside a transaction."""
-    if event.kind == ContactEventKind.DELETED:
-        return _apply_deletion(event)
+    """One event alone (a batch of one). Call inside a transaction holding the contact's lock."""
+    try:
+        return apply_contact_events(events=[event])[0]
+    except EventFailed as failure:
+        raise failure.error from None
 
-    key = {"provider": event.provider, "account_id": event.account_id, "external_id": event.external_id}
-    contact = get_row(Contact, for_update=True, **key)
-    if contact is None:
-        contact = Contact(**key, needs_refresh=not event.complete)
-        outcome = _apply_fields(contact, event)
-        # False when another delivery created the contact first. A conflict is not an error, so no
-        # savepoint is needed around the insert (two more round trips per new contact; docs/performance.md).
-        if insert_row_unless_exists(contact):
-            _refresh_after_commit(contact)
-            return outcome
-        # Created concurrently by another delivery: apply on top of it instead.
-        contact = Contact.objects.select_for_update().get(**key)
 
-    if contact.is_erased:
-        outcome = _event_for_erased_contact(contact, event)
-    else:
-        outcome = _apply_fields(contact, event)
-        update_row(contact, None)
-    if event.needs_refresh:
-        _refresh_after_commit(contact)
-    return outcome
+def event_subject(event: ContactEvent) -> tuple[str, str, str]:
+    return event.provider, event.account_id, event.external_id
+
+
+# What a batch writes back for a changed contact: every column but the key and the creation time.
+WRITTEN_FIELDS = tuple(
+    field.name for field in Contact._meta.concrete_fields if not field.primary_key and field.name != "created_at"
+)
+
+
+class ContactBatch:
+    """The contacts of one batch of events, read once (locked) and written back once."""
+
+    def __init__(self, subjects):
+        subjects = set(subjects)
+        locked = Contact.objects.select_for_update().filter(subjects_filter(subjects)).order_by("pk")
+        self.contacts = {(c.provider, c.account_id, c.external_id): c for c in locked}
+        self.new: dict[tuple, Contact] = {}  # not in the database yet, in the order first seen
+        self.changed: set[tuple] = set()
+        self.look_up: set[tuple] = set()
+
+    def apply(self, event: ContactEvent) -> Outcome:
+        subject = event_subject(event)
+        if event.kind == ContactEventKind.DELETED:
+            outcome = self._apply_deletion(event, subject)
+        else:
+            contact = self.contacts.get(subject)
+            if contact is None:
+                contact = Contact(
+                    provider=event.provider,
+                    account_id=event.account_id,
+                    external_id=event.external_id,
+                    needs_refresh=not event.complete,
+                )
+                self.contacts[subject] = self.new[subject] = contact
+            apply = _event_for_erased_contact if contact.is_erased else _apply_fields
+            outcome = apply(contact, event)
+            if event.needs_refresh:
+                self.look_up.add(subject)
+        self.changed.add(subject)
+        return outcome
+
+    def _apply_deletion(self, event: ContactEvent, subject: tuple) -> Outcome:
+        contact = self.contacts.get(subject)
+        if contact is None:
+            # Unknown contact: a tombstone still stops late events from resurrecting it.
+            contact = self.contacts[subject] = Contact(
+                provider=event.provider, account_id=event.account_id, external_id=event.external_id
+            )
+            contact.save(force_insert=True)
+        elif subject in self.new:
+            # Created earlier in this batch: erasing needs its row (the record and the admin log name it).
+            contact.save(force_insert=True)
+            del self.new[subject]
+        outcome = _apply_deletion(contact, event)
+        self.look_up.add(subject)
+        return outcome
+
+    def write(self) -> None:
+        now = timezone.now()
+        if self.new:
+            Contact.objects.bulk_create(list(self.new.values()))
+        changed = [self.contacts[subject] for subject in self.changed if subject not in self.new]
+        for contact in changed:
+            contact.updated_at = now
+        bulk_update_by_pk(changed, WRITTEN_FIELDS)
+        for subject in self.look_up:
+            _refresh_after_commit(self.contacts[subject])
 
 
 def _apply_fields(contact: Contact, event: ContactEvent) -> Outcome:
@@ -160,7 +234,6 @@ def _event_for_erased_contact(contact: Contact, event: ContactEvent) -> Outcome:
     versions[REFRESH_VERSION_KEY] = max(stamp, versions.get(REFRESH_VERSION_KEY, stamp))
     contact.needs_refresh = True
     contact.field_versions = versions
-    contact.save(update_fields=["needs_refresh", "field_versions", "updated_at"])
     return Outcome(
         status=OutcomeStatus.PROCESSED, reason="reactivated upstream: marked needs_refresh", subject_erased=True
     )
@@ -173,23 +246,15 @@ def erased_on_request(contact: Contact) -> bool:
     return last is None or not last.event_id
 
 
-def _apply_deletion(event: ContactEvent) -> Outcome:
-    key = {"provider": event.provider, "account_id": event.account_id, "external_id": event.external_id}
-    contact = get_row(Contact, for_update=True, **key)
-    if contact is None:
-        # Unknown contact: a tombstone still stops late events from resurrecting it.
-        try:
-            with transaction.atomic():
-                contact = Contact.objects.create(**key)
-        except IntegrityError:
-            contact = Contact.objects.select_for_update().get(**key)
+def _apply_deletion(contact: Contact, event: ContactEvent) -> Outcome:
+    """Erase the contact (its row exists and is locked), unless it already is or a newer reactivation
+    undid this deletion."""
     stamp = version_stamp(event.changed_at, event.tiebreak)
     # Erased means empty: the database refuses a tombstone holding a personal value.
     if contact.is_erased:
         previous = contact.field_versions.get(DELETION_VERSION_KEY)
         if previous is None or stamp > previous:
             contact.field_versions, contact.needs_refresh = _tombstone_versions(contact.field_versions, stamp)
-            contact.save(update_fields=["field_versions", "needs_refresh", "updated_at"])
         # Still redact whatever arrived about the contact since it was erased.
         return Outcome(status=OutcomeStatus.IGNORED, reason="contact already erased", subject_erased=True)
     previous = contact.field_versions.get(DELETION_VERSION_KEY)
@@ -206,8 +271,7 @@ def _apply_deletion(event: ContactEvent) -> Outcome:
         deletion_stamp=stamp,
         row_locked=True,
     )
-    # A reactivation newer than this deletion arrived first: look the contact up again.
-    _refresh_after_commit(contact)
+    # A reactivation newer than this deletion arrived first: the batch looks the contact up again.
     return Outcome(status=OutcomeStatus.PROCESSED, reason="contact erased", changed=("erased_at",), subject_erased=True)
 
 
@@ -285,7 +349,9 @@ def erase_on_request(*, contact: Contact, requested_by: str, requested_by_type: 
     The reason is checked first: unlike a provider's, it is typed by a person and could quote the subject.
     """
     with transaction.atomic():
-        # Under the row lock: a deletion webhook may have erased the contact since staff picked it.
+        # The contact's lock first, as every writer of it (config.locks), then its row: a deletion
+        # webhook may have erased the contact since staff picked it.
+        lock_subjects([(contact.provider, contact.account_id, contact.external_id)])
         contact = Contact.objects.select_for_update().get(pk=contact.pk)
         if contact.is_erased:
             raise AlreadyErased(f"contact #{contact.pk} was already erased")
@@ -317,9 +383,7 @@ def erase_contact(
     # whole transaction anyway, and a savepoint is two more round trips (docs/performance.md).
     with transaction.atomic(savepoint=False):
         if not row_locked:
-            contact = get_row(Contact, for_update=True, pk=contact.pk)
-            if contact is None:
-                raise Contact.DoesNotExist
+            contact = Contact.objects.select_for_update().get(pk=contact.pk)
         erased_fields = contact.personal_fields_held()
         email_fingerprint = fingerprint("email", contact.email)
         phone_fingerprint = fingerprint("phone", contact.phone)
@@ -335,7 +399,7 @@ def erase_contact(
         )
         contact.erased_at = now
         contact.refresh_attempts, contact.refresh_due_at = 0, None
-        update_row(contact, None)
+        contact.save()
         # The person's requests keep their ids, dates and outcome; a refusal's free text could describe them.
         DataSubjectRequest.objects.filter(contacts=contact).exclude(refusal_reason__in=["", ERASED_TEXT]).update(
             refusal_reason=ERASED_TEXT, updated_at=now
@@ -368,14 +432,15 @@ def erase_contact(
             email_fingerprint=email_fingerprint,
             phone_fingerprint=phone_fingerprint,
         )
-    # Said and counted once it holds: inside a webhook's transaction the erasure commits only with the event.
+    # Said and counted once it holds: inside a webhook's transaction the erasure commits only with the event
+    # (and a batch numbers its records at its end: the sequence is read when this runs).
     transaction.on_commit(partial(record_erasure, contact.provider))
+    contact_pk, field_count = contact.pk, len(erased_fields)
     transaction.on_commit(
-        partial(
-            logger.info,
+        lambda: logger.info(
             "erased contact %s (%s fields, %s payloads redacted), erasure record %s",
-            contact.pk,
-            len(erased_fields),
+            contact_pk,
+            field_count,
             redacted_events,
             record.sequence,
         )
@@ -421,20 +486,50 @@ def _scrub_change_message(message: str) -> str:
     return json.dumps(scrubbed)
 
 
+# Records of the erasures of the current batch, appended to the chain when the batch ends (None: at once).
+_deferred_records: ContextVar[list[ErasureRecord] | None] = ContextVar("deferred_erasure_records", default=None)
+
+
+@contextmanager
+def erasure_records_appended_at_the_end():
+    """Append the erasure records of what runs inside to the chain at its end, in one go.
+
+    The chain's writers are serialized by a lock held until commit; a worker's batch that took it at its
+    first erasure would hold it for the whole batch, and with 1% deletions nearly every batch would wait
+    for the one before. Taken at the end, it covers the append, the outcomes' write and the commit."""
+    records: list[ErasureRecord] = []
+    token = _deferred_records.set(records)
+    try:
+        yield
+    finally:
+        _deferred_records.reset(token)
+    if records:
+        _append_to_chain(records)
+
+
 def _append_erasure_record(**values) -> ErasureRecord:
+    record = ErasureRecord(**values)
+    deferred = _deferred_records.get()
+    if deferred is not None:
+        deferred.append(record)
+    else:
+        _append_to_chain([record])
+    return record
+
+
+def _append_to_chain(records: list[ErasureRecord]) -> None:
     """Append to the hash chain. Writers are serialized so that the chain never forks."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
+            # Raw SQL: the ORM has no advisory locks.
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ERASURE_CHAIN_LOCK_ID])
     last = ErasureRecord.objects.order_by("-sequence").only("sequence", "hash").first()
-    record = ErasureRecord(
-        sequence=(last.sequence + 1) if last else 1,
-        prev_hash=last.hash if last else ErasureRecord.GENESIS_HASH,
-        **values,
-    )
-    record.hash = record.compute_hash()
-    record.save(force_insert=True)
-    return record
+    sequence, prev_hash = (last.sequence, last.hash) if last else (0, ErasureRecord.GENESIS_HASH)
+    for record in records:
+        sequence += 1
+        record.sequence, record.prev_hash = sequence, prev_hash
+        record.hash = prev_hash = record.compute_hash()
+        record.save(force_insert=True)
 
 
 # --- Looking contacts up again (pluggable fetchers, sync rule 9) ---------------------------------------
@@ -488,6 +583,7 @@ def refresh_contact(*, contact_id: int) -> RefreshResult:
         if snapshot is not None and not isinstance(snapshot, ContactSnapshot):
             raise TypeError("a contact fetcher must return a ContactSnapshot or None")
         with transaction.atomic():
+            lock_subjects([(contact.provider, contact.account_id, contact.external_id)])
             contact = Contact.objects.select_for_update().get(pk=contact_id)
             result = _apply_snapshot(contact, snapshot)
     except Exception as exc:  # noqa: BLE001  (any failure of a fetcher is retried, never lost)
@@ -571,9 +667,10 @@ def _record_refresh_failure(contact_id: int, exc: Exception) -> RefreshResult:
 
 
 def request_refresh(*, contacts: QuerySet[Contact]) -> tuple[list[int], int]:
-    """Staff asked to look these contacts up now: mark them, forget earlier failures, queue the
-    look-ups. Returns the queued ids and how many were skipped (no fetcher for their provider, or an
-    erased contact that its provider has not reactivated)."""
+    """Staff asked to look these contacts up now: mark them and forget earlier failures, so that they are
+    due. Inline, they are looked up once this commits; with workers, by the next ``webhook_worker`` round.
+    Returns the ids marked and how many were skipped (no fetcher for their provider, or an erased contact
+    that its provider has not reactivated)."""
     providers = set(settings.CONTACT_FETCHERS)
     candidates = list(contacts.values_list("pk", "provider", "erased_at", "needs_refresh"))
     queued = [
@@ -585,24 +682,48 @@ def request_refresh(*, contacts: QuerySet[Contact]) -> tuple[list[int], int]:
         Contact.objects.filter(pk__in=queued).update(
             needs_refresh=True, refresh_attempts=0, refresh_due_at=None, updated_at=timezone.now()
         )
-        for pk in queued:
-            # A lambda, not a partial: Django logs a failing robust hook's __qualname__, which a partial
-            # lacks, so its failure would escape.
-            transaction.on_commit(lambda pk=pk: _enqueue_refresh(pk), robust=True)
+        if settings.WEBHOOK_PROCESSING == "inline":
+            for pk in queued:
+                _look_up_after_commit(pk)
     return queued, len(candidates) - len(queued)
 
 
 def _refresh_after_commit(contact: Contact) -> None:
-    """Queue a look-up once the change that asked for it commits, unless a failed one is backing off."""
+    """Inline, look the contact up once the change that asked for it commits, unless a failed look-up is
+    backing off. With workers nothing is queued: a contact that needs a look-up and is due is the work
+    (``refresh_due_contacts``)."""
+    if settings.WEBHOOK_PROCESSING != "inline":
+        return
     if not contact.needs_refresh or contact_fetcher(contact.provider) is None:
         return
     if contact.refresh_due_at is not None and contact.refresh_due_at > timezone.now():
         return
-    contact_pk = contact.pk
-    transaction.on_commit(lambda: _enqueue_refresh(contact_pk), robust=True)
+    _look_up_after_commit(contact.pk)
 
 
-def _enqueue_refresh(contact_pk: int) -> None:
-    from contacts.tasks import enqueue_refresh
+def _look_up_after_commit(contact_pk: int) -> None:
+    # A lambda, not a partial: Django logs a failing robust hook's __qualname__, which a partial lacks.
+    transaction.on_commit(lambda: refresh_contact(contact_id=contact_pk), robust=True)
 
-    enqueue_refresh(contact_pk)
+
+# A claimed look-up is someone's for this long; if its process dies, the contact is due again after it.
+REFRESH_LEASE = timedelta(minutes=5)
+
+
+def refresh_due_contacts(*, limit: int, provider: str | None = None) -> int:
+    """Look up to ``limit`` due contacts up (``webhook_worker``'s second queue: contacts that need a
+    look-up, not backing off, not given up on). Each is claimed for ``REFRESH_LEASE`` first, in a short
+    transaction that skips contacts another worker is claiming, so two workers never look one contact up
+    at once. Returns how many were looked up."""
+    from contacts.selectors import contacts_due_for_refresh
+
+    if not settings.CONTACT_FETCHERS:
+        return 0
+    now = timezone.now()
+    with transaction.atomic():
+        due = contacts_due_for_refresh(now=now, provider=provider).select_for_update(skip_locked=True)
+        claimed = list(due.values_list("pk", flat=True)[:limit])
+        Contact.objects.filter(pk__in=claimed).update(refresh_due_at=now + REFRESH_LEASE)
+    for contact_pk in claimed:
+        refresh_contact(contact_id=contact_pk)
+    return len(claimed)

@@ -65,7 +65,7 @@ SIGNERS = {"timely": timely_headers, "fpt": fpt_headers}
 
 @pytest.fixture
 def post_webhook(client, django_capture_on_commit_callbacks):
-    """POST a body to /webhooks/<provider>/ and run what was scheduled after commit (the task)."""
+    """POST a body to /webhooks/<provider>/ and run what was scheduled after commit (inline processing)."""
 
     def post(provider: str, payload, *, headers=None, sign=True, **sign_options):
         body = encode(payload)
@@ -101,44 +101,25 @@ def fake_fetcher(settings):
 
 
 @pytest.fixture
-def deferring_task_backend(settings):
-    """A task backend that can defer (like django-tasks-db) and only records what is enqueued."""
-    from django_tasks import task_backends
-
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
-    backend = task_backends["default"]
-    backend.clear()
-    yield backend
+def worker_mode(settings):
+    """Production's mode: requests only store; ``webhook_worker`` applies (here: ``run_worker_once``)."""
+    settings.WEBHOOK_PROCESSING = "worker"
 
 
 @pytest.fixture
-def database_tasks(settings):
-    """Use the database task backend (django-tasks-db, as production runs it) and return a function that
-    runs what is queued, the way ``manage.py db_worker`` does."""
-    from django_tasks_db.management.commands.db_worker import Worker
-    from django_tasks_db.models import DBTaskResult
+def run_worker_once():
+    """``manage.py webhook_worker --once`` in this process: drains what is due; returns how many events."""
+    from django.core.management import call_command
 
-    settings.TASKS = {"default": {"BACKEND": "config.tasks.DatabaseBackend"}}
-    worker = Worker(
-        queue_names=["*"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test-worker",
-        excluded_queue_names=[],
-    )
+    from webhooks.worker import WebhookWorker
 
-    def run_pending() -> int:
-        ran = 0
-        while (task_result := DBTaskResult.objects.ready().order_by("enqueued_at").first()) is not None:
-            task_result.claim(worker.worker_id)
-            worker.run_task(task_result)
-            ran += 1
-        return ran
+    def run(*args: str) -> int:
+        if args:
+            call_command("webhook_worker", "--once", *args)
+            return -1
+        return WebhookWorker(once=True).run()
 
-    return run_pending
+    return run
 
 
 def bypass_erasure_log_guard(sql: str, params=()):

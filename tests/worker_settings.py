@@ -1,6 +1,10 @@
-"""Settings of the ``manage.py db_worker`` processes that tests start: the test settings, with tasks
-kept in the database (``DATABASE_URL`` names the test database)."""
+"""Settings of the processes that tests start (gunicorn, ``manage.py webhook_worker``): the test settings
+in production's mode, workers applying what the requests store (``DATABASE_URL`` names the test database)."""
+
+import os
 
 from config.settings.test import *  # noqa: F403
 
-TASKS = {"default": {"BACKEND": "config.tasks.DatabaseBackend"}}
+WEBHOOK_PROCESSING = os.environ.get("TEST_WEBHOOK_PROCESSING", "worker")
+# Quick to notice a stop and to come back after a lost connection, so the tests stay short.
+WEBHOOK_WORKER_POLL_SECONDS = 1.0

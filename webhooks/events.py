@@ -105,6 +105,15 @@ class TransientError(ProcessingError):
     """
 
 
+class EventFailed(Exception):
+    """Raised by a ``contact_events`` receiver when the event at ``index`` of the batch could not be
+    applied: the batch is re-run without it, and ``error`` (the original) is recorded on that event."""
+
+    def __init__(self, index: int, error: Exception):
+        super().__init__(f"event {index} of the batch failed: {type(error).__qualname__}")
+        self.index, self.error = index, error
+
+
 @dataclass(frozen=True, kw_only=True)
 class TimelineEntry:
     """One stored delivery about a contact, as staff read it on the contact's page (``contact_timeline``).

@@ -1,10 +1,10 @@
 """Storing an accepted delivery: durable first (sync rule 1), one row per dedupe key (rule 2)."""
 
-import contextlib
 import functools
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -29,8 +29,8 @@ def store_delivery(
     signature_form: str,
     remote_addr: str | None,
 ) -> StoredDelivery:
-    """Insert the event (the unique key decides duplicates, also under concurrency) and schedule its
-    processing with the commit. Raises ``DatabaseError`` when it cannot be stored."""
+    """Insert the event (the unique key decides duplicates, also under concurrency); inline, apply it once
+    committed. Raises ``DatabaseError`` when it cannot be stored."""
     now = timezone.now()
     event = {
         "provider": provider.name,
@@ -41,6 +41,8 @@ def store_delivery(
         "external_id": delivery.external_id,
         "occurred_at": delivery.occurred_at,
         "received_at": now,
+        "next_attempt_at": now,  # due at once
+        "erasure": provider.is_erasure(delivery),
         "body": body,
         "headers": headers,
         "signature_form": signature_form,
@@ -55,22 +57,18 @@ def store_delivery(
         # A late event of any type about an erased contact is committed only in its redacted form; the
         # check runs inside the INSERT itself (docs/performance.md).
         redacted_if_erased = provider.redacted_body(delivery.payload)
-    task_in_transaction = queue_commits_with_events()
-    # Alone, the INSERT is a transaction of its own: an explicit one would only add two round trips (BEGIN
-    # and COMMIT; ~0.4 ms of Python per delivery, docs/performance.md). The task row beside it needs one.
-    with transaction.atomic() if task_in_transaction else contextlib.nullcontext():
-        event_pk = insert_event(event, redacted_if_erased=redacted_if_erased)
-        if event_pk is not None:
-            if task_in_transaction:
-                enqueue_processing(event_pk)
-            else:
-                enqueue_after_commit(event_pk)
-            return StoredDelivery(event_pk=event_pk, duplicate=False)
-        first = (
-            WebhookEvent.objects.filter(provider=provider.name, dedupe_key=delivery.dedupe_key)
-            .values_list("pk", flat=True)
-            .first()
-        )
+    # The INSERT is the whole delivery: one statement that commits on its own (on PostgreSQL its trigger
+    # wakes the workers in the same transaction). The stored event is the work: nothing else is queued.
+    event_pk = insert_event(event, redacted_if_erased=redacted_if_erased)
+    if event_pk is not None:
+        if settings.WEBHOOK_PROCESSING == "inline":
+            process_after_commit(event_pk)
+        return StoredDelivery(event_pk=event_pk, duplicate=False)
+    first = (
+        WebhookEvent.objects.filter(provider=provider.name, dedupe_key=delivery.dedupe_key)
+        .values_list("pk", flat=True)
+        .first()
+    )
     if first is None:  # the conflicting row is gone again (pruned or rolled back): not stored
         raise IntegrityError("webhook event conflicted with a row that no longer exists")
     return StoredDelivery(event_pk=first, duplicate=True)
@@ -130,31 +128,11 @@ def insert_sql(vendor: str, columns: tuple[str, ...], *, erased_check: bool) -> 
     )
 
 
-def queue_commits_with_events() -> bool:
-    """Whether the event's task is written inside the transaction that stores the event.
+def process_after_commit(event_pk: int) -> None:
+    """Inline mode: apply the event once its INSERT has committed, in this request. Robust: whatever
+    happens then, the delivery stands (200); an event left ``received`` is due, and the worker (or
+    ``webhook_worker --once`` from cron) applies it. A lambda, not a ``partial``: Django's robust hooks log
+    the callable's ``__qualname__``, which a ``partial`` lacks, so its failure would escape as a 500."""
+    from webhooks.processing import process_events
 
-    A queue kept in this same database (django-tasks-db) is: the event and its task commit together or
-    not at all (an outbox, one commit per delivery instead of two, and no window in which a stored event
-    has no task). Any other backend, the immediate one above all, runs or sends the task only once the
-    event is committed."""
-    from django_tasks_db import DatabaseBackend
-
-    from config.tasks import queue_database
-    from webhooks.tasks import process_webhook_event
-
-    backend = process_webhook_event.get_backend()
-    return isinstance(backend, DatabaseBackend) and queue_database() == WebhookEvent.objects.db
-
-
-def enqueue_after_commit(event_pk: int) -> None:
-    """Enqueue the event's task once the transaction commits. Robust: if enqueueing fails (the database
-    went away just after the commit), the error is logged and the delivery still stands; the stuck event
-    sweep enqueues it later. A lambda, not a ``partial``: Django's robust hooks log the callable's
-    ``__qualname__``, which a ``partial`` lacks, so its failure would escape as a 500."""
-    transaction.on_commit(lambda: enqueue_processing(event_pk), robust=True)
-
-
-def enqueue_processing(event_pk: int) -> None:
-    from webhooks.tasks import process_webhook_event
-
-    process_webhook_event.enqueue(event_pk)
+    transaction.on_commit(lambda: process_events([event_pk]), robust=True)

@@ -61,11 +61,17 @@ class WebhookEvent(models.Model):
     )
     actor_type = models.CharField(verbose_name=_("actor type"), max_length=32, blank=True)
     attempts = models.PositiveIntegerField(verbose_name=_("attempts"), default=0)
+    # The event log is the queue: an event in status ``received`` whose ``next_attempt_at`` has come is
+    # work for ``webhook_worker``. Due on arrival; a transient failure moves it later (backoff).
     next_attempt_at = models.DateTimeField(
         verbose_name=_("next attempt at"),
         null=True,
         blank=True,
-        help_text=_("When a transient failure will be retried (the event stays received)."),
+        default=timezone.now,
+        help_text=_("When the event is (next) due to be applied."),
+    )
+    erasure = models.BooleanField(
+        verbose_name=_("erasure"), default=False, help_text=_("A deletion: claimed before any other due event.")
     )
     body = models.BinaryField(
         verbose_name=_("body"), null=True, help_text=_("The raw bytes as received (redacted in place on erasure).")
@@ -89,6 +95,12 @@ class WebhookEvent(models.Model):
             models.Index(fields=["event_type"], name="webhookevent_type_idx"),
             # The admin dashboard's events-per-hour window and the list's date navigation.
             models.Index(fields=["received_at"], name="webhookevent_received_idx"),
+            # The queue: due events, deletions first, then by due time (webhook_worker's claim).
+            models.Index(
+                fields=["-erasure", "next_attempt_at", "id"],
+                condition=models.Q(status=WebhookEventStatus.RECEIVED),
+                name="webhookevent_due_idx",
+            ),
             # What /metrics counts at every scrape (pending events and the oldest one's age): a small index
             # of the pending rows only, read without touching the table.
             models.Index(

@@ -1,155 +1,289 @@
-"""Applying a stored event: the provider interprets it, the ``contact_event`` signal carries it to
-receivers, and the event row records the outcome, all in one transaction (dj-stripe's split: the
-request is not atomic, processing is).
+"""Applying stored events, in batches: the provider interprets each event, one ``contact_events`` signal
+carries the batch's normalized events to the receivers, and every event row records its outcome, all in
+one transaction (dj-stripe's split: the request is not atomic, processing is).
 
-Concurrency: every application about one contact runs under a transaction-level advisory lock on that
-contact (PostgreSQL), taken before anything else, so two workers take turns and the status check sees
-the other's commit. The event row itself is not locked while applying: an erasure redacts the contact's
-other event rows, and a processor holding one of them while waiting for the contact would deadlock it.
+The event log is the queue (docs/architecture.md › The queue): an event in status ``received`` whose
+``next_attempt_at`` has come is due. ``process_due_batch`` (``webhook_worker``) claims a batch of due events
+and applies it; ``process_events`` applies given events at once (inline mode, a replay).
 
-Failures: a transient one (lost connection, deadlock, a provider's ``TransientError``) is retried with
-exponential backoff while the event stays ``received``; any other, or the last try, marks it ``failed``
-with the error's class and location.
+Concurrency: a batch first takes the locks of the contacts its events are about (``config.locks``), then
+locks those events' rows. The worker takes contact locks without waiting and claims only the events of
+the contacts it got, so events of one contact are never applied by two workers at once, and no worker
+holds the rows of a contact another one may be erasing (an erasure redacts all of the contact's rows):
+nothing waits in a cycle.
+
+Failures: an event whose application raises is isolated by re-running the batch without it (one savepoint
+per batch, none per event); a failure that cannot be pinned on one event (a set-based write) re-applies
+that batch one event per savepoint. A transient failure (lost connection, deadlock, a provider's
+``TransientError``) makes the event due again later (backoff, it stays ``received``); any other, or the
+last try, marks it ``failed`` with the error's class and location.
 """
 
 import logging
 import random
+import time
 import traceback
-from datetime import datetime, timedelta
-from functools import partial
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from config.log_context import logged_as_event
-from config.metrics import record_processed
-from config.sql import get_row, update_row
-from webhooks.events import ContactEvent, Outcome, OutcomeStatus, ProcessingError, TransientError
+from config.bulk import bulk_update_by_pk
+from config.locks import lock_subjects_of, subjects_filter, try_lock_subjects
+from config.log_context import log_context
+from config.metrics import observe_worker_batch, record_processed
+from webhooks.events import ContactEvent, EventFailed, Outcome, OutcomeStatus, ProcessingError, TransientError
 from webhooks.models import ErasedSubject, WebhookEvent, WebhookEventStatus
 from webhooks.providers import get_provider
 from webhooks.providers.base import Delivery, Ignore
-from webhooks.signals import contact_event
+from webhooks.signals import contact_events
 
 logger = logging.getLogger(__name__)
 
-RETRYABLE_ERRORS = (OperationalError, InterfaceError, TransientError)
-# Namespace of the per-contact advisory locks (the two-integer form: apart from single-key locks).
-CONTACT_LOCK_NAMESPACE = 0x63726D
-# A copy of the task arriving this much before a scheduled retry is still run (clocks differ a little).
-CLOCK_TOLERANCE = timedelta(seconds=5)
-NOT_DUE = "not due"
-# The model's own table name is the only thing formatted in.
-LOCK_EVENT_SUBJECT_SQL = (
-    "SELECT pg_advisory_xact_lock(%s, hashtext(provider || '/' || account_id || '/' || external_id)) "  # noqa: S608
-    f"FROM {WebhookEvent._meta.db_table} WHERE id = %s"
+# IntegrityError: a contact created meanwhile by a writer that took no lock; the retry applies on top.
+RETRYABLE_ERRORS = (OperationalError, InterfaceError, IntegrityError, TransientError)
+# Claim order: deletions first (an erasure never waits behind a backlog), then by due time.
+CLAIM_ORDER = ("-erasure", "next_attempt_at", "id")
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+# How far down the queue a worker looks for contacts that no other worker holds (in batches).
+CANDIDATE_WINDOW = 4
+# After this many failing events in one batch, the rest is applied one event per savepoint.
+MAX_RERUNS = 3
+OUTCOME_FIELDS = (
+    "status",
+    "status_reason",
+    "changed_fields",
+    "drift",
+    "attempts",
+    "next_attempt_at",
+    "processed_at",
+    "actor_id",
+    "actor_type",
 )
+# Columns a batch never needs: the stored headers and the sender's address stay unread.
+UNREAD_FIELDS = ("headers", "remote_addr")
 
 
-@logged_as_event
-def process_event(event_pk: int) -> str:
-    """Apply one event once. Returns the resulting status. Safe to call again, from any number of
-    workers: an event that is no longer ``received`` is left alone."""
-    try:
-        with transaction.atomic():
-            lock_event_subject(event_pk)
-            event = get_row(WebhookEvent, pk=event_pk)
-            if event is None:
-                raise WebhookEvent.DoesNotExist
-            if event.status != WebhookEventStatus.RECEIVED:
-                return event.status
-            if event.next_attempt_at and event.next_attempt_at > timezone.now() + CLOCK_TOLERANCE:
-                # A retry is scheduled for later and this is an extra copy of the task (a sweep's).
-                return NOT_DUE
-            outcome, contact_change = _apply(event)
-            event.status = outcome.status
-            event.status_reason = outcome.reason
-            event.changed_fields = list(outcome.changed)
-            event.drift = list(outcome.drift)
-            event.attempts += 1
-            event.next_attempt_at = None
-            event.processed_at = timezone.now()
-            fields = [
-                "status",
-                "status_reason",
-                "changed_fields",
-                "drift",
-                "attempts",
-                "next_attempt_at",
-                "processed_at",
-            ]
-            if contact_change is not None and contact_change.actor_id:
-                event.actor_id, event.actor_type = contact_change.actor_id, contact_change.actor_type
-                fields += ["actor_id", "actor_type"]
-            if outcome.subject_erased and event.redacted_at is None and event.body is not None:
-                # Arrived while the contact was being erased: redact now instead.
-                event.body = get_provider(event.provider).redacted_body(event.payload)
-                event.redacted_at = event.processed_at
-                fields += ["body", "redacted_at"]
-            update_row(event, fields)
-            transaction.on_commit(partial(record_processed, event.provider, event.status))
-    except WebhookEvent.DoesNotExist:
-        logger.warning("webhook event %s no longer exists", event_pk)
-        return "missing"
-    except Exception as exc:  # noqa: BLE001  (every failure is recorded, none is lost)
-        return record_failure(event_pk, exc)
-    logger.info("webhook event %s %s", event_pk, event.status)
-    return event.status
+def process_due_batch(*, size: int) -> list[WebhookEvent]:
+    """Claim up to ``size`` due events and apply them in one transaction; returns the events done."""
+    started = time.monotonic()
+    with transaction.atomic():
+        events = claim_due_events(size=size)
+        if events:
+            apply_batch(events)
+    if events:
+        batch_finished(events)
+        observe_worker_batch(len(events), time.monotonic() - started)
+    return events
 
 
-def lock_event_subject(event_pk: int) -> None:
-    """Take the transaction-level lock of the event's contact (PostgreSQL; SQLite has one writer).
+def claim_due_events(*, size: int) -> list[WebhookEvent]:
+    """The due events of contacts nobody else is applying, deletions first, locked until commit.
 
-    Keyed by provider, account and contact id read from the event row, which never change."""
+    The locks come first, then the rows (see the module's docstring): a window of candidates is read
+    without a lock, their contacts' locks are tried without waiting, a slice at a time, until the contacts
+    got cover ``size`` candidates (another worker holds the first ones: this one goes on further down the
+    queue instead of waiting); only then are those contacts' due events locked (``FOR UPDATE SKIP
+    LOCKED``: a row someone else holds, a replay marking it, is left for next time). Call inside a
+    transaction."""
+    due = WebhookEvent.objects.filter(status=WebhookEventStatus.RECEIVED, next_attempt_at__lte=timezone.now())
     if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(LOCK_EVENT_SUBJECT_SQL, [CONTACT_LOCK_NAMESPACE, event_pk])
+        # One writer at a time (BEGIN IMMEDIATE): this transaction already excludes every other.
+        return list(due.order_by(*CLAIM_ORDER).defer(*UNREAD_FIELDS)[:size])
+    window = list(
+        due.order_by(*CLAIM_ORDER).values_list("provider", "account_id", "external_id")[: size * CANDIDATE_WINDOW]
+    )
+    owned, tried, covered = set(), set(), 0
+    for start in range(0, len(window), size):
+        candidates = window[start : start + size]
+        untried = {subject for subject in candidates if subject not in tried}
+        tried |= untried
+        owned |= try_lock_subjects(untried)
+        covered += sum(1 for subject in candidates if subject in owned)
+        if covered >= size:
+            break
+    if not owned:
+        return []
+    return list(
+        due.filter(subjects_filter(owned))
+        .order_by(*CLAIM_ORDER)
+        .defer(*UNREAD_FIELDS)
+        .select_for_update(skip_locked=True)[:size]
+    )
 
 
-def record_failure(event_pk: int, exc: Exception) -> str:
-    """Schedule a retry of a transient failure, or mark the event ``failed`` after the last try.
+def due_events_exist() -> bool:
+    return WebhookEvent.objects.filter(status=WebhookEventStatus.RECEIVED, next_attempt_at__lte=timezone.now()).exists()
 
-    When even that cannot be written (the database is gone), the event stays ``received`` and the stuck
-    event sweep finds it; the error is raised without its cause, whose message could quote data."""
-    reason = describe_failure(exc)
+
+def process_events(event_pks: Iterable[int], *, chunk_size: int = 100) -> dict[int, str]:
+    """Apply these events now, those still ``received`` (due or not), waiting for their contacts' locks:
+    inline mode's own event, a replay. Returns each applied event's status. Never raises for an event's
+    failure; a database that cannot be reached leaves the events due for the worker (logged).
+
+    First without any savepoint (two round trips fewer: inline, most of a delivery's time is round
+    trips); if anything fails, that transaction rolls back whole and the events are applied again the
+    isolating way, which records each failure on its event."""
+    event_pks = sorted(set(event_pks))
+    statuses = {}
+    for start in range(0, len(event_pks), chunk_size):
+        chunk = event_pks[start : start + chunk_size]
+        try:
+            events = _apply_by_id(chunk, isolated=False)
+        except Exception:  # noqa: BLE001  (rolled back; applied again below, failures recorded)
+            try:
+                events = _apply_by_id(chunk, isolated=True)
+            except Exception as exc:  # noqa: BLE001  (logged without its message, which could quote data)
+                # Rolled back whole: the events stay due, and the worker (or ``webhook_worker --once`` from
+                # cron) applies them later.
+                logger.error("webhook events %s not applied now (%s); they stay due", chunk, describe_failure(exc))
+                continue
+        if events:
+            batch_finished(events)
+        statuses.update((event.pk, event.status) for event in events)
+    return statuses
+
+
+def _apply_by_id(event_pks: list[int], *, isolated: bool) -> list[WebhookEvent]:
+    with transaction.atomic():
+        lock_subjects_of(WebhookEvent, event_pks)
+        pending = WebhookEvent.objects.filter(pk__in=event_pks, status=WebhookEventStatus.RECEIVED)
+        events = list(pending.order_by("id").defer(*UNREAD_FIELDS).select_for_update())
+        if events:
+            apply_batch(events, isolated=isolated)
+    return events
+
+
+def apply_batch(events: list[WebhookEvent], *, isolated: bool = True) -> None:
+    """Apply locked events and write every outcome (one statement), inside the caller's transaction.
+    ``isolated=False``: no savepoint, and any failure propagates (the caller rolls back and retries)."""
+    results: dict[int, Outcome | Exception] = {}
+    changes: list[tuple[WebhookEvent, ContactEvent]] = []
+    for event in events:
+        try:
+            verdict = interpret(event)
+        except Exception as exc:  # noqa: BLE001  (an event the provider cannot read fails alone)
+            results[event.pk] = exc
+            continue
+        if isinstance(verdict, Outcome):
+            results[event.pk] = verdict
+        else:
+            changes.append((event, verdict))
+    mark_ignored_events_of_erased_contacts(events, results)
+    # Each contact's events in the order they happened (ties by dedupe key): the in-order delivery.
+    # (An event without a time sorts first; applying it fails alone.)
+    changes.sort(key=lambda item: (item[1].changed_at or EARLIEST, item[1].tiebreak))
+    if isolated:
+        results.update(apply_changes(changes))
+    elif changes:
+        results.update(
+            (event.pk, outcome)
+            for (event, _change), outcome in zip(changes, dispatch([change for _event, change in changes]), strict=True)
+        )
+    if not isolated and any(isinstance(result, Exception) for result in results.values()):
+        raise next(result for result in results.values() if isinstance(result, Exception))
+    record_outcomes(events, results, {event.pk: change for event, change in changes})
+
+
+def apply_changes(changes: list[tuple[WebhookEvent, ContactEvent]]) -> dict[int, Outcome | Exception]:
+    """Send the batch to the receivers in one savepoint. An event whose application raises is set aside
+    and the rest re-run without it; a failure that names no event (a set-based write) falls back to one
+    savepoint per event, which finds it."""
+    results: dict[int, Outcome | Exception] = {}
+    remaining = list(changes)
+    reruns = 0
+    while remaining:
+        try:
+            with transaction.atomic():
+                outcomes = dispatch([change for _event, change in remaining])
+        except EventFailed as failure:
+            event, _change = remaining.pop(failure.index)
+            results[event.pk] = failure.error
+            reruns += 1
+            if reruns < MAX_RERUNS:
+                continue
+        except Exception as exc:  # noqa: BLE001  (not pinned on an event: isolate them one by one)
+            logger.warning("a batch write failed (%s): its events are applied one at a time", describe_failure(exc))
+        else:
+            results.update((event.pk, outcome) for (event, _change), outcome in zip(remaining, outcomes, strict=True))
+            return results
+        break
+    for event, change in remaining:
+        try:
+            with transaction.atomic():
+                results[event.pk] = dispatch([change])[0]
+        except EventFailed as failure:
+            results[event.pk] = failure.error
+        except Exception as exc:  # noqa: BLE001  (recorded on the event: every failure is kept, none lost)
+            results[event.pk] = exc
+    return results
+
+
+def record_outcomes(
+    events: list[WebhookEvent], results: dict[int, Outcome | Exception], changes: dict[int, ContactEvent]
+) -> None:
+    """Every event's outcome in one set-based write: applied, ignored, due again later, or failed."""
     now = timezone.now()
-    if not connection.in_atomic_block:
-        # A connection the failure broke (server restarted, network cut) is replaced, not reused.
-        connection.close_if_unusable_or_obsolete()
-    try:
-        with transaction.atomic():
-            event = WebhookEvent.objects.select_for_update().only("provider", "status", "attempts").get(pk=event_pk)
-            if event.status != WebhookEventStatus.RECEIVED:
-                return event.status  # another copy of the task finished it meanwhile
-            attempts = event.attempts + 1
-            max_attempts = settings.WEBHOOK_RETRY_MAX_ATTEMPTS
-            if isinstance(exc, RETRYABLE_ERRORS) and attempts < max_attempts:
-                due = now + timedelta(seconds=retry_delay(attempts))
-                WebhookEvent.objects.filter(pk=event_pk).update(
-                    attempts=attempts,
-                    next_attempt_at=due,
-                    status_reason=f"try {attempts} of {max_attempts} failed: {reason}",
-                )
-                transaction.on_commit(lambda: schedule_retry(event_pk, due), robust=True)
-                logger.warning("webhook event %s try %s failed (%s), retry at %s", event_pk, attempts, reason, due)
-                return WebhookEventStatus.RECEIVED
-            WebhookEvent.objects.filter(pk=event_pk).update(
-                status=WebhookEventStatus.FAILED,
-                status_reason=reason,
-                attempts=attempts,
-                next_attempt_at=None,
-                processed_at=now,
-            )
-            transaction.on_commit(partial(record_processed, event.provider, WebhookEventStatus.FAILED))
-    except WebhookEvent.DoesNotExist:
-        return "missing"
-    except DatabaseError as db_error:
-        logger.error("webhook event %s failed (%s) and the failure could not be recorded", event_pk, reason)
-        raise db_error from None
-    logger.error("webhook event %s failed: %s", event_pk, reason)
-    return WebhookEventStatus.FAILED
+    redacted = []
+    for event in events:
+        result = results[event.pk]
+        event.attempts += 1
+        if isinstance(result, Outcome):
+            event.status, event.status_reason = result.status, result.reason
+            event.changed_fields, event.drift = list(result.changed), list(result.drift)
+            event.next_attempt_at, event.processed_at = None, now
+            change = changes.get(event.pk)
+            if change is not None and change.actor_id:
+                event.actor_id, event.actor_type = change.actor_id, change.actor_type
+            if result.subject_erased and event.redacted_at is None and event.body is not None:
+                # Arrived while the contact was being erased, or after: redact it now.
+                event.body = get_provider(event.provider).redacted_body(event.payload)
+                event.redacted_at = now
+                redacted.append(event)
+        else:
+            schedule_retry_or_fail(event, result, now=now)
+    bulk_update_by_pk(events, OUTCOME_FIELDS)
+    if redacted:
+        bulk_update_by_pk(redacted, ("body", "redacted_at"))
+
+
+def schedule_retry_or_fail(event: WebhookEvent, exc: Exception, *, now: datetime) -> None:
+    """A transient failure makes the event due again after a backoff; any other, or the last try, fails it."""
+    with log_context(event_id=event.pk, provider=event.provider):
+        _schedule_retry_or_fail(event, exc, now=now)
+
+
+def _schedule_retry_or_fail(event: WebhookEvent, exc: Exception, *, now: datetime) -> None:
+    reason = describe_failure(exc)
+    max_attempts = settings.WEBHOOK_RETRY_MAX_ATTEMPTS
+    if isinstance(exc, RETRYABLE_ERRORS) and event.attempts < max_attempts:
+        event.next_attempt_at = now + timedelta(seconds=retry_delay(event.attempts))
+        event.status_reason = f"try {event.attempts} of {max_attempts} failed: {reason}"
+        logger.warning(
+            "webhook event %s try %s failed (%s), retry at %s", event.pk, event.attempts, reason, event.next_attempt_at
+        )
+        return
+    event.status, event.status_reason = WebhookEventStatus.FAILED, reason
+    event.next_attempt_at, event.processed_at = None, now
+    logger.error("webhook event %s failed: %s", event.pk, reason)
+
+
+def batch_finished(events: list[WebhookEvent]) -> None:
+    """Once a batch has committed: one line per event (ids and statuses only), and the outcomes counted
+    (an event due again after a transient failure is not an outcome yet)."""
+    counts = defaultdict(int)
+    for event in events:
+        with log_context(event_id=event.pk, provider=event.provider):
+            logger.info("webhook event %s %s", event.pk, event.status)
+        if event.status != WebhookEventStatus.RECEIVED:
+            counts[event.provider, event.status] += 1
+    for (provider, status), count in counts.items():
+        record_processed(provider, status, count)
 
 
 def retry_delay(attempt: int) -> float:
@@ -158,19 +292,10 @@ def retry_delay(attempt: int) -> float:
     return delay / 2 + random.uniform(0, delay / 2)  # noqa: S311  (spreading retries, not secrecy)
 
 
-def schedule_retry(event_pk: int, due: datetime) -> None:
-    """Enqueue the retry to run at ``due``. The immediate backend cannot wait: the sweep retries the
-    event once it is due (``sweep_stuck_webhook_events``)."""
-    from webhooks.tasks import process_webhook_event
-
-    if process_webhook_event.get_backend().supports_defer:
-        process_webhook_event.using(run_after=due).enqueue(event_pk)
-
-
-def _apply(event: WebhookEvent) -> tuple[Outcome, ContactEvent | None]:
+def interpret(event: WebhookEvent) -> ContactEvent | Outcome:
+    """The provider's reading of a stored event: a change to apply, or an outcome already (ignored)."""
     if event.body is None:
-        return Outcome(status=OutcomeStatus.IGNORED, reason="payload was purged before processing"), None
-    provider = get_provider(event.provider)
+        return Outcome(status=OutcomeStatus.IGNORED, reason="payload was purged before processing")
     delivery = Delivery(
         dedupe_key=event.dedupe_key,
         event_id=event.event_id,
@@ -180,30 +305,49 @@ def _apply(event: WebhookEvent) -> tuple[Outcome, ContactEvent | None]:
         occurred_at=event.occurred_at,
         payload=event.payload,
     )
-    verdict = provider.interpret(delivery)
+    verdict = get_provider(event.provider).interpret(delivery)
     if isinstance(verdict, Ignore):
-        # Stored as received because its contact's erasure had not committed yet: redacted now.
-        erased = bool(event.external_id) and event.redacted_at is None and subject_is_erased(event)
-        return Outcome(status=OutcomeStatus.IGNORED, reason=verdict.reason, subject_erased=erased), None
-    return dispatch(verdict), verdict
+        return Outcome(status=OutcomeStatus.IGNORED, reason=verdict.reason)
+    return verdict
 
 
-def subject_is_erased(event: WebhookEvent) -> bool:
-    return ErasedSubject.objects.filter(
-        provider=event.provider, account_id=event.account_id, external_id=event.external_id
-    ).exists()
-
-
-def dispatch(contact_change: ContactEvent) -> Outcome:
-    outcomes = [
-        response
-        for _receiver, response in contact_event.send(sender=type(contact_change), event=contact_change)
-        if isinstance(response, Outcome)
+def mark_ignored_events_of_erased_contacts(events: list[WebhookEvent], results: dict) -> None:
+    """An ignored event about an erased contact was stored as received because the contact's erasure had
+    not committed yet: it is redacted now. One query for the batch."""
+    unredacted = [
+        event
+        for event in events
+        if isinstance(results.get(event.pk), Outcome)
+        and event.external_id
+        and event.redacted_at is None
+        and event.body is not None
     ]
-    if not outcomes:
-        return Outcome(status=OutcomeStatus.IGNORED, reason="no receiver handled this event")
-    if len(outcomes) == 1:
-        return outcomes[0]
+    if not unredacted:
+        return
+    subjects = {(event.provider, event.account_id, event.external_id) for event in unredacted}
+    erased = set(
+        ErasedSubject.objects.filter(subjects_filter(subjects)).values_list("provider", "account_id", "external_id")
+    )
+    for event in unredacted:
+        if (event.provider, event.account_id, event.external_id) in erased:
+            results[event.pk] = replace(results[event.pk], subject_erased=True)
+
+
+def dispatch(changes: list[ContactEvent]) -> list[Outcome]:
+    """One ``contact_events`` signal for the batch; each receiver answers one outcome per event, in order."""
+    answers = [
+        response
+        for _receiver, response in contact_events.send(sender=ContactEvent, events=changes)
+        if isinstance(response, list)
+    ]
+    if not answers:
+        return [Outcome(status=OutcomeStatus.IGNORED, reason="no receiver handled this event")] * len(changes)
+    if len(answers) == 1:
+        return answers[0]
+    return [merge_outcomes(outcomes) for outcomes in zip(*answers, strict=True)]
+
+
+def merge_outcomes(outcomes: tuple[Outcome, ...]) -> Outcome:
     processed = any(o.status == OutcomeStatus.PROCESSED for o in outcomes)
     return Outcome(
         status=OutcomeStatus.PROCESSED if processed else OutcomeStatus.IGNORED,

@@ -6,6 +6,7 @@ from django.db import connection
 from django.dispatch import receiver
 from django.utils import timezone
 
+from config.bulk import binary_parameters_cursor
 from webhooks.models import ErasedSubject, WebhookEvent
 from webhooks.providers import UnknownProvider, get_provider
 from webhooks.selectors import events_for_contact, payloads_for_contact
@@ -96,18 +97,6 @@ def redaction_update_sql() -> str:
         f"{quote(opts.get_field('redacted_at').column)} = %s "
         f"FROM unnest(%b::bigint[], %b::bytea[]) AS batch(id, body) WHERE event.{quote(opts.pk.column)} = batch.id"
     )
-
-
-def binary_parameters_cursor():
-    """A psycopg cursor with server-side binding (``%b`` sends a parameter in binary) on Django's own
-    connection, so inside the current transaction, and wrapped as Django wraps its cursors (execute
-    wrappers, query logging in tests and DEBUG). Django's cursors bind client-side: every value is quoted
-    into the SQL text."""
-    import psycopg
-
-    connection.ensure_connection()
-    cursor = psycopg.Cursor(connection.connection)
-    return connection.make_debug_cursor(cursor) if connection.queries_logged else connection.make_cursor(cursor)
 
 
 @receiver(contact_timeline, dispatch_uid="webhooks.contact_timeline")

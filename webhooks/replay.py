@@ -1,48 +1,37 @@
-"""Replaying events (sync rule 8) and sweeping up stuck ones: back to the normal task, by id."""
+"""Replaying events (sync rule 8): they become due again, by id."""
 
-from datetime import timedelta
-
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import QuerySet
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from webhooks.ingest import enqueue_after_commit
 from webhooks.models import WebhookEvent, WebhookEventStatus
+from webhooks.processing import process_events
+
+# The channel idle workers LISTEN on; the event table's trigger notifies it (webhooks/migrations/0009).
+WAKE_UP_CHANNEL = "webhook_events"
 
 
 def reprocess_events(events: QuerySet[WebhookEvent]) -> list[int]:
-    """Queue the given events for processing again; returns their ids. Application is idempotent
-    (per-field versions), so replaying an already processed event changes nothing. ``attempts`` keeps
-    counting: an event whose tries are used up gets one try per replay, no automatic retries."""
+    """Make the given events due again; returns their ids. Inline they are applied at once; with workers
+    the next batch takes them (idle workers are woken). Application is idempotent (per-field versions), so
+    replaying an already processed event changes nothing. ``attempts`` keeps counting: an event whose
+    tries are used up gets one try per replay, no automatic retries."""
     event_pks = list(events.exclude(body__isnull=True).values_list("pk", flat=True))
     with transaction.atomic():
         WebhookEvent.objects.filter(pk__in=event_pks).update(
-            status=WebhookEventStatus.RECEIVED, status_reason="", next_attempt_at=None
+            status=WebhookEventStatus.RECEIVED, status_reason="", next_attempt_at=timezone.now()
         )
-        for event_pk in event_pks:
-            enqueue_after_commit(event_pk)
+        if event_pks:
+            wake_workers()
+    if settings.WEBHOOK_PROCESSING == "inline":
+        process_events(event_pks)
     return event_pks
 
 
-def sweep_stuck_events(*, older_than: timedelta, limit: int = 1000) -> list[int]:
-    """Enqueue again every event still ``received`` this long after it arrived or was due for a retry:
-    its task was lost (the enqueue failed after commit, a worker was killed mid-event, a retry could not
-    be scheduled). Extra copies of a task are harmless: processing skips events no longer ``received``.
-
-    Each swept event is stamped as due now, so the next sweep leaves it alone for ``older_than`` again;
-    concurrent sweeps skip each other's rows."""
-    now = timezone.now()
-    with transaction.atomic():
-        event_pks = list(
-            WebhookEvent.objects.filter(status=WebhookEventStatus.RECEIVED)
-            .alias(due=Coalesce("next_attempt_at", "received_at"))
-            .filter(due__lte=now - older_than)
-            .order_by("id")
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[:limit]
-        )
-        WebhookEvent.objects.filter(pk__in=event_pks).update(next_attempt_at=now)
-        for event_pk in event_pks:
-            enqueue_after_commit(event_pk)
-    return event_pks
+def wake_workers() -> None:
+    """Tell idle workers there is due work, with the current transaction's commit (PostgreSQL)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # Raw SQL: the ORM has no NOTIFY.
+            cursor.execute("SELECT pg_notify(%s, '')", [WAKE_UP_CHANNEL])

@@ -14,8 +14,8 @@ from webhooks.models import RejectedDelivery, WebhookEvent, WebhookEventStatus
 from webhooks.providers import UnknownProvider, get_provider
 from webhooks.providers.base import Delivery
 
-# An event still ``received`` this long after it arrived, or after it was due for a retry, has lost its task
-# (worker down, enqueue failed) and `sweep_stuck_webhook_events` has not rescued it either.
+# An event still ``received`` this long after it was due (on arrival, or for a retry) is not being applied:
+# no `webhook_worker` is running (or, inline, no `webhook_worker --once` from cron).
 STUCK_AFTER = timedelta(minutes=15)
 TIMELINE_LIMIT = 100
 

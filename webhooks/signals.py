@@ -1,8 +1,10 @@
 """The bridge between receiving webhooks and whatever keeps contacts.
 
-``contact_event`` is sent once per stored delivery that a provider normalized into a ``ContactEvent``
-(``event=``); receivers return an ``Outcome``. It is sent inside the transaction that records the
-event's outcome, so a receiver's writes and the event's status commit or roll back together.
+``contact_events`` carries a batch of stored deliveries that providers normalized into ``ContactEvent``s
+(``events=``, a list: one event inline, up to a worker's batch); receivers return a list with one
+``Outcome`` per event, in order, or raise ``webhooks.events.EventFailed`` naming the event that failed. It
+is sent inside the transaction that records the events' outcomes, so a receiver's writes and the events'
+statuses commit or roll back together.
 
 ``subject_erased`` is sent by whoever erases a person's data (``provider=``, ``account_id=``,
 ``external_id=``); ``webhooks`` answers by redacting every stored payload of that contact and returns
@@ -22,15 +24,21 @@ A read, so the contact's page never needs ``webhooks``'s models.
 payload included (``with_payloads=False``: only their dates and types), as a list of ``StoredPayload``, oldest
 first.
 
+``worker_tick`` is sent by ``webhook_worker`` whenever it has no due event left (and at least every
+``WEBHOOK_WORKER_POLL_SECONDS``): receivers do a bounded slice of their own due work (``contacts``: the
+look-ups of contacts due for a refresh) and return how many items they handled, so that production runs
+one kind of background process.
+
 ``events_exported`` is sent when staff export stored events (``user=``, ``export_format=`` "csv" or
 "json", ``rows=``): the payloads in the file hold personal data, so whoever keeps the access trail records it.
 """
 
 from django.dispatch import Signal
 
-contact_event = Signal()
+contact_events = Signal()
 subject_erased = Signal()
 subject_reactivated = Signal()
 contact_timeline = Signal()
 subject_payloads = Signal()
+worker_tick = Signal()
 events_exported = Signal()

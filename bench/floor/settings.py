@@ -1,6 +1,6 @@
 """The floor: the least a correct, durable webhook receiver does on our stack (see bench/README in the
 project README's Performance section). Same Django, gunicorn, psycopg and PostgreSQL as the app; nothing
-else: no middleware, no admin, and no task or contact unless ``FLOOR_QUEUE`` or ``FLOOR_APPLY``."""
+else: no middleware, no admin, and no contact unless ``FLOOR_APPLY``."""
 
 import os
 
@@ -11,16 +11,10 @@ env = environ.Env()
 SECRET_KEY = env.str("SECRET_KEY")
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
-# FLOOR_QUEUE=true: the floor also enqueues one django-tasks-db task per event in the same transaction,
-# the least the spec's flow ("after commit a task processes the event") writes with the database backend.
-# Written the cheapest way we know, the app's own backend (a cached INSERT, config/tasks.py): the
-# reference must not be slower than what it measures us against.
-FLOOR_QUEUE = env.bool("FLOOR_QUEUE", default=False)
 # FLOOR_APPLY=true: after the commit, a second transaction locks the contact's row, applies the event by
 # last-write-wins and marks the event processed: the least "store, then apply after commit" can do.
 FLOOR_APPLY = env.bool("FLOOR_APPLY", default=False)
-INSTALLED_APPS = ["bench.floor", "django_tasks", "django_tasks_db"]
-TASKS = {"default": {"BACKEND": "config.tasks.DatabaseBackend"}}
+INSTALLED_APPS = ["bench.floor"]
 MIDDLEWARE = []
 ROOT_URLCONF = "bench.floor.urls"
 WSGI_APPLICATION = "bench.floor.wsgi.application"

@@ -1,9 +1,8 @@
 """The least a correct receiver does: HMAC-SHA256 over "{t}.{body}" (the same bytes and the same header
 forms the app verifies for Timely and FPT), JSON parse, one insert with a unique key in one transaction,
-a JSON answer. Nothing else: no allow-list, no stored headers, no processing (but see ``FLOOR_QUEUE`` and
-``FLOOR_APPLY`` in the settings: the same floor plus the least each of our two modes must add)."""
+a JSON answer. Nothing else: no allow-list, no stored headers, no processing (but see ``FLOOR_APPLY`` in
+the settings: the same floor plus the least applying in the request must add)."""
 
-import contextlib
 import hashlib
 import hmac
 import json
@@ -16,7 +15,6 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from bench.floor.models import FloorContact, FloorEvent
-from bench.floor.tasks import handle_floor_event
 
 # The apply's statements (FLOOR_APPLY), written once.
 CONTACTS, EVENTS = FloorContact._meta.db_table, FloorEvent._meta.db_table
@@ -52,12 +50,8 @@ def receive(request, provider):
     except (ValueError, KeyError, TypeError, AttributeError):
         return JsonResponse({"error": "bad envelope"}, status=400)
     try:
-        # One INSERT commits on its own; only the task row beside it needs a transaction (BEGIN and
-        # COMMIT are two round trips more: the floor does not pay what it does not need).
-        with transaction.atomic() if settings.FLOOR_QUEUE else contextlib.nullcontext():
-            event = FloorEvent.objects.create(dedupe_key=key, body=body, received_at=timezone.now())
-            if settings.FLOOR_QUEUE:
-                handle_floor_event.enqueue(event.pk)
+        # One INSERT that commits on its own (BEGIN and COMMIT would be two round trips more).
+        event = FloorEvent.objects.create(dedupe_key=key, body=body, received_at=timezone.now())
     except IntegrityError:
         return JsonResponse({"status": "duplicate"})
     if settings.FLOOR_APPLY:
@@ -68,8 +62,7 @@ def receive(request, provider):
 def apply(event: FloorEvent, provider: str, payload: dict) -> None:
     """Last-write-wins on the whole contact under its row lock, then the event's outcome: one transaction.
 
-    Hand-written statements, as the app's apply path runs statements built once (config/sql.py): the
-    reference must not pay for ORM compilation that what it measures does not."""
+    Hand-written statements: the least this can cost, whatever the app's own path does."""
     data = payload.get("data") or {}
     key = f"{provider}:{data.get('contact_id') or data.get('contactId')}"
     changed_at = str(payload.get("timestamp") or payload.get("eventTimestamp") or "")

@@ -32,8 +32,6 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "django_tasks",
-    "django_tasks_db",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -90,6 +88,18 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 # Reusing connections matters: opening one costs more than storing a webhook.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Concurrent writers on the embedded database (gunicorn workers, a webhook_worker): WAL lets readers
+    # run beside the writer, BEGIN IMMEDIATE takes the write lock when a transaction starts (instead of at
+    # its first write, when SQLite can only fail with "database is locked"), and a writer that finds the
+    # lock taken waits up to the busy timeout instead of failing at once.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env.int("SQLITE_BUSY_TIMEOUT_SECONDS", default=20),
+            "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # django-axes first: it refuses a locked-out username+address before any password is checked.
@@ -163,6 +173,15 @@ PAYLOAD_RETENTION_DAYS = env.int("PAYLOAD_RETENTION_DAYS", default=90)
 WEBHOOK_RETRY_MAX_ATTEMPTS = env.int("WEBHOOK_RETRY_MAX_ATTEMPTS", default=8)
 WEBHOOK_RETRY_BACKOFF_SECONDS = env.int("WEBHOOK_RETRY_BACKOFF_SECONDS", default=30)
 WEBHOOK_RETRY_MAX_BACKOFF_SECONDS = env.int("WEBHOOK_RETRY_MAX_BACKOFF_SECONDS", default=3600)
+# Where stored events are applied: "inline" (right after the delivery's commit, in the request; the
+# embedded default) or "worker" (the request only stores; `manage.py webhook_worker` applies, in batches).
+WEBHOOK_PROCESSING = env.str("WEBHOOK_PROCESSING", default="inline")
+if WEBHOOK_PROCESSING not in ("inline", "worker"):
+    raise environ.ImproperlyConfigured(f"WEBHOOK_PROCESSING must be inline or worker, not {WEBHOOK_PROCESSING!r}")
+# An idle worker waits for PostgreSQL's NOTIFY, and looks for due work (retries, look-ups) at least this
+# often; without LISTEN (SQLite, PgBouncer in transaction mode: WEBHOOK_WORKER_LISTEN=false) it polls.
+WEBHOOK_WORKER_POLL_SECONDS = env.float("WEBHOOK_WORKER_POLL_SECONDS", default=5.0)
+WEBHOOK_WORKER_LISTEN = env.bool("WEBHOOK_WORKER_LISTEN", default=True)
 
 # --- Contacts ---------------------------------------------------------------------------------------
 ERASURE_FINGERPRINT_KEY = env.str("ERASURE_FINGERPRINT_KEY", default="")
@@ -183,18 +202,6 @@ CONTACT_FETCHERS = {
 # A failed lookup is retried after BACKOFF, 2×, 4×, ... (capped at 6 h), at most MAX_ATTEMPTS times.
 CONTACT_REFRESH_MAX_ATTEMPTS = env.int("CONTACT_REFRESH_MAX_ATTEMPTS", default=8)
 CONTACT_REFRESH_BACKOFF_SECONDS = env.int("CONTACT_REFRESH_BACKOFF_SECONDS", default=30)
-
-# --- Tasks ------------------------------------------------------------------------------------------
-TASKS_BACKEND = env.str("TASKS_BACKEND", default="immediate")
-_TASK_BACKENDS = {
-    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
-    "database": "config.tasks.DatabaseBackend",
-}
-if TASKS_BACKEND not in _TASK_BACKENDS:
-    raise environ.ImproperlyConfigured(
-        f"TASKS_BACKEND must be one of {', '.join(_TASK_BACKENDS)}, not {TASKS_BACKEND!r}"
-    )
-TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND]}}
 
 # --- Cache ------------------------------------------------------------------------------------------
 # Holds the API's throttle counters: per process by default; a shared cache (e.g. dbcache://crm_cache,
@@ -259,8 +266,4 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # With the immediate backend a task runs inside the request that enqueued it: django-tasks' RUNNING and
-    # SUCCESSFUL lines would repeat each webhook's own "processed" line (and cost 5% of a delivery's time).
-    # A task's failure is still logged (ERROR); db_worker's lines are kept with the database backend.
-    "loggers": {"django_tasks": {"level": "WARNING"}} if TASKS_BACKEND == "immediate" else {},
 }

@@ -1,4 +1,4 @@
-"""Local development: the embedded defaults (SQLite, immediate tasks) with DEBUG on."""
+"""Local development: the embedded defaults (SQLite, inline processing) with DEBUG on."""
 
 from .base import *  # noqa: F403
 from .base import env

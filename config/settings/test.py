@@ -4,7 +4,7 @@ from .base import *  # noqa: F403
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+WEBHOOK_PROCESSING = "inline"
 WEBHOOK_PROVIDERS = {
     "timely": {"SECRETS": ["timely-test-secret"], "ACCOUNT_IDS": [], "IGNORE_ACTORS": []},
     "fpt": {"SECRETS": ["fpt-test-secret-0123456789abcdef0123"], "ACCOUNT_IDS": []},

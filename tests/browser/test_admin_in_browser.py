@@ -39,7 +39,8 @@ def test_staff_log_in_and_see_the_dashboard(logged_in, screenshot):
     now = timezone.now()
     for hours_ago, status, count in [(0, "processed", 4), (2, "ignored", 2), (5, "processed", 7), (30, "failed", 1)]:
         WebhookEventFactory.create_batch(count, status=status, received_at=now - timedelta(hours=hours_ago))
-    WebhookEventFactory(status="received", received_at=now - timedelta(hours=2))  # stuck
+    two_hours_ago = now - timedelta(hours=2)
+    WebhookEventFactory(status="received", received_at=two_hours_ago, next_attempt_at=two_hours_ago)  # stuck
     ContactFactory.create_batch(3, source="whatsapp")
     ContactFactory(source="instagram")
     RejectedDelivery.objects.create(provider="timely", reason="signature does not match", count=40,

@@ -51,7 +51,8 @@ def test_chart_is_inline_svg_with_one_bar_per_hour_and_status_and_no_scripts(adm
 
 def test_failed_and_stuck_events_are_listed_with_links(admin_client):
     failed = WebhookEventFactory(status="failed", status_reason="builtins.KeyError at timely.py:10 in interpret")
-    stuck = WebhookEventFactory(status="received", received_at=timezone.now() - timedelta(hours=1))
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    stuck = WebhookEventFactory(status="received", received_at=an_hour_ago, next_attempt_at=an_hour_ago)
     WebhookEventFactory(status="received")  # just arrived: not stuck yet
     waiting = WebhookEventFactory(  # failed a try long ago, its retry is due later: not stuck
         status="received", received_at=timezone.now() - timedelta(hours=1),

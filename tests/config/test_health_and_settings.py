@@ -56,19 +56,21 @@ def test_production_settings_pass_check_deploy():
     assert result.returncode == 0, result.stderr + result.stdout
 
 
-def test_an_unknown_tasks_backend_is_refused_at_start():
-    result = run_manage("check", DJANGO_SETTINGS_MODULE="config.settings.local", TASKS_BACKEND="celery")
+def test_an_unknown_processing_mode_is_refused_at_start():
+    result = run_manage("check", DJANGO_SETTINGS_MODULE="config.settings.local", WEBHOOK_PROCESSING="celery")
     assert result.returncode != 0
-    assert "TASKS_BACKEND" in result.stderr
+    assert "WEBHOOK_PROCESSING" in result.stderr
 
 
 def test_settings_read_the_environment(monkeypatch):
     result = run_manage(
         "shell", "-c",
         "from django.conf import settings as s; "
-        "print(s.WEBHOOK_PROVIDERS['timely']['SECRETS'], s.WEBHOOK_MAX_BODY_BYTES, s.TASKS['default']['BACKEND'])",
+        "print(s.WEBHOOK_PROVIDERS['timely']['SECRETS'], s.WEBHOOK_MAX_BODY_BYTES, s.WEBHOOK_PROCESSING,"
+        " s.WEBHOOK_WORKER_POLL_SECONDS, s.WEBHOOK_WORKER_LISTEN)",
         DJANGO_SETTINGS_MODULE="config.settings.local", TIMELY_WEBHOOK_SECRETS="one,two",
-        WEBHOOK_MAX_BODY_BYTES="2048", TASKS_BACKEND="database",
+        WEBHOOK_MAX_BODY_BYTES="2048", WEBHOOK_PROCESSING="worker", WEBHOOK_WORKER_POLL_SECONDS="2.5",
+        WEBHOOK_WORKER_LISTEN="false",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "['one', 'two'] 2048 config.tasks.DatabaseBackend" in result.stdout
+    assert "['one', 'two'] 2048 worker 2.5 False" in result.stdout

@@ -155,10 +155,21 @@ class TestOutcomesAndErasures:
             raise RuntimeError("boom")
 
         settings.WEBHOOK_RETRY_MAX_ATTEMPTS = 1
-        monkeypatch.setattr("webhooks.processing._apply", broken)
+        monkeypatch.setattr("webhooks.processing.interpret", broken)
         before = scrape()
         post_webhook("timely", timely_fixture("contact.created"))
         assert self.processed(scrape(), "failed") - self.processed(before, "failed") == 1
+
+    def test_a_workers_batch_counts_its_outcomes_and_is_observed(self, scrape, worker_mode, post_webhook,
+                                                                  timely_fixture, run_worker_once):  # fmt: skip
+        before, batches = scrape(), metrics.WORKER_BATCH_SIZE.collect()[0]
+        count_before = next(s.value for s in batches.samples if s.name.endswith("_count"))
+        post_webhook("timely", timely_fixture("contact.created"))
+        assert self.processed(scrape(), "processed") == self.processed(before, "processed")  # only stored
+        assert run_worker_once() == 1
+        assert self.processed(scrape(), "processed") - self.processed(before, "processed") == 1
+        batches = metrics.WORKER_BATCH_SIZE.collect()[0]
+        assert next(s.value for s in batches.samples if s.name.endswith("_count")) == count_before + 1
 
     def test_an_erasure_rolled_back_is_not_counted(self, scrape):
         from django.db import transaction

@@ -1,70 +1,55 @@
-from datetime import UTC, datetime
+"""Every writer of a contact takes its lock first (config.locks), so two deliveries never create one
+contact twice. Should a writer that took no lock create it between a batch's read and its write anyway, the
+batch's set-based INSERT fails, is isolated to that event, and applying it again lands on top of the row."""
 
+import psycopg
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
-from config.sql import insert_row_unless_exists
 from contacts import services
 from contacts.models import Contact
-from tests.factories import ContactFactory
-from webhooks.events import ContactEvent, ContactEventKind, OutcomeStatus
+from tests.webhooks.test_retries_and_due_events import stored
+from tests.webhooks.timely_payloads import created
+from webhooks.models import WebhookEvent, WebhookEventStatus
+from webhooks.processing import process_due_batch
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def created_event(**fields):
-    return ContactEvent(
-        provider="timely",
-        account_id="ws_abc123",
-        external_id="cont_race",
-        kind=ContactEventKind.CREATED,
-        changed_at=datetime(2026, 4, 19, 14, 30, tzinfo=UTC),
-        tiebreak="evt_race",
-        fields=fields,
-        complete=True,
-    )
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def test_contact_created_by_a_concurrent_delivery_is_applied_on_top_in_the_same_transaction(monkeypatch):
-    """Between our lookup (nothing there) and our insert another delivery creates the contact: the insert
-    yields without an error that would abort the transaction, and the event is applied to that row."""
-    apply_fields = services._apply_fields
+@pytest.fixture
+def side_connection():
+    params = connection.get_connection_params()
+    for key in ("cursor_factory", "context", "prepare_threshold"):
+        params.pop(key, None)
+    side = psycopg.connect(**params, autocommit=True)
+    yield side
+    side.close()
 
-    def another_delivery_wins_the_insert(contact, event):
-        if contact.pk is None and not Contact.objects.filter(external_id="cont_race").exists():
-            ContactFactory(external_id="cont_race", name="", email="first@exemplo.com.br", field_versions={})
-        return apply_fields(contact, event)
 
-    monkeypatch.setattr(services, "_apply_fields", another_delivery_wins_the_insert)
+def test_a_contact_created_meanwhile_by_another_writer_gets_the_event_applied_on_top(monkeypatch, side_connection):
+    stored(created(event_id="evt_race", contact_id="cont_race", seconds=0, name="Ana Costa"))
+    stored(created(event_id="evt_other", contact_id="cont_other", seconds=0, name="Bia Souza"))
+    real_write = services.ContactBatch.write
+    created_by_the_other = []
 
+    def another_writer_wins_the_insert(batch):
+        if not created_by_the_other:
+            created_by_the_other.append(
+                side_connection.execute(
+                    "INSERT INTO contacts_contact (provider, account_id, external_id, name, phone, email, avatar_url,"
+                    " source, tags, custom_fields, assigned_to, status, sub_group_id, notes, field_versions,"
+                    " needs_refresh, refresh_attempts, search_text, created_at, updated_at)"
+                    " VALUES ('timely', 'ws_abc123', 'cont_race', '', '', 'first@exemplo.com.br', '', '', '[]', '{}',"
+                    " '', '', '', '', '{}', true, 0, '', now(), now()) RETURNING id"
+                ).fetchone()[0]
+            )
+        real_write(batch)
+
+    monkeypatch.setattr(services.ContactBatch, "write", another_writer_wins_the_insert)
     with transaction.atomic():
-        outcome = services.apply_contact_event(event=created_event(name="Ana Costa"))
-        # Still usable: nothing aborted the transaction.
-        assert Contact.objects.count() == 1
+        process_due_batch(size=10)
 
-    contact = Contact.objects.get()
-    assert outcome.status == OutcomeStatus.PROCESSED
-    assert contact.name == "Ana Costa"
-    assert contact.email == "first@exemplo.com.br"
-
-
-def test_inserting_a_contact_that_exists_leaves_the_stored_row_untouched():
-    existing = ContactFactory(external_id="cont_race", name="Stored")
-
-    with transaction.atomic():
-        inserted = insert_row_unless_exists(
-            Contact(provider="timely", account_id="ws_abc123", external_id="cont_race", name="Other")
-        )
-
-    assert inserted is False
-    assert Contact.objects.get().name == "Stored" and Contact.objects.get().pk == existing.pk
-
-
-def test_inserting_a_new_contact_gives_it_its_id():
-    contact = Contact(provider="timely", account_id="ws_abc123", external_id="cont_new", name="Nova")
-
-    with transaction.atomic():
-        assert insert_row_unless_exists(contact) is True
-
-    assert Contact.objects.get(pk=contact.pk).name == "Nova"
-    assert contact._state.adding is False
+    assert set(WebhookEvent.objects.values_list("status", flat=True)) == {WebhookEventStatus.PROCESSED}
+    race = Contact.objects.get(external_id="cont_race")
+    assert (race.pk, race.name) == (created_by_the_other[0], "Ana Costa")
+    assert Contact.objects.get(external_id="cont_other").name == "Bia Souza"

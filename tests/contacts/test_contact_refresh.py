@@ -1,5 +1,6 @@
 """Pluggable contact fetchers: 'look it up' signals filled from the provider's current state, by
-last-write-wins, with failed look-ups retried with backoff on any task backend."""
+last-write-wins, with failed look-ups retried with backoff: inline right after the change, with workers
+by ``webhook_worker`` (contacts due for a refresh are its second queue)."""
 
 import logging
 from datetime import timedelta
@@ -8,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from contacts import services, tasks
+from contacts import services
 from contacts.models import Contact, ErasureRecord
 from contacts.selectors import contacts_due_for_refresh
 from tests.contacts.fpt_events import BASE_TIME, fpt_event, status_change, sub_group_change
@@ -121,14 +122,24 @@ class TestLookUp:
         contact = fpt_contact()
         assert (contact.name, contact.notes) == ("Maria", "ours")
 
-    def test_the_task_takes_the_contact_id_only(
-        self, deferring_task_backend, fake_fetcher, django_capture_on_commit_callbacks
+    def test_with_workers_the_request_only_marks_and_the_worker_looks_up(
+        self, worker_mode, post_webhook, fake_fetcher, run_worker_once
     ):
+        fake_fetcher.states[KEY] = snapshot(at=30, name="Maria")
+        post_webhook("fpt", fpt_event("contact.updated", at=20))
+        assert fake_fetcher.calls == []
+        assert run_worker_once() == 1  # the event
+        assert fake_fetcher.calls == [KEY]
+        contact = fpt_contact()
+        assert (contact.name, contact.needs_refresh, contact.refresh_due_at) == ("Maria", False, None)
+
+    def test_refresh_now_from_staff_is_looked_up_by_the_worker(self, worker_mode, fake_fetcher, run_worker_once):
         contact = ContactFactory(provider="fpt", account_id="48213", external_id="9917342")
-        with django_capture_on_commit_callbacks(execute=True):
-            services.request_refresh(contacts=Contact.objects.filter(pk=contact.pk))
-        (queued,) = deferring_task_backend.results
-        assert (queued.task.name, queued.args, queued.kwargs) == ("refresh_contact", [contact.pk], {})
+        fake_fetcher.states[KEY] = snapshot(at=30, name="Maria")
+        queued, skipped = services.request_refresh(contacts=Contact.objects.filter(pk=contact.pk))
+        assert (queued, skipped, fake_fetcher.calls) == ([contact.pk], 0, [])
+        run_worker_once()
+        assert fake_fetcher.calls == [KEY] and fpt_contact().name == "Maria"
 
 
 class TestRetries:
@@ -145,10 +156,10 @@ class TestRetries:
         assert abs((contact.refresh_due_at - expected_due).total_seconds()) < 5
         assert "builtins.ConnectionError" in caplog.text
         assert "Maria" not in caplog.text and "5547" not in caplog.text
-        # The immediate backend cannot defer: nothing was retried in a loop.
+        # Not retried in a loop: the retry waits for its time.
         assert fake_fetcher.calls == [KEY]
 
-    def test_immediate_backend_retries_come_from_refresh_contacts_once_due(self, post_webhook, fake_fetcher):
+    def test_inline_retries_come_from_refresh_contacts_once_due(self, post_webhook, fake_fetcher):
         fake_fetcher.failures = 1
         fake_fetcher.states[KEY] = snapshot(at=30, status_id=3, status="Members")
         post_webhook("fpt", fpt_event("contact.updated", at=20))
@@ -170,23 +181,41 @@ class TestRetries:
         post_webhook("fpt", fpt_event("contact.updated", at=21))
         assert len(fake_fetcher.calls) == 1
 
-    def test_deferring_backend_queues_the_retry_after_the_backoff(self, deferring_task_backend, fake_fetcher):
-        contact = ContactFactory(provider="fpt", account_id="48213", external_id="9917342", needs_refresh=True)
+    def test_the_worker_retries_a_failed_look_up_only_once_its_backoff_is_over(
+        self, worker_mode, fake_fetcher, run_worker_once
+    ):
+        ContactFactory(provider="fpt", account_id="48213", external_id="9917342", needs_refresh=True)
         fake_fetcher.failures = 2
-        assert tasks.refresh_contact.call(contact.pk) == "failed"
-        (retry,) = deferring_task_backend.results
-        assert retry.args == [contact.pk]
-        assert abs((retry.task.run_after - (timezone.now() + timedelta(seconds=30))).total_seconds()) < 5
+        fake_fetcher.states[KEY] = snapshot(at=30, status_id=3, status="Members")
 
-        deferring_task_backend.clear()
-        assert tasks.refresh_contact.call(contact.pk) == "failed"
-        (second_retry,) = deferring_task_backend.results
-        assert abs((second_retry.task.run_after - (timezone.now() + timedelta(seconds=60))).total_seconds()) < 5
+        run_worker_once()
+        contact = fpt_contact()
+        assert (len(fake_fetcher.calls), contact.refresh_attempts) == (1, 1)
+        assert abs((contact.refresh_due_at - (timezone.now() + timedelta(seconds=30))).total_seconds()) < 5
 
-        deferring_task_backend.clear()
-        assert tasks.refresh_contact.call(contact.pk) == "refreshed"
-        assert deferring_task_backend.results == []
-        assert fpt_contact().refresh_attempts == 0
+        run_worker_once()  # still backing off
+        assert len(fake_fetcher.calls) == 1
+
+        Contact.objects.update(refresh_due_at=timezone.now() - timedelta(seconds=1))
+        run_worker_once()
+        contact = fpt_contact()
+        assert (len(fake_fetcher.calls), contact.refresh_attempts) == (2, 2)
+        assert abs((contact.refresh_due_at - (timezone.now() + timedelta(seconds=60))).total_seconds()) < 5
+
+        Contact.objects.update(refresh_due_at=timezone.now() - timedelta(seconds=1))
+        run_worker_once()
+        contact = fpt_contact()
+        assert (contact.status_id, contact.needs_refresh, contact.refresh_attempts) == (3, False, 0)
+
+    def test_a_look_up_claimed_by_a_worker_that_died_is_due_again_after_its_lease(self, fake_fetcher, settings):
+        contact = ContactFactory(provider="fpt", account_id="48213", external_id="9917342", needs_refresh=True)
+        Contact.objects.update(refresh_due_at=timezone.now() + services.REFRESH_LEASE)  # claimed, then killed
+        assert services.refresh_due_contacts(limit=10) == 0
+        Contact.objects.update(refresh_due_at=timezone.now() - timedelta(seconds=1))  # the lease is over
+        assert services.refresh_due_contacts(limit=10) == 1
+        assert fake_fetcher.calls == [KEY]
+        contact.refresh_from_db()
+        assert contact.needs_refresh is False
 
     def test_backoff_doubles_up_to_a_cap(self, settings):
         settings.CONTACT_REFRESH_BACKOFF_SECONDS = 30

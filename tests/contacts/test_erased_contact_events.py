@@ -14,7 +14,7 @@ from tests.database_dump import found_in, full_dump
 from tests.factories import WebhookEventFactory
 from webhooks.events import ContactSnapshot
 from webhooks.models import ErasedSubject, WebhookEvent, WebhookEventStatus
-from webhooks.processing import process_event
+from webhooks.processing import process_events
 from webhooks.providers.base import REDACTED
 
 pytestmark = pytest.mark.django_db
@@ -96,7 +96,7 @@ def test_an_ignored_event_stored_while_its_contact_was_being_erased_is_redacted_
         body=f'{{"eventType": "note.created", "data": {{"contactId": 9917342, "body": "{MEMBER["note"]}"}}}}'.encode(),
         occurred_at=BASE_TIME,
     )  # fmt: skip
-    assert process_event(raced.pk) == WebhookEventStatus.IGNORED
+    assert process_events([raced.pk])[raced.pk] == WebhookEventStatus.IGNORED
     raced.refresh_from_db()
     assert raced.redacted_at is not None and raced.payload["data"]["body"] == REDACTED
 

@@ -74,16 +74,16 @@ def conversation(external_id, *, event_id, phone):
     return payload
 
 
-@pytest.fixture(params=["immediate", "database"])
-def deliver(request, post_webhook):
-    """POST a Timely event and run its task, with the immediate or the django-tasks-db backend."""
-    run_pending = request.getfixturevalue("database_tasks") if request.param == "database" else None
+@pytest.fixture(params=["inline", "worker"])
+def deliver(request, post_webhook, settings, run_worker_once):
+    """POST a Timely event and have it applied: inline, or by a worker's batch."""
+    settings.WEBHOOK_PROCESSING = request.param
 
     def send(payload):
         response = post_webhook("timely", copy.deepcopy(payload))
         assert response.status_code == 200, response.content
-        if run_pending is not None:
-            run_pending()
+        if request.param == "worker":
+            run_worker_once()
         return WebhookEvent.objects.get(pk=response.json()["event"])
 
     return send

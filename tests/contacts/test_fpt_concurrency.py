@@ -10,7 +10,7 @@ from contacts.models import Contact
 from tests.contacts.fpt_events import fpt_event, status_change, sub_group_change
 from tests.factories import WebhookEventFactory
 from webhooks.models import WebhookEventStatus
-from webhooks.processing import process_event
+from webhooks.processing import process_events
 from webhooks.providers import get_provider
 
 
@@ -30,7 +30,7 @@ def process_all_at_once(event_pks):
     def work(pk):
         try:
             barrier.wait(timeout=10)
-            results[pk] = process_event(pk)
+            results[pk] = process_events([pk])[pk]
         finally:
             connection.close()
 

@@ -1,9 +1,11 @@
 """Sync rule 3 as a property: whatever order a contact history's deliveries arrive in, with duplicates,
 the contacts end in the state that delivering them in time order gives (equal times broken by the
-dedupe key), erasures included."""
+dedupe key), erasures included: applied one by one as they arrive (inline), and through the worker's
+batches, cut anywhere (deletions claimed first, each batch applied in the order its events happened)."""
 
 import pytest
 from django.db import transaction
+from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -12,7 +14,7 @@ from tests.conftest import encode
 from tests.webhooks.timely_payloads import created, deleted, updated
 from webhooks.ingest import store_delivery
 from webhooks.models import WebhookEvent
-from webhooks.processing import process_event
+from webhooks.processing import process_due_batch, process_events
 from webhooks.providers import get_provider
 
 pytestmark = pytest.mark.django_db
@@ -69,22 +71,42 @@ class RolledBack(Exception):
         self.state = state
 
 
-def final_state(deliveries: list[dict]) -> dict:
-    """Deliver through storing and processing, snapshot every contact, then undo it all."""
+def store(payload: dict) -> int:
     provider = get_provider("timely")
+    body = encode(payload)
+    stored = store_delivery(
+        provider=provider,
+        delivery=provider.parse(body),
+        body=body,
+        headers={},
+        signature_form="timely-timestamped",
+        remote_addr=None,
+    )
+    return stored.event_pk
+
+
+def final_state(deliveries: list[dict]) -> dict:
+    """Deliver through storing and processing one at a time, snapshot every contact, then undo it all."""
     try:
-        with transaction.atomic():
+        with transaction.atomic(), override_settings(WEBHOOK_PROCESSING="worker"):
             for payload in deliveries:
-                body = encode(payload)
-                stored = store_delivery(
-                    provider=provider,
-                    delivery=provider.parse(body),
-                    body=body,
-                    headers={},
-                    signature_form="timely-timestamped",
-                    remote_addr=None,
-                )
-                process_event(stored.event_pk)
+                process_events([store(payload)])
+            raise RolledBack(snapshot())
+    except RolledBack as done:
+        return done.state
+
+
+def final_state_in_batches(deliveries: list[dict], batch_sizes: list[int]) -> dict:
+    """Store every delivery first, then let the worker's claim and batch apply them, in batches of the
+    given sizes (cycled): arbitrary boundaries. Snapshot, then undo it all."""
+    try:
+        with transaction.atomic(), override_settings(WEBHOOK_PROCESSING="worker"):
+            for payload in deliveries:
+                store(payload)
+            round_ = 0
+            while process_due_batch(size=batch_sizes[round_ % len(batch_sizes)]):
+                round_ += 1
+            assert not WebhookEvent.objects.filter(status="received").exists()
             raise RolledBack(snapshot())
     except RolledBack as done:
         return done.state
@@ -110,6 +132,13 @@ def snapshot() -> dict:
 def test_any_arrival_order_with_duplicates_converges_to_the_in_order_state(history):
     in_order, arrivals = history
     assert final_state(arrivals) == final_state(in_order)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(shuffled_history(), st.lists(st.integers(min_value=1, max_value=6), min_size=1, max_size=4))
+def test_any_arrival_order_through_batches_cut_anywhere_converges_to_the_in_order_state(history, batch_sizes):
+    in_order, arrivals = history
+    assert final_state_in_batches(arrivals, batch_sizes) == final_state(in_order)
 
 
 def test_equal_times_are_broken_by_the_dedupe_key_whatever_the_order():

@@ -98,6 +98,23 @@ def test_reprocess_action_replays_a_failed_event(
     assert "1 event queued for processing." in response.content.decode()
 
 
+def test_reprocess_action_with_workers_makes_the_event_due_for_them(
+    admin_client, post_webhook, timely_fixture, settings, run_worker_once
+):
+    event = stored(post_webhook, timely_fixture)
+    WebhookEvent.objects.filter(pk=event.pk).update(status="failed", status_reason="builtins.RuntimeError")
+    settings.WEBHOOK_PROCESSING = "worker"
+
+    response = admin_client.post(CHANGELIST, {"action": "reprocess", "_selected_action": [event.pk]}, follow=True)
+
+    event.refresh_from_db()
+    assert (event.status, event.attempts) == ("received", 1)
+    assert "1 event queued for processing." in response.content.decode()
+    assert run_worker_once() == 1
+    event.refresh_from_db()
+    assert (event.status, event.attempts) == ("processed", 2)
+
+
 def test_export_json_carries_the_selected_events_with_their_payloads(admin_client):
     chosen = WebhookEventFactory(body=b'{"event": "contact.updated"}', changed_fields=["name"], actor_id="usr_1")
     WebhookEventFactory()

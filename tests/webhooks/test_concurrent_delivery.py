@@ -1,7 +1,7 @@
 """Deliveries that race: real threads, each with its own PostgreSQL connection, through the real endpoint.
 
-Each thread posts through its own test client; the immediate task backend applies the event right after
-the request's commit, so storing and applying race exactly as under a multi-worker server.
+Each thread posts through its own test client; inline processing applies the event right after the
+request's commit, so storing and applying race exactly as under a multi-worker server.
 """
 
 import threading
@@ -15,7 +15,7 @@ from contacts.models import Contact, ErasureRecord
 from tests.conftest import encode, timely_headers
 from tests.webhooks.timely_payloads import created, deleted, updated
 from webhooks.models import WebhookEvent, WebhookEventStatus
-from webhooks.signals import contact_event
+from webhooks.signals import contact_events
 
 pytestmark = [
     pytest.mark.postgres,
@@ -51,16 +51,17 @@ def committed_applications():
     """Event references of every application that committed (a receiver counting beside the real one)."""
     applied, lock = [], threading.Lock()
 
-    def count(sender, *, event, **kwargs):
-        transaction.on_commit(lambda: _append(event.tiebreak))
+    def count(sender, *, events, **kwargs):
+        references = [event.tiebreak for event in events]
+        transaction.on_commit(lambda: _append(references))
 
-    def _append(reference):
+    def _append(references):
         with lock:
-            applied.append(reference)
+            applied.extend(references)
 
-    contact_event.connect(count, dispatch_uid="test.count_applications")
+    contact_events.connect(count, dispatch_uid="test.count_applications")
     yield applied
-    contact_event.disconnect(dispatch_uid="test.count_applications")
+    contact_events.disconnect(dispatch_uid="test.count_applications")
 
 
 def test_32_parallel_identical_deliveries_store_and_apply_once(committed_applications):

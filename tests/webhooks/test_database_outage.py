@@ -9,13 +9,11 @@ import psycopg
 import pytest
 from django.db import close_old_connections, connection
 from django.test import Client
-from django_tasks_db.models import DBTaskResult
 
 from contacts.models import Contact
 from tests.conftest import encode, timely_headers
 from tests.webhooks.timely_payloads import created
 from webhooks.models import WebhookEvent, WebhookEventStatus
-from webhooks.processing import process_event
 
 pytestmark = [
     pytest.mark.postgres,
@@ -154,23 +152,22 @@ def test_persistent_connection_cut_between_requests_is_replaced_by_the_health_ch
         connection.close()
 
 
-def test_database_lost_before_the_task_row_stores_neither_event_nor_task(settings, payload, admin_connection):
-    """With the database backend the task row is written in the event's own transaction: both commit or
-    neither does, so no stored event waits for the sweep and no task points at a missing event."""
-    settings.TASKS = {"default": {"BACKEND": "config.tasks.DatabaseBackend"}}
-
-    with cut_before(DBTaskResult._meta.db_table, admin_connection):
+def test_with_workers_a_delivery_cut_while_storing_leaves_nothing_and_its_retry_is_the_work(
+    worker_mode, payload, admin_connection, run_worker_once
+):
+    """The delivery is one INSERT (its wake-up rides in the same transaction): cut, nothing is stored and
+    nothing else points at it; retried, it is stored, due, and applied by the worker."""
+    with cut_before(WebhookEvent._meta.db_table, admin_connection):
         response = post(payload)
     with contextlib.suppress(Exception):
         connection.close()
 
     assert response.status_code == 503
     assert not WebhookEvent.objects.exists()
-    assert not DBTaskResult.objects.exists()
 
     retried = post(payload)
     assert retried.json()["status"] == "accepted"
-    event = WebhookEvent.objects.get()
-    assert DBTaskResult.objects.get().args_kwargs["args"] == [event.pk]
-    assert process_event(event.pk) == WebhookEventStatus.PROCESSED
+    assert WebhookEvent.objects.get().status == WebhookEventStatus.RECEIVED
+    assert run_worker_once() == 1
+    assert WebhookEvent.objects.get().status == WebhookEventStatus.PROCESSED
     assert Contact.objects.get().name == "Ana Costa"

@@ -1,5 +1,5 @@
-"""Application logs and task rows never carry personal data: not while a whole webhook flow runs, not in
-failures, not in what django-tasks-db stores (arguments, return values, tracebacks)."""
+"""Application logs never carry personal data: not while a whole webhook flow runs, not in failures, not
+in what a failed event stores (its status reason), inline or in the worker."""
 
 import copy
 import json
@@ -9,7 +9,6 @@ import logging.config
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django_tasks_db.models import DBTaskResult
 
 import contacts.services
 from config.log_context import ContextFilter
@@ -66,8 +65,8 @@ def every_log_record(caplog):
     only exists with DEBUG on, which production refuses."""
     caplog.set_level(logging.DEBUG)
     hooked = []
-    names = {"django", "django.request", "django.server", "django.security", "django_tasks", "django_tasks_db",
-             "webhooks", "contacts", *logging.root.manager.loggerDict}  # fmt: skip
+    names = {"django", "django.request", "django.server", "django.security", "webhooks", "contacts",
+             *logging.root.manager.loggerDict}  # fmt: skip
     for name in sorted(names):
         logger = logging.getLogger(name)
         caplog.set_level(logging.DEBUG, logger=name)
@@ -146,37 +145,29 @@ def test_failure_stored_on_the_event_names_the_error_class_and_place_not_its_mes
     assert found_in(event.status_reason, PERSONAL) == []
 
 
-def test_database_task_rows_carry_the_event_id_and_status_only(post_webhook, database_tasks):
-    post_webhook("timely", created("evt_i1"))
-    assert database_tasks() == 1
-    task = DBTaskResult.objects.get()
-    event = WebhookEvent.objects.get()
-    assert task.args_kwargs == {"args": [event.pk], "kwargs": {}}
-    assert task.return_value == "processed"
-
-
-def test_a_failing_task_stores_and_logs_no_message_that_could_quote_data(post_webhook, database_tasks, monkeypatch,
-                                                                        every_log_record):  # fmt: skip
-    def crash(event_pk):
+def test_a_batch_that_crashes_stores_and_logs_no_message_that_could_quote_data(
+    worker_mode, post_webhook, monkeypatch, every_log_record, run_worker_once
+):
+    def crash(batch, event):
         raise RuntimeError(f"database said: duplicate key (email)=({EMAIL}), name {NAME}")
 
-    monkeypatch.setattr("webhooks.tasks.process_event", crash)
+    monkeypatch.setattr("contacts.services.ContactBatch.apply", crash)
     post_webhook("timely", created("evt_i1"))
-    database_tasks()
-    task = DBTaskResult.objects.get()
-    assert task.status == "FAILED"
-    assert task.exception_class_path == "webhooks.tasks.WebhookTaskError"
-    assert "builtins.RuntimeError at test_personal_data_stays_out_of_logs_and_tasks.py" in task.traceback
-    assert found_in(task.traceback, PERSONAL) == []
+    run_worker_once()
+
+    event = WebhookEvent.objects.get()
+    assert event.status == WebhookEventStatus.FAILED
+    assert event.status_reason.startswith("builtins.RuntimeError at test_personal_data_stays_out_of_logs_and_tasks.py")
+    assert found_in(event.status_reason, PERSONAL) == []
     assert found_in(log_text(every_log_record), PERSONAL) == []
 
 
-def test_a_failing_task_on_the_immediate_backend_logs_no_message_either(post_webhook, monkeypatch, every_log_record):
-    def crash(event_pk):
+def test_inline_processing_that_crashes_logs_no_message_either(post_webhook, monkeypatch, every_log_record):
+    def crash(events, **options):
         raise RuntimeError(f"cannot process {EMAIL}")
 
-    monkeypatch.setattr("webhooks.tasks.process_event", crash)
+    monkeypatch.setattr("webhooks.processing.apply_batch", crash)
     assert post_webhook("timely", created("evt_i1")).status_code == 200
     text = log_text(every_log_record)
-    assert "WebhookTaskError" in text
+    assert "RuntimeError" in text
     assert found_in(text, PERSONAL) == []

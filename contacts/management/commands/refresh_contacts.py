@@ -1,15 +1,13 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
-from contacts.selectors import contacts_due_for_refresh
-from contacts.tasks import enqueue_refresh
+from contacts.services import refresh_due_contacts
 
 
 class Command(BaseCommand):
     help = (
-        "Queue a look-up of every contact that needs one and is due (failed look-ups back off). "
-        "Run it from cron with the immediate task backend, which cannot defer retries."
+        "Look up now every contact that needs a look-up and is due (failed look-ups back off). "
+        "webhook_worker does this between its batches; this runs one round by hand."
     )
 
     def add_arguments(self, parser):
@@ -19,7 +17,5 @@ class Command(BaseCommand):
     def handle(self, *args, provider, limit, **options):
         if provider is not None and provider not in settings.CONTACT_FETCHERS:
             raise CommandError(f"no contact fetcher is configured for {provider!r}")
-        due = list(contacts_due_for_refresh(now=timezone.now(), provider=provider).values_list("pk", flat=True)[:limit])
-        for contact_pk in due:
-            enqueue_refresh(contact_pk)
-        self.stdout.write(f"{len(due)} contact(s) queued for a look-up")
+        looked_up = refresh_due_contacts(limit=limit, provider=provider)
+        self.stdout.write(f"{looked_up} contact(s) looked up")

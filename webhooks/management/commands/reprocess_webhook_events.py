@@ -39,7 +39,7 @@ class Command(BaseCommand):
             for start in range(0, total, batch_size):
                 batch = reprocess_events(WebhookEvent.objects.filter(pk__in=selected[start : start + batch_size]))
                 replayed += len(batch)
-                # With the immediate backend the batch is processed by now; with workers, still `received`.
+                # Inline the batch is applied by now; with workers it is due, still `received`.
                 for event_status in WebhookEvent.objects.filter(pk__in=batch).values_list("status", flat=True):
                     outcomes[event_status] += 1
                 bar.update(len(batch))

@@ -1,0 +1,60 @@
+"""One set-based UPDATE for many rows (PostgreSQL), where the ORM's ``bulk_update`` compiles badly.
+
+``bulk_update`` writes one ``CASE WHEN pk = … THEN … END`` per row and per column: for a worker's batch of
+100 contacts and their ~30 columns that is 3,000 expressions built in Python for every batch, and as many
+comparisons per row for PostgreSQL. Here every column travels as one array parameter, joined to the table
+by ``unnest`` (docs/performance.md). Values are converted by each field's own ``get_db_prep_save`` (after
+``pre_save``, so ``auto_now`` fields move), exactly as ``save()`` would write them. Elsewhere (SQLite,
+development) it is ``bulk_update`` itself.
+"""
+
+from collections.abc import Sequence
+from functools import cache
+
+from django.db import connection
+from django.db.models import Model
+
+
+def bulk_update_by_pk(objs: Sequence[Model], field_names: Sequence[str]) -> None:
+    if not objs:
+        return
+    model = type(objs[0])
+    fields = [model._meta.get_field(name) for name in field_names]
+    values = [[field.pre_save(obj, False) for obj in objs] for field in fields]  # auto_now moves, as in save()
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_update(objs, field_names)
+        return
+    columns = [
+        [field.get_db_prep_save(value, connection) for value in column]
+        for field, column in zip(fields, values, strict=True)
+    ]
+    pks = [obj.pk for obj in objs]
+    with binary_parameters_cursor() as cursor:
+        cursor.execute(_update_sql(model, tuple(field_names)), [pks, *columns])
+
+
+@cache
+def _update_sql(model: type[Model], field_names: tuple[str, ...]) -> str:
+    """Names come from the model's own metadata; every value is an array parameter."""
+    meta, quote = model._meta, connection.ops.quote_name
+    fields = [meta.get_field(name) for name in field_names]
+    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in [meta.pk, *fields])
+    names = ", ".join(quote(field.column) for field in [meta.pk, *fields])
+    assignments = ", ".join(f"{quote(field.column)} = batch.{quote(field.column)}" for field in fields)
+    return (
+        f"UPDATE {quote(meta.db_table)} AS target SET {assignments} "  # noqa: S608
+        f"FROM unnest({arrays}) AS batch({names}) WHERE target.{quote(meta.pk.column)} = batch.{quote(meta.pk.column)}"
+    )
+
+
+def binary_parameters_cursor():
+    """A psycopg cursor with server-side binding on Django's own connection, so inside the current
+    transaction, and wrapped as Django wraps its cursors (execute wrappers, query logging in tests and
+    DEBUG). Django's cursors bind client-side: every value, arrays included, is quoted into the SQL text,
+    which for a batch of payloads is a literal of hundreds of kilobytes to build and to parse. ``%b``
+    sends a parameter in binary."""
+    import psycopg
+
+    connection.ensure_connection()
+    cursor = psycopg.Cursor(connection.connection)
+    return connection.make_debug_cursor(cursor) if connection.queries_logged else connection.make_cursor(cursor)

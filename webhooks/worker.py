@@ -1,0 +1,160 @@
+"""``manage.py webhook_worker``: the loop that drains the event log (docs/architecture.md › The queue).
+
+Batch after batch while events are due; then the other due work (``worker_tick``: contact look-ups);
+then, on PostgreSQL, wait for a ``NOTIFY`` from the event table's trigger (``LISTEN``), at most
+``WEBHOOK_WORKER_POLL_SECONDS``; without LISTEN (SQLite, PgBouncer in transaction mode), sleep as long.
+
+SIGTERM (or SIGINT) lets the batch in progress commit, then the loop ends and the process exits 0. A
+database that goes away is retried with exponential backoff and logged; the process keeps running (a
+batch cut off by it rolls back whole: its events stay due). SIGKILL ends the process mid-batch: the
+server rolls its transaction back, so nothing is half-applied and its claims end with it.
+"""
+
+import contextlib
+import logging
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, connection
+
+from webhooks.processing import describe_failure, due_events_exist, process_due_batch
+from webhooks.replay import WAKE_UP_CHANNEL
+from webhooks.signals import worker_tick
+
+logger = logging.getLogger(__name__)
+
+# How long one wait lasts at most before the stop flag is looked at again.
+WAIT_SLICE_SECONDS = 0.5
+FIRST_BACKOFF_SECONDS, MAX_BACKOFF_SECONDS = 0.5, 30.0
+CONTENDED_PAUSE_SECONDS = 0.05
+# Contact look-ups per tick: bounded, so that events are never kept waiting long behind slow fetchers.
+LOOK_UPS_PER_TICK = 20
+
+
+@dataclass
+class WebhookWorker:
+    batch_size: int = 100
+    once: bool = False
+    poll_seconds: float = field(default_factory=lambda: settings.WEBHOOK_WORKER_POLL_SECONDS)
+    listen: bool = field(default_factory=lambda: settings.WEBHOOK_WORKER_LISTEN)
+    stopping: bool = False
+    events_done: int = 0
+    _listening: bool = False
+    _next_tick: float = 0.0
+
+    def run(self) -> int:
+        """Work until stopped (or, ``once``, until nothing is due). Returns how many events were done."""
+        previous_handlers = self._install_signal_handlers()
+        try:
+            self._loop()
+        finally:
+            for signum, handler in previous_handlers.items():
+                signal.signal(signum, handler)
+        logger.info("webhook worker stopped after %s event(s)", self.events_done)
+        return self.events_done
+
+    def _loop(self) -> None:
+        backoff = FIRST_BACKOFF_SECONDS
+        while not self.stopping:
+            try:
+                busy = self.step()
+                # Due, but every candidate's contact is being applied by another worker: look again soon.
+                contended = not busy and not self.once and due_events_exist()
+                backoff = FIRST_BACKOFF_SECONDS
+            except (DatabaseError, InterfaceError) as exc:
+                if self.once:
+                    raise
+                logger.warning("webhook worker: database unavailable (%s); retrying in %.1fs", describe_failure(exc),
+                               backoff)  # fmt: skip
+                self._reset_connection()
+                self._sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+                continue
+            if busy:
+                continue
+            if self.once:
+                break
+            if contended:
+                self._sleep(CONTENDED_PAUSE_SECONDS)
+                continue
+            self._wait(self.poll_seconds)
+
+    def step(self) -> bool:
+        """One batch, and the other due work when there is no event or the tick is due. True when there
+        may be more to do at once."""
+        if self.listen and not self._listening and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                # Raw SQL: the ORM has no LISTEN. On this session only, until the connection closes.
+                cursor.execute(f"LISTEN {WAKE_UP_CHANNEL}")
+            self._listening = True
+        events = process_due_batch(size=self.batch_size)
+        self.events_done += len(events)
+        self._drain_notifications()
+        full = len(events) == self.batch_size
+        if full and time.monotonic() < self._next_tick:
+            return True
+        self._next_tick = time.monotonic() + self.poll_seconds
+        ticked = sum(
+            response for _receiver, response in worker_tick.send(sender=type(self), limit=LOOK_UPS_PER_TICK)
+            if isinstance(response, int)
+        )  # fmt: skip
+        return full or bool(events) or ticked >= LOOK_UPS_PER_TICK
+
+    def _wait(self, seconds: float) -> None:
+        """Until a wake-up, a stop, or ``seconds``."""
+        deadline = time.monotonic() + seconds
+        while not self.stopping and (remaining := deadline - time.monotonic()) > 0:
+            if self._listening:
+                try:
+                    woken = self._notified(min(remaining, WAIT_SLICE_SECONDS))
+                except Exception as exc:  # noqa: BLE001  (a broken connection: the next step reconnects)
+                    logger.warning("webhook worker: lost its wake-up connection (%s)", describe_failure(exc))
+                    self._reset_connection()
+                    return
+                if woken:
+                    self._drain_notifications()
+                    return
+            else:
+                time.sleep(min(remaining, WAIT_SLICE_SECONDS))
+
+    @staticmethod
+    def _notified(timeout: float) -> bool:
+        """Whether a notification arrives within ``timeout``. psycopg's generator holds the connection's
+        lock until it is closed: closed here, before anything else uses the connection."""
+        with connection.wrap_database_errors:  # psycopg's errors as Django's, as everywhere else
+            notifications = connection.connection.notifies(timeout=timeout, stop_after=1)
+            try:
+                return next(notifications, None) is not None
+            finally:
+                notifications.close()
+
+    def _drain_notifications(self) -> None:
+        """Forget wake-ups received while busy (psycopg keeps them): the next step looks anyway."""
+        if self._listening:
+            with connection.wrap_database_errors:  # a lost connection raises Django's OperationalError
+                for _notification in connection.connection.notifies(timeout=0):
+                    pass
+
+    def _sleep(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not self.stopping and (remaining := deadline - time.monotonic()) > 0:
+            time.sleep(min(remaining, WAIT_SLICE_SECONDS))
+
+    def _reset_connection(self) -> None:
+        self._listening = False
+        with contextlib.suppress(Exception):  # already broken: it is being replaced
+            connection.close()
+
+    def _install_signal_handlers(self) -> dict:
+        """SIGTERM and SIGINT only set the stop flag; returns the handlers they replace (restored on exit)."""
+
+        def stop(signum, frame):
+            logger.info("webhook worker: %s received, stopping after the current batch", signal.Signals(signum).name)
+            self.stopping = True
+
+        if threading.current_thread() is not threading.main_thread():
+            return {}  # signals reach the main thread only (a worker run from a thread, in tests)
+        return {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
