@@ -241,12 +241,16 @@ def record_outcomes(
             if change is not None and change.actor_id:
                 event.actor_id, event.actor_type = change.actor_id, change.actor_type
             if result.subject_erased and event.redacted_at is None and event.body is not None:
-                # Arrived while the contact was being erased, or after: redact it now.
-                event.body = get_provider(event.provider).redacted_body(event.payload)
-                event.redacted_at = now
                 redacted.append(event)
         else:
             schedule_retry_or_fail(event, result, now=now)
+    # A failed or retrying event of an erased contact must not keep its personal data while it waits.
+    failed = [event for event in events if not isinstance(results[event.pk], Outcome)]
+    redacted += events_of_erased_contacts(failed)
+    for event in redacted:
+        # Arrived while the contact was being erased, or after: redact it now.
+        event.body = get_provider(event.provider).redacted_body(event.payload)
+        event.redacted_at = now
     bulk_update_by_pk(events, OUTCOME_FIELDS)
     if redacted:
         bulk_update_by_pk(redacted, ("body", "redacted_at"))
@@ -314,23 +318,24 @@ def interpret(event: WebhookEvent) -> ContactEvent | Outcome:
 def mark_ignored_events_of_erased_contacts(events: list[WebhookEvent], results: dict) -> None:
     """An ignored event about an erased contact was stored as received because the contact's erasure had
     not committed yet: it is redacted now. One query for the batch."""
+    ignored = [event for event in events if isinstance(results.get(event.pk), Outcome)]
+    for event in events_of_erased_contacts(ignored):
+        results[event.pk] = replace(results[event.pk], subject_erased=True)
+
+
+def events_of_erased_contacts(events: list[WebhookEvent]) -> list[WebhookEvent]:
+    """Those of ``events`` still holding their payload as received although their contact is erased (an
+    INSERT that committed while the erasure was still committing). One query, none when there are none."""
     unredacted = [
-        event
-        for event in events
-        if isinstance(results.get(event.pk), Outcome)
-        and event.external_id
-        and event.redacted_at is None
-        and event.body is not None
+        event for event in events if event.external_id and event.redacted_at is None and event.body is not None
     ]
     if not unredacted:
-        return
+        return []
     subjects = {(event.provider, event.account_id, event.external_id) for event in unredacted}
     erased = set(
         ErasedSubject.objects.filter(subjects_filter(subjects)).values_list("provider", "account_id", "external_id")
     )
-    for event in unredacted:
-        if (event.provider, event.account_id, event.external_id) in erased:
-            results[event.pk] = replace(results[event.pk], subject_erased=True)
+    return [event for event in unredacted if (event.provider, event.account_id, event.external_id) in erased]
 
 
 def dispatch(changes: list[ContactEvent]) -> list[Outcome]:

@@ -8,7 +8,7 @@ from django.utils import timezone
 from webhooks.models import WebhookEvent, WebhookEventStatus
 from webhooks.processing import process_events
 
-# The channel idle workers LISTEN on; the event table's trigger notifies it (webhooks/migrations/0009).
+# The channel idle workers LISTEN on; the event table's trigger notifies it (webhooks/migrations/0011).
 WAKE_UP_CHANNEL = "webhook_events"
 
 

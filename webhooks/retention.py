@@ -8,11 +8,11 @@ import logging
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from config.progress import progress
-from webhooks.models import PayloadPurge, WebhookEvent
+from webhooks.models import PayloadPurge, WebhookEvent, WebhookEventStatus
 
 # Events whose payloads one transaction drops.
 PURGE_BATCH_SIZE = 5000
@@ -33,7 +33,11 @@ def purge_old_payloads(
     now = timezone.now()
     cutoff = now - timedelta(days=older_than_days)
     purge = PayloadPurge.objects.create(purged_at=now, cutoff=cutoff, events=0, by=by)
-    due = WebhookEvent.objects.filter(received_at__lt=cutoff, body__isnull=False)
+    due = WebhookEvent.objects.filter(received_at__lt=cutoff, body__isnull=False).exclude(
+        # Work still to do keeps its payload: a pending event, and a failed deletion, which must stay
+        # replayable until it erases (its payload was redacted before it was first saved).
+        Q(status=WebhookEventStatus.RECEIVED) | Q(status=WebhookEventStatus.FAILED, erasure=True)
+    )
     total = due.count() if progress_stream is not None else None
     last_pk = 0
     with progress(total=total, desc="purging", stream=progress_stream, unit="payloads") as bar:

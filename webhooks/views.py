@@ -18,6 +18,7 @@ from config import log_context
 from config.metrics import record_delivery
 from webhooks.ingest import store_delivery
 from webhooks.models import RejectedDelivery
+from webhooks.processing import describe_failure
 from webhooks.providers import UnknownProvider, get_provider
 from webhooks.providers.base import EnvelopeError, SignatureError
 
@@ -85,9 +86,10 @@ class WebhookView(View):
                 signature_form=signature_form,
                 remote_addr=remote_addr,
             )
-        except DatabaseError:
-            # Never 2xx unless stored: the provider's retry will bring it back.
-            logger.exception("could not store a %s delivery", provider.name)
+        except DatabaseError as exc:
+            # Never 2xx unless stored: the provider's retry will bring it back. The error by class and place
+            # only: a database error's detail can quote the row it refused, payload included.
+            logger.error("could not store a %s delivery: %s", provider.name, describe_failure(exc))
             record_delivery(provider.name, "unavailable")
             return error(503, "the event could not be stored; retry later")
 
@@ -200,5 +202,5 @@ def count_rejection(provider: str, reason: str, remote_addr: str | None) -> None
                 RejectedDelivery.objects.filter(provider=provider, reason=reason, hour=hour).update(
                     count=F("count") + 1
                 )
-    except DatabaseError:
-        logger.exception("could not count a rejected %s delivery", provider)
+    except DatabaseError as exc:
+        logger.error("could not count a rejected %s delivery: %s", provider, describe_failure(exc))

@@ -2,6 +2,7 @@
 redacted; the erasure itself redacts every stored event of the contact, whatever its type. Only a newer
 state fetched after an FPT reactivation makes its new events stored as received again."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -99,6 +100,31 @@ def test_an_ignored_event_stored_while_its_contact_was_being_erased_is_redacted_
     assert process_events([raced.pk])[raced.pk] == WebhookEventStatus.IGNORED
     raced.refresh_from_db()
     assert raced.redacted_at is not None and raced.payload["data"]["body"] == REDACTED
+
+
+@pytest.mark.parametrize("transient", [False, True], ids=["failed", "retrying"])
+def test_a_failing_event_stored_while_its_contact_was_being_erased_is_redacted_all_the_same(monkeypatch, transient):
+    # Whatever processing makes of it (failed, or due again after a backoff), it keeps no personal data.
+    from django.db import OperationalError
+
+    from webhooks.providers.fpt import FitProTrackerProvider
+
+    def broken(self, delivery):
+        raise OperationalError("lost") if transient else RuntimeError("a bug of ours")
+
+    monkeypatch.setattr(FitProTrackerProvider, "interpret", broken)
+    ErasedSubject.objects.create(provider="fpt", account_id="48213", external_id="9917342")
+    raced = WebhookEventFactory(
+        provider="fpt", event_type="contact.status_changed", account_id="48213", external_id="9917342",
+        body=json.dumps({"eventType": "contact.status_changed",
+                         "data": {"contactId": 9917342, "email": MEMBER["email"]}}).encode(),
+        occurred_at=BASE_TIME,
+    )  # fmt: skip
+    expected = WebhookEventStatus.RECEIVED if transient else WebhookEventStatus.FAILED
+    assert process_events([raced.pk])[raced.pk] == expected
+    raced.refresh_from_db()
+    assert raced.redacted_at is not None and raced.payload["data"]["email"] == REDACTED
+    assert found_in(full_dump(), [MEMBER["email"]]) == []
 
 
 @pytest.mark.parametrize(

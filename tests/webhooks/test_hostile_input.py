@@ -142,3 +142,17 @@ def test_reprocess_and_export_need_their_own_permissions(client):
 def available_actions(response) -> set[str]:
     form = response.context["action_form"]  # None when the user may run no action at all
     return set(dict(form.fields["action"].choices)) if form else set()
+
+
+def test_a_delivery_that_cannot_be_stored_is_503_and_its_log_line_quotes_no_row(post_webhook, monkeypatch, caplog):
+    # psycopg's errors carry the refused row ("DETAIL: Failing row contains (...)"): payload values.
+    from django.db import IntegrityError
+
+    def refuse(**kwargs):
+        raise IntegrityError('null value in column "erasure"\nDETAIL: Failing row contains (Ana Costa Ribeiro).')
+
+    monkeypatch.setattr("webhooks.views.store_delivery", refuse)
+    response = post_webhook("timely", load_fixture("timely", "contact.created"))
+    assert response.status_code == 503
+    assert "could not store a timely delivery: django.db.utils.IntegrityError" in caplog.text
+    assert "Ana Costa" not in caplog.text and "Failing row" not in caplog.text

@@ -9,11 +9,17 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from tests.conftest import load_fixture
-from tests.factories import WebhookEventFactory
+from tests.factories import WebhookEventFactory as AnyEventFactory
 from webhooks.models import PayloadPurge, WebhookEvent
 from webhooks.retention import purge_old_payloads
 
 pytestmark = pytest.mark.django_db
+
+
+class WebhookEventFactory(AnyEventFactory):
+    """An event whose work is done: what retention drops (pending work keeps its payload, tested below)."""
+
+    status = "processed"
 
 
 def prune(*args, stderr=None) -> str:
@@ -93,3 +99,21 @@ def test_an_interrupted_purge_records_exactly_what_it_dropped(monkeypatch):
         purge_old_payloads(older_than_days=90, by="cli", batch_size=2)
     monkeypatch.undo()
     assert PayloadPurge.objects.get().events == 2 == WebhookEvent.objects.filter(body__isnull=True).count()
+
+
+def test_pending_events_and_failed_deletions_keep_their_payload_past_the_retention(settings):
+    # Pruning them would turn work still to do into "payload was purged": a deletion that never erases.
+    settings.PAYLOAD_RETENTION_DAYS = 30
+    long_ago = timezone.now() - timedelta(days=31)
+    pending = WebhookEventFactory(received_at=long_ago, status="received", body=b'{"data": {}}')
+    failed_deletion = WebhookEventFactory(
+        received_at=long_ago, status="failed", erasure=True, event_type="contact.deleted", body=b'{"data": {}}'
+    )
+    failed_update = WebhookEventFactory(received_at=long_ago, status="failed", body=b'{"data": {"name": "Ana"}}')
+    prune()
+    for kept in (pending, failed_deletion):
+        kept.refresh_from_db()
+        assert kept.body is not None and kept.payload_purged_at is None
+    failed_update.refresh_from_db()
+    assert failed_update.body is None
+    assert PayloadPurge.objects.get().events == 1
