@@ -6,6 +6,7 @@ from functools import cache, partial
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.urls import path, reverse
@@ -69,6 +70,29 @@ class ValidatedFiltersMixin:
         return validated_changelist(super().get_changelist(request, **kwargs))
 
 
+class LabelledAutocompleteJsonView(AutocompleteJsonView):
+    """Django's autocomplete, asking the searched model's admin for two optional things: ``autocomplete_label(obj)``
+    (a result's text, e.g. a contact's provider ids beside its name, so homonyms can be told apart) and
+    ``autocomplete_shown(request, rows)`` (told how many results a search showed, e.g. for the access trail)."""
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        if (shown := getattr(self.model_admin, "autocomplete_shown", None)) is not None:
+            shown(request, len(self.shown_results))
+        return response
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        self.shown_results = context["object_list"]
+        return context
+
+    def serialize_result(self, obj, to_field_name):
+        result = super().serialize_result(obj, to_field_name)
+        if (label := getattr(self.model_admin, "autocomplete_label", None)) is not None:
+            result["text"] = label(obj)
+        return result
+
+
 class CrmAdminSite(admin.AdminSite):
     site_header = "crm-sync"
     site_title = _("crm-sync admin")
@@ -89,6 +113,9 @@ class CrmAdminSite(admin.AdminSite):
             # Past the password already: the next step is the second factor, not the password form again.
             return redirect_to_login(request.GET.get("next", ""), reverse("admin:two_factor_verify"))
         return super().login(request, extra_context)
+
+    def autocomplete_view(self, request):
+        return LabelledAutocompleteJsonView.as_view(admin_site=self)(request)
 
     def has_permission(self, request):
         # Besides AdminTwoFactorMiddleware: every view wrapped by admin_view() refuses an unverified session.

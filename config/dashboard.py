@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
+from contacts.requests import desk_counts
 from contacts.selectors import contact_counts_by_provider_and_source, erasures_since, last_erasure_log_verification
 from webhooks.models import WebhookEventStatus
 from webhooks.selectors import (
@@ -155,4 +156,6 @@ def build_dashboard(user, *, now: datetime | None = None) -> dict:
             "month": month_start,
             "last_verification": last_erasure_log_verification(),
         }
+    if user.has_perm("contacts.view_datasubjectrequest"):
+        dashboard["requests"] = desk_counts(now=now)
     return dashboard

@@ -19,9 +19,10 @@ from config.admin import ReadOnlyModelAdmin
 from config.csv_export import csv_response
 from config.pagination import CappedCountPaginator
 from config.timestamps import display_time
-from contacts.access import Kind, record_access
+from contacts.access import Kind, filters_of, record_access
 from contacts.access_admin import RecordsContactAccess
 from contacts.models import SYNCED_FIELDS, Contact, ErasureRecord
+from contacts.requests_admin import contact_choice_label  # also registers the request desk's admin
 from contacts.selectors import contact_timeline, distinct_values, erasures_by_fingerprint, search_contacts
 from contacts.services import AlreadyErased, check_reason, erase_on_request, request_refresh
 
@@ -233,6 +234,14 @@ class ContactAdmin(RecordsContactAccess, FilteredCsvExport, admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         return search_contacts(queryset, search_term), False
+
+    # The request desk finds contacts with this admin's search (``autocomplete_fields``).
+    def autocomplete_label(self, obj):
+        return contact_choice_label(obj)
+
+    def autocomplete_shown(self, request, rows):
+        # A search offered these contacts' names: one list row in the access trail, the term not kept.
+        record_access(user=request.user, kind=Kind.CONTACT_LIST, rows=rows, filters=filters_of(request.GET))
 
     def get_actions(self, request):
         actions = super().get_actions(request)

@@ -1,10 +1,11 @@
 import django_filters
 from django.conf import settings
+from django.db.models import Count
 from rest_framework import serializers, viewsets
 
 from config.api import UpdatedAtCursorPagination
 from contacts.access import Kind, filters_of, record_access
-from contacts.models import Contact, ErasureRecord
+from contacts.models import Contact, DataSubjectRequest, ErasureRecord
 from contacts.selectors import search_contacts
 
 
@@ -96,3 +97,43 @@ class ErasureRecordViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = ErasureRecord.objects.all()
     serializer_class = ErasureRecordSerializer
     filterset_fields = ["provider", "account_id", "external_id"]
+
+
+class DataSubjectRequestSerializer(serializers.ModelSerializer):
+    contacts = serializers.PrimaryKeyRelatedField(many=True, read_only=True, help_text="Our contact ids.")
+    erasures = serializers.SlugRelatedField(
+        many=True, read_only=True, slug_field="sequence", help_text="Sequence numbers in the erasure log."
+    )
+    handled_by = serializers.SlugRelatedField(read_only=True, slug_field="username", allow_null=True)
+    exports = serializers.IntegerField(source="export_count", read_only=True, help_text="How many exports.")
+
+    class Meta:
+        model = DataSubjectRequest
+        fields = [
+            "id", "kind", "received_at", "due_at", "status", "closed_at", "refusal_reason", "reference",
+            "handled_by", "contacts", "erasures", "exports", "anonymized_at",
+        ]  # fmt: skip
+
+
+class DataSubjectRequestFilter(django_filters.FilterSet):
+    due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt", label="Due before this time")
+    due_after = django_filters.IsoDateTimeFilter(
+        field_name="due_at", lookup_expr="gte", label="Due at or after this time"
+    )
+
+    class Meta:
+        model = DataSubjectRequest
+        fields = ["status", "kind"]
+
+
+class DataSubjectRequestViewSet(viewsets.ReadOnlyModelViewSet):
+    """The data-subject request register (read-only). Overdue requests: `?status=open&due_before=<now>`."""
+
+    queryset = (
+        DataSubjectRequest.objects.select_related("handled_by")
+        .prefetch_related("contacts", "erasures")
+        .annotate(export_count=Count("exports"))
+        .order_by("id")
+    )
+    serializer_class = DataSubjectRequestSerializer
+    filterset_class = DataSubjectRequestFilter

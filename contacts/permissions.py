@@ -4,10 +4,13 @@
 - see and export the erasure log, and the history of its verifications;
 - erase a contact (answer a data-subject request);
 - see the retention purges (proof that old payloads are dropped);
-- read the access trail: who saw or exported whose data (read-only for everyone).
+- read the access trail: who saw or exported whose data (read-only for everyone);
+- keep the data-subject request register and export what we hold about a person (access, portability).
 
-Not included, on purpose: raw webhook payloads (``webhooks.view_webhookevent``) hold personal data of
-people who asked for nothing; an auditor reads the erasure record's count of redacted payloads instead.
+Not included, on purpose: deleting a request (the register's retention prunes it); raw webhook payloads
+(``webhooks.view_webhookevent``) hold personal data of people who asked for nothing: an auditor reads the
+erasure record's count of redacted payloads instead, and a person's own payloads reach Compliance only
+through that person's export (``export_data_subject``), which the access trail records.
 """
 
 COMPLIANCE_GROUP = "Compliance"
@@ -19,4 +22,9 @@ COMPLIANCE_PERMISSIONS = (
     ("contacts", "view_erasurelogverification"),
     ("webhooks", "view_payloadpurge"),
     ("contacts", "view_contactaccess"),
+    ("contacts", "view_datasubjectrequest"),
+    ("contacts", "add_datasubjectrequest"),
+    ("contacts", "change_datasubjectrequest"),
+    ("contacts", "export_data_subject"),
+    ("contacts", "view_datasubjectexport"),
 )

@@ -25,7 +25,7 @@ from django.utils.module_loading import import_string
 from config.bulk import bulk_update_by_pk
 from config.locks import lock_subjects, subjects_filter
 from config.metrics import record_erasure
-from contacts.models import PERSONAL_FIELDS, SYNCED_FIELDS, Contact, ErasureRecord
+from contacts.models import PERSONAL_FIELDS, SYNCED_FIELDS, Contact, DataSubjectRequest, ErasureRecord
 from contacts.normalize import SkippedValue, normalize_email, normalize_field, normalize_phone
 from webhooks.events import ContactEvent, ContactEventKind, ContactSnapshot, EventFailed, Outcome, OutcomeStatus
 from webhooks.signals import subject_erased, subject_reactivated
@@ -43,6 +43,8 @@ SNAPSHOT_TIEBREAK = "~snapshot"
 REFRESH_BACKOFF_CAP_SECONDS = 6 * 3600
 # Arbitrary constant naming the advisory lock that serializes writers of the erasure log chain.
 ERASURE_CHAIN_LOCK_ID = 7_204_311_882
+# What is left of free text about a person once it is erased (a refused request still says it was refused).
+ERASED_TEXT = "[erased]"
 
 
 def version_stamp(changed_at: datetime, tiebreak: str) -> list[str]:
@@ -313,23 +315,28 @@ def check_reason(*, contact: Contact, reason: str) -> None:
     reasons forever and must hold no personal data."""
     if not reason.strip():
         raise ValueError("a reason is required")
-    text = reason.casefold()
-    quoted = []
-    name_words = [word for word in re.findall(r"\w+", contact.name.casefold()) if len(word) >= 3]
-    if any(re.search(rf"\b{re.escape(word)}\b", text) for word in name_words):
-        quoted.append("name")
-    email = contact.email.strip().casefold()
-    local_part = email.split("@")[0]
-    if email and (email in text or (len(local_part) >= 3 and local_part in re.findall(r"[\w.+-]+", text))):
-        quoted.append("email")
-    phone_digits = re.sub(r"\D", "", contact.phone)
-    # The last 8 digits identify a phone however the reason writes it (spaces, dashes, country code).
-    if len(phone_digits) >= 8 and phone_digits[-8:] in re.sub(r"\D", "", reason):
-        quoted.append("phone")
-    if quoted:
+    if quoted := personal_data_quoted(contact=contact, text=reason):
         raise ReasonQuotesPersonalData(
             f"the reason quotes the contact's {', '.join(quoted)}; the erasure log must hold no personal data"
         )
+
+
+def personal_data_quoted(*, contact: Contact, text: str) -> list[str]:
+    """Which of the contact's name, email and phone a text typed by staff quotes (empty: none)."""
+    folded = text.casefold()
+    quoted = []
+    name_words = [word for word in re.findall(r"\w+", contact.name.casefold()) if len(word) >= 3]
+    if any(re.search(rf"\b{re.escape(word)}\b", folded) for word in name_words):
+        quoted.append("name")
+    email = contact.email.strip().casefold()
+    local_part = email.split("@")[0]
+    if email and (email in folded or (len(local_part) >= 3 and local_part in re.findall(r"[\w.+-]+", folded))):
+        quoted.append("email")
+    phone_digits = re.sub(r"\D", "", contact.phone)
+    # The last 8 digits identify a phone however the text writes it (spaces, dashes, country code).
+    if len(phone_digits) >= 8 and phone_digits[-8:] in re.sub(r"\D", "", text):
+        quoted.append("phone")
+    return quoted
 
 
 class AlreadyErased(Exception):
@@ -393,6 +400,10 @@ def erase_contact(
         contact.erased_at = now
         contact.refresh_attempts, contact.refresh_due_at = 0, None
         contact.save()
+        # The person's requests keep their ids, dates and outcome; a refusal's free text could describe them.
+        DataSubjectRequest.objects.filter(contacts=contact).exclude(refusal_reason__in=["", ERASED_TEXT]).update(
+            refusal_reason=ERASED_TEXT, updated_at=now
+        )
 
         redacted_events = sum(
             response

@@ -135,3 +135,24 @@ class TimelineEntry:
     actor_type: str = ""
     admin_url: str = ""
     values: tuple[tuple[str, str | None, str], ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredPayload:
+    """One stored delivery about a contact with its payload, for that person's own export (``subject_payloads``).
+
+    ``payload`` is the body as stored: None once retention purged it; redacted (no personal data left) once
+    the contact was erased, which ``redacted_at`` says.
+    """
+
+    event_pk: int
+    provider: str
+    event_type: str
+    event_id: str
+    occurred_at: datetime | None
+    received_at: datetime
+    processed_at: datetime | None
+    status: str
+    redacted_at: datetime | None
+    payload_purged_at: datetime | None
+    payload: Any

@@ -9,8 +9,8 @@ from django.utils import timezone
 from config.bulk import binary_parameters_cursor
 from webhooks.models import ErasedSubject, WebhookEvent
 from webhooks.providers import UnknownProvider, get_provider
-from webhooks.selectors import events_for_contact
-from webhooks.signals import contact_timeline, subject_erased, subject_reactivated
+from webhooks.selectors import events_for_contact, payloads_for_contact
+from webhooks.signals import contact_timeline, subject_erased, subject_payloads, subject_reactivated
 
 REDACTION_BATCH = 500
 
@@ -106,4 +106,14 @@ def contact_timeline_entries(
     """The contact's deliveries for its page in admin (read-only)."""
     return events_for_contact(
         provider=provider, account_id=account_id, external_id=external_id, with_values=with_values
+    )
+
+
+@receiver(subject_payloads, dispatch_uid="webhooks.subject_payloads")
+def contact_payloads(
+    sender, *, provider: str, account_id: str, external_id: str, with_payloads: bool = True, **kwargs
+):
+    """The contact's deliveries with their payloads, for the person's own export (read-only)."""
+    return payloads_for_contact(
+        provider=provider, account_id=account_id, external_id=external_id, with_payloads=with_payloads
     )

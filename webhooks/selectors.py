@@ -1,5 +1,6 @@
-"""Reads of the event log for staff screens (admin dashboard, a contact's timeline)."""
+"""Reads of the event log for staff screens (admin dashboard, a contact's timeline) and a person's export."""
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -8,7 +9,7 @@ from django.db.models.functions import Coalesce, TruncHour
 from django.urls import reverse
 from django.utils import timezone
 
-from webhooks.events import ContactEvent, ProcessingError, TimelineEntry
+from webhooks.events import ContactEvent, ProcessingError, StoredPayload, TimelineEntry
 from webhooks.models import RejectedDelivery, WebhookEvent, WebhookEventStatus
 from webhooks.providers import UnknownProvider, get_provider
 from webhooks.providers.base import Delivery
@@ -159,6 +160,44 @@ def events_for_contact(
     ]
 
 
+def payloads_for_contact(
+    *, provider: str, account_id: str, external_id: str, with_payloads: bool = True
+) -> list[StoredPayload]:
+    """Every stored delivery about exactly this contact (its provider key, never a match on content), oldest
+    first, with its payload (None for all without ``with_payloads``: the bodies are not even read). For the
+    person's own export: no limit, read in chunks."""
+    columns = ["id", "provider", "event_type", "event_id", "occurred_at", "received_at", "processed_at", "status",
+               "redacted_at", "payload_purged_at"]  # fmt: skip
+    events = WebhookEvent.objects.filter(provider=provider, account_id=account_id, external_id=external_id).only(
+        *columns, *(["body"] if with_payloads else [])
+    )
+    return [
+        StoredPayload(
+            event_pk=event.pk,
+            provider=event.provider,
+            event_type=event.event_type,
+            event_id=event.event_id,
+            occurred_at=event.occurred_at,
+            received_at=event.received_at,
+            processed_at=event.processed_at,
+            status=event.status,
+            redacted_at=event.redacted_at,
+            payload_purged_at=event.payload_purged_at,
+            payload=_readable_payload(event.body) if with_payloads else None,
+        )
+        for event in events.order_by("received_at", "id").iterator(chunk_size=500)
+    ]
+
+
+def _readable_payload(body):
+    if body is None:
+        return None
+    raw = bytes(body)
+    try:
+        return json.loads(raw)
+    except ValueError:
+        # Stored as received even when it is not JSON: the person gets the text itself.
+        return raw.decode("utf-8", errors="replace")
 def changed_values(event: WebhookEvent) -> tuple[tuple[str, str | None, str], ...]:
     """Per field the event changed: the value before (None when it did not say) and after, from its stored
     payload read by its provider, as text. Nothing for a purged or redacted payload, or one its provider

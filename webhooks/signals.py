@@ -19,6 +19,11 @@ and ``with_values=True`` to have each change's old and new values, never for an 
 ``webhooks`` answers with the contact's stored deliveries as a list of ``TimelineEntry``, newest first.
 A read, so the contact's page never needs ``webhooks``'s models.
 
+``subject_payloads`` is sent by whoever answers a person's access or portability request (``provider=``,
+``account_id=``, ``external_id=``); ``webhooks`` answers with every stored delivery about that one contact, its
+payload included (``with_payloads=False``: only their dates and types), as a list of ``StoredPayload``, oldest
+first.
+
 ``worker_tick`` is sent by ``webhook_worker`` whenever it has no due event left (and at least every
 ``WEBHOOK_WORKER_POLL_SECONDS``): receivers do a bounded slice of their own due work (``contacts``: the
 look-ups of contacts due for a refresh) and return how many items they handled, so that production runs
@@ -34,5 +39,6 @@ contact_events = Signal()
 subject_erased = Signal()
 subject_reactivated = Signal()
 contact_timeline = Signal()
+subject_payloads = Signal()
 worker_tick = Signal()
 events_exported = Signal()

@@ -185,6 +185,12 @@ WEBHOOK_WORKER_LISTEN = env.bool("WEBHOOK_WORKER_LISTEN", default=True)
 
 # --- Contacts ---------------------------------------------------------------------------------------
 ERASURE_FINGERPRINT_KEY = env.str("ERASURE_FINGERPRINT_KEY", default="")
+# Data-subject requests (docs/data-subject-requests.md): the answer is due DSR_DEADLINE_DAYS after the request
+# arrived (LGPD Art. 19: 15 days for the full answer); a closed request keeps its links to the person for
+# DSR_RETENTION_DAYS (5 years: the limitation period of consumer claims, CDC Art. 27), then only its kind,
+# dates, outcome and erasure records stay.
+DSR_DEADLINE_DAYS = env.int("DSR_DEADLINE_DAYS", default=15)
+DSR_RETENTION_DAYS = env.int("DSR_RETENTION_DAYS", default=1826)
 # Region assumed for phone numbers written without a country code (both providers are Brazilian).
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="BR")
 # Per provider, the dotted path of a callable that looks up a contact's current state

@@ -247,7 +247,9 @@ CURSOR_VALUES = st.one_of(VALUES, id_cursors(), updated_at_cursors())
 def api_reader(client, rows):
     reader = UserFactory(username="api-reader")
     reader.user_permissions.add(
-        *Permission.objects.filter(codename__in=["view_contact", "view_webhookevent", "view_erasurerecord"])
+        *Permission.objects.filter(
+            codename__in=["view_contact", "view_webhookevent", "view_erasurerecord", "view_datasubjectrequest"]
+        )
     )
     return {"Authorization": f"Token {Token.objects.create(user=reader).key}"}
 
@@ -267,7 +269,8 @@ def api_query_parameters(client) -> list[tuple[str, str]]:
 def test_every_api_filter_and_cursor_is_discovered(client):
     parameters = api_query_parameters(client)
     assert {("/api/contacts/", "updated_since"), ("/api/contacts/", "cursor"), ("/api/webhook-events/", "cursor"),
-            ("/api/erasures/", "external_id"), ("/api/webhook-events/", "status")} <= set(parameters)  # fmt: skip
+            ("/api/erasures/", "external_id"), ("/api/webhook-events/", "status"),
+            ("/api/data-subject-requests/", "due_before")} <= set(parameters)  # fmt: skip
 
 
 def test_hostile_api_filters_and_cursors_are_400_naming_the_field_never_errors(client, api_reader):

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 
+from contacts.models import DataSubjectRequest
 from tests.factories import ContactFactory, UserFactory, WebhookEventFactory
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +26,10 @@ def test_schema_documents_every_endpoint_and_the_contact_filters(client):
     document = response.json()
     assert document["openapi"].startswith("3.")
     assert {"/api/contacts/", "/api/contacts/{id}/", "/api/webhook-events/", "/api/webhook-events/{id}/",
-            "/api/erasures/", "/api/erasures/{id}/"} <= set(document["paths"])  # fmt: skip
+            "/api/erasures/", "/api/erasures/{id}/", "/api/data-subject-requests/",
+            "/api/data-subject-requests/{id}/"} <= set(document["paths"])  # fmt: skip
+    request_filters = {p["name"] for p in document["paths"]["/api/data-subject-requests/"]["get"]["parameters"]}
+    assert {"status", "kind", "due_before", "due_after"} <= request_filters
     parameters = {p["name"] for p in document["paths"]["/api/contacts/"]["get"]["parameters"]}
     assert {"provider", "account_id", "external_id", "updated_since", "erased", "search", "cursor"} <= parameters
 
@@ -55,12 +59,15 @@ def keep_test_connection():
 def reader_token(db, keep_test_connection):
     reader = UserFactory(username="api-reader")
     reader.user_permissions.add(
-        *Permission.objects.filter(codename__in=["view_contact", "view_webhookevent", "view_erasurerecord"])
+        *Permission.objects.filter(
+            codename__in=["view_contact", "view_webhookevent", "view_erasurerecord", "view_datasubjectrequest"]
+        )
     )
     # Something to find, so filters and detail pages run on real rows too.
     for n in range(1, 4):
         ContactFactory(pk=n, tags=["vip"], custom_fields={"plan": "gold"})
         WebhookEventFactory(pk=n, external_id=f"cont_{n}", occurred_at=timezone.now())
+        DataSubjectRequest.objects.create(pk=n, kind="access").contacts.add(n)
     return Token.objects.create(user=reader).key
 
 

@@ -1,8 +1,10 @@
 import pytest
+from django.contrib.auth.models import Group
 
 from contacts.models import Contact
+from contacts.permissions import COMPLIANCE_GROUP
 from contacts.services import erase_contact
-from tests.factories import ContactFactory
+from tests.factories import ContactFactory, UserFactory
 
 
 @pytest.fixture
@@ -14,3 +16,12 @@ def erase():
         return erase_contact(contact=contact or ContactFactory(), **{**options, **overrides})
 
     return run
+
+
+@pytest.fixture
+def auditor(client):
+    """A staff user in the Compliance group, logged in on ``client``."""
+    user = UserFactory(is_staff=True)
+    user.groups.add(Group.objects.get(name=COMPLIANCE_GROUP))
+    client.force_login(user)
+    return user

@@ -22,8 +22,9 @@ from webhooks.models import WebhookEvent, WebhookEventStatus
 NEW_EVENT_BUDGET = {"postgresql": 6, "sqlite": 5}
 DUPLICATE_BUDGET = 2
 # A deletion erases the contact, its payloads, the admin log and appends the hash-chained record (README ›
-# LGPD erasure); PostgreSQL adds two advisory locks (the contact's, the erasure log chain's).
-DELETION_BUDGET = {"postgresql": 15, "sqlite": 13}
+# LGPD erasure) and clears the free text of the person's data-subject requests (one UPDATE); PostgreSQL adds two
+# advisory locks (the contact's, the erasure log chain's).
+DELETION_BUDGET = {"postgresql": 16, "sqlite": 14}
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK")
 
 pytestmark = pytest.mark.django_db(transaction=True)
