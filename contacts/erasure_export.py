@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from config.progress import progress
 from contacts.models import Contact, ErasureRecord
 from contacts.services import erase_contact
 
@@ -84,10 +85,11 @@ class ReapplyReport:
     reactivated: int = 0  # not erased at export time: the provider brought them back since
 
 
-def reapply_erasures(document) -> ReapplyReport:
+def reapply_erasures(document, *, progress_stream=None) -> ReapplyReport:
     """After a restore: erase again every contact the export names whose record the restored log lacks.
     Each erasure goes through ``erase_contact`` (redacts payloads, appends a record to the chain); a
     contact the restored database does not know gets a tombstone, so late deliveries about it are redacted.
+    With ``progress_stream``, progress is shown there (config.progress).
     """
     records = validated_records(document)
     known = set(ErasureRecord.objects.filter(hash__in=[r["hash"] for r in records]).values_list("hash", flat=True))
@@ -96,22 +98,26 @@ def reapply_erasures(document) -> ReapplyReport:
     for record in sorted(missing, key=lambda r: r["sequence"]):
         latest[tuple(record[name] for name in KEY_FIELDS)] = record
     report = ReapplyReport(missing=len(missing))
-    for key, record in latest.items():
-        if not record.get("erased_at_export", True):
-            report.reactivated += 1
-            continue
-        with transaction.atomic():
-            contact, _ = Contact.objects.select_for_update().get_or_create(**dict(zip(KEY_FIELDS, key, strict=True)))
-            if contact.is_erased:  # a tombstone holds nothing to erase (the database's constraint)
-                report.already_erased += 1
+    with progress(total=len(latest), desc="re-applying erasures", stream=progress_stream, unit="contacts") as bar:
+        for key, record in latest.items():
+            bar.update(1)
+            if not record.get("erased_at_export", True):
+                report.reactivated += 1
                 continue
-            erase_contact(
-                contact=contact,
-                requested_by="",
-                requested_by_type="restore",
-                reason=f"re-applied after a database restore: exported erasure #{record['sequence']}",
-                deleted_at=_parsed(record["deleted_at"]) if record.get("deleted_at") else None,
-                event_id=record.get("event_id") or "",
-            )
-        report.erased.append(contact.pk)
+            with transaction.atomic():
+                contact, _ = Contact.objects.select_for_update().get_or_create(
+                    **dict(zip(KEY_FIELDS, key, strict=True))
+                )
+                if contact.is_erased:  # a tombstone holds nothing to erase (the database's constraint)
+                    report.already_erased += 1
+                    continue
+                erase_contact(
+                    contact=contact,
+                    requested_by="",
+                    requested_by_type="restore",
+                    reason=f"re-applied after a database restore: exported erasure #{record['sequence']}",
+                    deleted_at=_parsed(record["deleted_at"]) if record.get("deleted_at") else None,
+                    event_id=record.get("event_id") or "",
+                )
+            report.erased.append(contact.pk)
     return report

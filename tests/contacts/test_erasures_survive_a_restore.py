@@ -74,9 +74,11 @@ def test_an_older_dump_restored_brings_nobody_back(tmp_path):
     assert Contact.objects.get(pk=person.pk).name == "Joana Prado"  # the backup brought the person back
     assert ErasureRecord.objects.count() == 1
 
-    out = StringIO()
-    call_command("reapply_erasures", "--from", str(export), stdout=out)
+    out, progress = StringIO(), StringIO()
+    call_command("reapply_erasures", "--from", str(export), stdout=out, stderr=progress)
     assert "2 exported record(s) missing" in out.getvalue() and "erased 2 contact(s) again" in out.getvalue()
+    # Progress in a log: whole lines, the last with the total and the rate.
+    assert progress.getvalue().splitlines()[-1].startswith("re-applying erasures: 2/2 contacts")
     person = Contact.objects.get(pk=person.pk)
     assert person.is_erased and not person.personal_fields_held()
     assert Contact.objects.get(provider="fpt", external_id="c_77").is_erased

@@ -23,7 +23,7 @@ class Command(BaseCommand):
         except ValueError:
             raise CommandError(f"{source} is not JSON (expected the file export_erasure_log wrote)") from None
         try:
-            report = reapply_erasures(document)
+            report = reapply_erasures(document, progress_stream=self.stderr)
         except InvalidExport as exc:
             raise CommandError(f"{source}: {exc}; nothing was changed") from None
         self.stdout.write(
