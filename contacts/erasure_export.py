@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from config.locks import lock_subjects
 from config.progress import progress
 from contacts.models import Contact, ErasureRecord
 from contacts.services import erase_contact
@@ -105,6 +106,8 @@ def reapply_erasures(document, *, progress_stream=None) -> ReapplyReport:
                 report.reactivated += 1
                 continue
             with transaction.atomic():
+                # The contact's lock first, as every writer of it takes (config.locks): workers may be running.
+                lock_subjects([key])
                 contact, _ = Contact.objects.select_for_update().get_or_create(
                     **dict(zip(KEY_FIELDS, key, strict=True))
                 )
