@@ -1,5 +1,5 @@
 """Erasures that survive a database restore: the erasure log exported for off-site storage, and re-applied
-after a restore to every contact whose erasure the restored log lacks (docs/data-subject-requests.md).
+after a restore to every contact whose erasure the restored log lacks (docs/compliance.md).
 
 The export holds pseudonymous ids and keyed fingerprints only: no reason text, no staff names.
 """

@@ -2,7 +2,7 @@
 what we hold about the person, the erasure that answers it, and the register's own retention.
 
 Callers (the admin, ``dsr_export``, ``prune_data_subject_requests``, the API) stay thin and call these.
-See docs/data-subject-requests.md.
+See docs/compliance.md.
 """
 
 import json

@@ -185,7 +185,7 @@ WEBHOOK_WORKER_LISTEN = env.bool("WEBHOOK_WORKER_LISTEN", default=True)
 
 # --- Contacts ---------------------------------------------------------------------------------------
 ERASURE_FINGERPRINT_KEY = env.str("ERASURE_FINGERPRINT_KEY", default="")
-# Data-subject requests (docs/data-subject-requests.md): the answer is due DSR_DEADLINE_DAYS after the request
+# Data-subject requests (docs/compliance.md): the answer is due DSR_DEADLINE_DAYS after the request
 # arrived (LGPD Art. 19: 15 days for the full answer); a closed request keeps its links to the person for
 # DSR_RETENTION_DAYS (5 years: the limitation period of consumer claims, CDC Art. 27), then only its kind,
 # dates, outcome and erasure records stay.
