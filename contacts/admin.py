@@ -22,6 +22,7 @@ from config.timestamps import display_time
 from contacts.access import Kind, filters_of, record_access
 from contacts.access_admin import RecordsContactAccess
 from contacts.models import SYNCED_FIELDS, Contact, ErasureRecord
+from contacts.normalize import possible_phone_number
 from contacts.requests_admin import contact_choice_label  # also registers the request desk's admin
 from contacts.selectors import contact_timeline, distinct_values, erasures_by_fingerprint, search_contacts
 from contacts.services import AlreadyErased, check_reason, erase_on_request, request_refresh
@@ -504,11 +505,8 @@ def _has_value(obj, name: str) -> bool:
 def readable_phone(e164: str) -> str:
     """A phone as people write it: national format for numbers of ``PHONE_DEFAULT_REGION`` ("(47) 99123-4567"),
     international for others; as stored when it is not a readable number."""
-    try:
-        number = phonenumbers.parse(e164, settings.PHONE_DEFAULT_REGION)
-    except phonenumbers.NumberParseException:
-        return e164
-    if not phonenumbers.is_possible_number(number):
+    number = possible_phone_number(e164)
+    if number is None:
         return e164
     same_region = phonenumbers.region_code_for_number(number) == settings.PHONE_DEFAULT_REGION
     style = phonenumbers.PhoneNumberFormat.NATIONAL if same_region else phonenumbers.PhoneNumberFormat.INTERNATIONAL

@@ -33,13 +33,17 @@ def normalize_phone(raw: Any) -> str:
     text = str(raw).strip()
     if not text:
         return ""
+    number = possible_phone_number(text)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if number else text
+
+
+def possible_phone_number(text: str) -> phonenumbers.PhoneNumber | None:
+    """The number ``text`` may be (read in ``PHONE_DEFAULT_REGION`` when it has no country code), or None."""
     try:
         number = phonenumbers.parse(text, settings.PHONE_DEFAULT_REGION)
     except phonenumbers.NumberParseException:
-        return text
-    if not phonenumbers.is_possible_number(number):
-        return text
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return None
+    return number if phonenumbers.is_possible_number(number) else None
 
 
 def normalize_email(raw: Any) -> str:

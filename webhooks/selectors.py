@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from webhooks.events import ContactEvent, ProcessingError, StoredPayload, TimelineEntry
 from webhooks.models import RejectedDelivery, WebhookEvent, WebhookEventStatus
-from webhooks.providers import UnknownProvider, get_provider
-from webhooks.providers.base import Delivery
+from webhooks.processing import interpret
+from webhooks.providers import UnknownProvider
 
 # An event still ``received`` this long after it was due (on arrival, or for a retry) is not being applied:
 # no `webhook_worker` is running (or, inline, no `webhook_worker --once` from cron).
@@ -205,17 +205,8 @@ def changed_values(event: WebhookEvent) -> tuple[tuple[str, str | None, str], ..
     if event.body is None or event.redacted_at is not None or not event.changed_fields:
         return ()
     try:
-        verdict = get_provider(event.provider).interpret(
-            Delivery(
-                dedupe_key=event.dedupe_key,
-                event_id=event.event_id,
-                event_type=event.event_type,
-                account_id=event.account_id,
-                external_id=event.external_id,
-                occurred_at=event.occurred_at,
-                payload=event.payload,
-            )
-        )
+        # Read exactly as processing read it.
+        verdict = interpret(event)
     except (UnknownProvider, ProcessingError, ValueError, TypeError):
         return ()
     if not isinstance(verdict, ContactEvent):
