@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from config.bulk import bulk_update_by_pk
+from config.failures import backoff_seconds, error_class_name
 from config.locks import lock_subjects, subjects_filter
 from config.metrics import record_erasure
 from contacts.models import PERSONAL_FIELDS, SYNCED_FIELDS, Contact, DataSubjectRequest, ErasureRecord
@@ -558,7 +559,7 @@ def _import_fetcher(path: str):
 
 def refresh_backoff(attempt: int) -> int:
     """Seconds before retrying after the ``attempt``-th failure: BACKOFF, 2×, 4×, ..., capped."""
-    return min(settings.CONTACT_REFRESH_BACKOFF_SECONDS * 2 ** (attempt - 1), REFRESH_BACKOFF_CAP_SECONDS)
+    return int(backoff_seconds(attempt, base=settings.CONTACT_REFRESH_BACKOFF_SECONDS, cap=REFRESH_BACKOFF_CAP_SECONDS))
 
 
 def refresh_contact(*, contact_id: int) -> RefreshResult:
@@ -649,7 +650,7 @@ def _apply_snapshot(contact: Contact, snapshot: ContactSnapshot | None) -> Refre
 
 def _record_refresh_failure(contact_id: int, exc: Exception) -> RefreshResult:
     # Class and module only: a fetcher's message may quote the provider's data.
-    error = f"{type(exc).__module__}.{type(exc).__qualname__}"
+    error = error_class_name(exc)
     with transaction.atomic():
         contact = Contact.objects.select_for_update().filter(pk=contact_id).first()
         if contact is None:

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from config.failures import DescribableError
+
 
 class ContactEventKind(enum.StrEnum):
     CREATED = "created"
@@ -90,7 +92,7 @@ class Outcome:
     subject_erased: bool = False
 
 
-class ProcessingError(Exception):
+class ProcessingError(DescribableError):
     """An error whose message is safe to store and show: ids and field names, never personal values.
 
     Any other exception is recorded by class and code location only, since its message may quote data.

@@ -20,14 +20,11 @@ last try, marks it ``failed`` with the error's class and location.
 """
 
 import logging
-import random
 import time
-import traceback
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
@@ -35,10 +32,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from config.bulk import bulk_update_by_pk
+from config.failures import backoff_seconds, describe_failure
 from config.locks import lock_subjects_of, subjects_filter, try_lock_subjects
 from config.log_context import log_context
 from config.metrics import observe_worker_batch, record_processed
-from webhooks.events import ContactEvent, EventFailed, Outcome, OutcomeStatus, ProcessingError, TransientError
+from webhooks.events import ContactEvent, EventFailed, Outcome, OutcomeStatus, TransientError
 from webhooks.models import ErasedSubject, WebhookEvent, WebhookEventStatus
 from webhooks.providers import get_provider
 from webhooks.providers.base import Delivery, Ignore
@@ -297,8 +295,12 @@ def batch_finished(events: list[WebhookEvent]) -> None:
 
 def retry_delay(attempt: int) -> float:
     """Exponential backoff with jitter: about base × 2^(attempt-1) seconds, capped."""
-    delay = min(settings.WEBHOOK_RETRY_MAX_BACKOFF_SECONDS, settings.WEBHOOK_RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1))
-    return delay / 2 + random.uniform(0, delay / 2)  # noqa: S311  (spreading retries, not secrecy)
+    return backoff_seconds(
+        attempt,
+        base=settings.WEBHOOK_RETRY_BACKOFF_SECONDS,
+        cap=settings.WEBHOOK_RETRY_MAX_BACKOFF_SECONDS,
+        jitter=True,
+    )
 
 
 def interpret(event: WebhookEvent) -> ContactEvent | Outcome:
@@ -366,15 +368,3 @@ def merge_outcomes(outcomes: tuple[Outcome, ...]) -> Outcome:
         drift=tuple(sorted({name for o in outcomes for name in o.drift})),
         subject_erased=any(o.subject_erased for o in outcomes),
     )
-
-
-def describe_failure(exc: BaseException) -> str:
-    """The error class and where it was raised; the message only when it is known to hold no data."""
-    name = f"{type(exc).__module__}.{type(exc).__qualname__}"
-    if isinstance(exc, ProcessingError):
-        return f"{name}: {exc}"
-    frames = traceback.extract_tb(exc.__traceback__)
-    if frames:
-        last = frames[-1]
-        return f"{name} at {Path(last.filename).name}:{last.lineno} in {last.name}"
-    return name

@@ -15,10 +15,10 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from config import log_context
+from config.failures import describe_failure
 from config.metrics import record_delivery
 from webhooks.ingest import store_delivery
 from webhooks.models import RejectedDelivery
-from webhooks.processing import describe_failure
 from webhooks.providers import UnknownProvider, get_provider
 from webhooks.providers.base import EnvelopeError, SignatureError
 

@@ -21,8 +21,9 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, connection
 
+from config.failures import describe_failure
 from config.progress import progress
-from webhooks.processing import describe_failure, due_events, due_events_exist, process_due_batch
+from webhooks.processing import due_events, due_events_exist, process_due_batch
 from webhooks.replay import WAKE_UP_CHANNEL
 from webhooks.signals import worker_tick
 
