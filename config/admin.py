@@ -1,7 +1,12 @@
 """Our admin site: Django's, with a dashboard above the app list on the home page, behind a second factor,
 and changelists that answer a filter or search value the database cannot take with the admin's own
-"invalid filter" page."""
+"invalid filter" page.
 
+The dashboard's panels come from the apps (each adds its own in its ``ready``): the site, like all of
+``config``, imports no app."""
+
+from collections.abc import Callable
+from datetime import datetime
 from functools import cache, partial
 
 from django.contrib import admin
@@ -10,12 +15,12 @@ from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
 from config import two_factor
-from config.dashboard import build_dashboard
 from config.query_values import first_problem
 
 
@@ -104,8 +109,22 @@ class CrmAdminSite(admin.AdminSite):
     # There is no public site to "view": / redirects here.
     site_url = None
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.dashboard_panels: dict[str, Callable] = {}
+
+    def add_dashboard_panel(self, name: str, build: Callable) -> None:
+        """``build(user, *, now)`` returns the context of the home page's panel ``name`` (the template
+        ``admin/crm_dashboard.html`` draws it as ``dashboard.<name>``), or None for staff who may not see it."""
+        self.dashboard_panels[name] = build
+
+    def dashboard(self, user, *, now: datetime | None = None) -> dict:
+        now = now or timezone.now()
+        panels = {name: build(user, now=now) for name, build in self.dashboard_panels.items()}
+        return {"now": now, **{name: panel for name, panel in panels.items() if panel is not None}}
+
     def index(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "dashboard": build_dashboard(request.user)}
+        extra_context = {**(extra_context or {}), "dashboard": self.dashboard(request.user)}
         return super().index(request, extra_context)
 
     def login(self, request, extra_context=None):

@@ -3,23 +3,29 @@
 What processes counted (deliveries, outcomes, erasures, worker batches) comes from ``config.metrics``, added
 up over every process in multiprocess mode; what the database knows (the pending events and the oldest
 one's age, the last verification of the erasure log) is read at each scrape, in two index-backed queries
-(docs/operations.md), so every gunicorn worker answers the same. ``config`` is where the two apps meet.
+(docs/operations.md), so every gunicorn worker answers the same. Those database values come from the apps:
+each adds its reader in its ``ready`` (``add_database_gauges``), so this module imports no app.
 """
 
 import hmac
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.db import DatabaseError
 from django.http import Http404, HttpResponse, JsonResponse
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from config import metrics
-from contacts.selectors import last_erasure_log_verification
-from webhooks.selectors import pending_events_by_provider
+
+# Each app's reader of its database values, by app: called at every scrape, returns its metric families.
+DATABASE_GAUGES: dict[str, Callable[[], Iterable[Metric]]] = {}
+
+
+def add_database_gauges(name: str, read: Callable[[], Iterable[Metric]]) -> None:
+    DATABASE_GAUGES[name] = read
 
 
 class ThisProcessCollector:
@@ -30,49 +36,17 @@ class ThisProcessCollector:
 
 
 class DatabaseCollector:
-    """Values whose truth is the database, read once per scrape."""
+    """Values whose truth is the database, read once per scrape: all of them, or (the database not answering)
+    none but ``crm_sync_database_up`` 0, so the counters still get out."""
 
     def collect(self):
         try:
-            pending = pending_events_by_provider()
-            verification = last_erasure_log_verification()
+            families = [family for read in DATABASE_GAUGES.values() for family in read()]
         except DatabaseError:
             yield GaugeMetricFamily("crm_sync_database_up", "Whether the scrape could read the database.", value=0)
             return
         yield GaugeMetricFamily("crm_sync_database_up", "Whether the scrape could read the database.", value=1)
-        now = timezone.now()
-        counts = {row.provider: row.count for row in pending}
-        by_provider = GaugeMetricFamily(
-            "crm_sync_webhook_events_pending",
-            "Stored events still received (due now or scheduled for a retry), by provider.",
-            labels=["provider"],
-        )
-        for provider in sorted(set(settings.WEBHOOK_PROVIDERS) | set(counts)):
-            by_provider.add_metric([provider], counts.get(provider, 0))
-        yield by_provider
-        oldest = min((row.oldest_received_at for row in pending), default=None)
-        yield GaugeMetricFamily(
-            "crm_sync_webhook_oldest_pending_age_seconds",
-            "Seconds since the oldest pending event arrived (0 when none is pending).",
-            value=max((now - oldest).total_seconds(), 0) if oldest else 0,
-        )
-        if verification is None:
-            return  # never verified: the alert on the last verification's age fires (absent)
-        yield GaugeMetricFamily(
-            "crm_sync_erasure_log_verification_ok",
-            "1 when the last verify_erasure_log run found the chain intact, 0 when it found it broken.",
-            value=int(verification.ok),
-        )
-        yield GaugeMetricFamily(
-            "crm_sync_erasure_log_verification_timestamp_seconds",
-            "When verify_erasure_log last ran (Unix time).",
-            value=verification.verified_at.timestamp(),
-        )
-        yield GaugeMetricFamily(
-            "crm_sync_erasure_log_records",
-            "Records in the erasure log's chain as the last verification counted them.",
-            value=verification.records,
-        )
+        yield from families
 
 
 def scrape_registry() -> CollectorRegistry:

@@ -8,4 +8,12 @@ class WebhooksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from django.contrib import admin
+
+        from config.metrics_view import add_database_gauges
         from webhooks import receivers  # noqa: F401  (connects the erasure receiver)
+        from webhooks.dashboard import events_panel
+        from webhooks.gauges import pending_event_gauges
+
+        admin.site.add_dashboard_panel("events", events_panel)
+        add_database_gauges("webhooks", pending_event_gauges)

@@ -257,7 +257,7 @@ class TestReadFromTheDatabase:
         def down():
             raise DatabaseError("gone")
 
-        monkeypatch.setattr("config.metrics_view.pending_events_by_provider", down)
+        monkeypatch.setattr("webhooks.gauges.pending_events_by_provider", down)
         scraped = scrape()
         assert value(scraped, "crm_sync_database_up") == 0
         assert "crm_sync_webhook_events_pending" not in {name for name, _ in scraped}

@@ -1,7 +1,5 @@
-"""The admin home's dashboard: what staff check first, read through each app's selectors.
-
-``config`` is where the two apps meet, so this is the one module that reads both.
-"""
+"""The admin home's webhook panel: events per hour by status beside the requests refused unstored, and the
+events needing attention. The admin site shows it (``WebhooksConfig.ready`` adds it to the site's panels)."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,8 +8,6 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
-from contacts.requests import desk_counts
-from contacts.selectors import contact_counts_by_provider_and_source, erasures_since, last_erasure_log_verification
 from webhooks.models import WebhookEventStatus
 from webhooks.selectors import (
     STUCK_AFTER,
@@ -131,31 +127,18 @@ def signature_spike(rejected) -> int:
     return recent if recent >= SPIKE_MIN and recent > SPIKE_FACTOR * usual else 0
 
 
-def build_dashboard(user, *, now: datetime | None = None) -> dict:
-    """Each panel only for staff allowed to see its model."""
-    now = now or timezone.now()
-    dashboard = {"now": now}
-    if user.has_perm("webhooks.view_webhookevent"):
-        hours = hourly_event_counts(hours=48, now=now)
-        rejected = hourly_rejected_counts(hours=48, now=now)
-        dashboard["events"] = {
-            "chart": event_chart(hours, rejected),
-            "rejected": sum(signature + account for _hour, signature, account in rejected),
-            "signature_spike": signature_spike(rejected),
-            "received": sum(hour.total for hour in hours),
-            "attention": list(events_needing_attention(now=now)),
-            "counts": attention_counts(now=now),
-            "stuck_minutes": int(STUCK_AFTER.total_seconds() // 60),
-        }
-    if user.has_perm("contacts.view_contact"):
-        dashboard["contacts"] = contact_counts_by_provider_and_source()
-    if user.has_perm("contacts.view_erasurerecord"):
-        month_start = timezone.localtime(now).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        dashboard["erasures"] = {
-            "this_month": erasures_since(month_start),
-            "month": month_start,
-            "last_verification": last_erasure_log_verification(),
-        }
-    if user.has_perm("contacts.view_datasubjectrequest"):
-        dashboard["requests"] = desk_counts(now=now)
-    return dashboard
+def events_panel(user, *, now: datetime) -> dict | None:
+    """The last 48 hours of the event log, for staff who may read it."""
+    if not user.has_perm("webhooks.view_webhookevent"):
+        return None
+    hours = hourly_event_counts(hours=48, now=now)
+    rejected = hourly_rejected_counts(hours=48, now=now)
+    return {
+        "chart": event_chart(hours, rejected),
+        "rejected": sum(signature + account for _hour, signature, account in rejected),
+        "signature_spike": signature_spike(rejected),
+        "received": sum(hour.total for hour in hours),
+        "attention": list(events_needing_attention(now=now)),
+        "counts": attention_counts(now=now),
+        "stuck_minutes": int(STUCK_AFTER.total_seconds() // 60),
+    }

@@ -9,10 +9,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from config.dashboard import event_chart, nice_ceiling
 from contacts.models import ErasureLogVerification
 from contacts.services import erase_contact
 from tests.factories import ContactFactory, UserFactory, WebhookEventFactory
+from webhooks.dashboard import event_chart, nice_ceiling
 from webhooks.models import RejectedDelivery
 from webhooks.selectors import hourly_event_counts
 

@@ -1,0 +1,29 @@
+"""What ``/metrics`` reads of the erasure log at each scrape (``config.metrics_view``; added in
+``ContactsConfig.ready``): the last ``verify_erasure_log`` run."""
+
+from prometheus_client.core import GaugeMetricFamily
+
+from contacts.selectors import last_erasure_log_verification
+
+
+def erasure_log_gauges() -> list[GaugeMetricFamily]:
+    verification = last_erasure_log_verification()
+    if verification is None:
+        return []  # never verified: the alert on the last verification's age fires (absent)
+    return [
+        GaugeMetricFamily(
+            "crm_sync_erasure_log_verification_ok",
+            "1 when the last verify_erasure_log run found the chain intact, 0 when it found it broken.",
+            value=int(verification.ok),
+        ),
+        GaugeMetricFamily(
+            "crm_sync_erasure_log_verification_timestamp_seconds",
+            "When verify_erasure_log last ran (Unix time).",
+            value=verification.verified_at.timestamp(),
+        ),
+        GaugeMetricFamily(
+            "crm_sync_erasure_log_records",
+            "Records in the erasure log's chain as the last verification counted them.",
+            value=verification.records,
+        ),
+    ]
