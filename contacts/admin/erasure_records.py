@@ -1,0 +1,99 @@
+"""The erasure log in the admin: read-only records, their CSV export, and the "Was this person erased?"
+lookup."""
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from config.admin import ReadOnlyModelAdmin
+from contacts.access import Kind
+from contacts.admin.display import provider_key
+from contacts.admin.exports import FilteredCsvExport
+from contacts.models import ErasureRecord
+from contacts.selectors import erasures_by_fingerprint
+
+# Columns of the erasure log's CSV export: every field the hash covers, so the chain can be re-verified from
+# the file. To do so, undo what makes the file safe to open: strip the leading ' that guards cells starting
+# with = + - @ against spreadsheet formulas, re-read times as UTC datetimes and split erased_fields back into
+# a list, then rebuild ErasureRecord.canonical_json().
+EXPORT_FIELDS = ("sequence", "provider", "account_id", "external_id", "contact_id", "event_id", "requested_by",
+                 "requested_by_type", "deleted_at", "erased_at", "reason", "erased_fields", "redacted_events",
+                 "email_fingerprint", "phone_fingerprint", "prev_hash", "hash")  # fmt: skip
+
+
+@admin.register(ErasureRecord)
+class ErasureRecordAdmin(FilteredCsvExport, ReadOnlyModelAdmin):
+    """The erasure log: read-only for everyone, superusers included; CSV export needs its own permission
+    (``contacts.export_erasurerecord``). "Was this person erased?" is answered by the lookup page."""
+
+    list_display = ["sequence", "provider_key", "requester", "deleted_at", "erased_at", "reason", "short_hash"]
+    list_filter = ["provider", "requested_by_type", ("erased_at", admin.DateFieldListFilter),
+                   ("deleted_at", admin.DateFieldListFilter)]  # fmt: skip
+    # The reason holds the request's ticket number: staff search by it.
+    search_fields = ["=external_id", "=account_id", "=event_id", "reason"]
+    date_hierarchy = "erased_at"
+    actions = ["export_selected_csv"]
+    export_fields, export_name, export_ordering = EXPORT_FIELDS, "erasure-log", "sequence"
+    export_access_kind = Kind.ERASURES_CSV
+    list_per_page = 100
+    show_full_result_count = False
+    change_list_template = "admin/contacts/erasurerecord/change_list.html"  # adds the lookup link
+
+    @admin.display(description=_("Provider / account / id"), ordering="provider")
+    def provider_key(self, obj):
+        return provider_key(obj)
+
+    @admin.display(description=_("Requested by"), ordering="requested_by_type")
+    def requester(self, obj):
+        return format_html('{}<br><span class="crm-muted">{}</span>', obj.requested_by_type, obj.requested_by or "—")
+
+    @admin.display(description=_("Hash"))
+    def short_hash(self, obj):
+        return format_html("<code>{}…</code>", obj.hash[:12])
+
+    def get_urls(self):
+        lookup = path("lookup/", self.admin_site.admin_view(self.lookup_view), name="contacts_erasurerecord_lookup")
+        return [lookup, *super().get_urls()]
+
+    def lookup_view(self, request):
+        """Answers "Was this person erased?": their email or phone, never stored, against the records' keyed
+        fingerprints. Sent by POST so that neither lands in a URL or an access log."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = ErasureLookupForm(request.POST or None)
+        records, key_missing = None, not settings.ERASURE_FINGERPRINT_KEY
+        if request.method == "POST" and form.is_valid() and not key_missing:
+            records = list(erasures_by_fingerprint(**form.cleaned_data))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Was this person erased?"),
+            "opts": self.opts,
+            "form": form,
+            "records": records,
+            "key_missing": key_missing,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/contacts/erasurerecord/lookup.html", context)
+
+    def export_value(self, obj, name):
+        value = getattr(obj, name)
+        return ",".join(value) if isinstance(value, list) else value
+
+
+class ErasureLookupForm(forms.Form):
+    email = forms.CharField(label=_("Email"), required=False, max_length=254)
+    phone = forms.CharField(label=_("Phone"), required=False, max_length=64,
+                            help_text=_("However it is written: +55 47 99123-4567, (47) 99123-4567, …"))  # fmt: skip
+
+    def clean(self):
+        cleaned = super().clean()
+        cleaned["email"], cleaned["phone"] = cleaned.get("email", "").strip(), cleaned.get("phone", "").strip()
+        if not (cleaned["email"] or cleaned["phone"]):
+            raise forms.ValidationError(gettext("Give an email or a phone number."))
+        return cleaned
