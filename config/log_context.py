@@ -6,7 +6,6 @@ string) gets into a line by accident. Messages themselves carry ids, counts and 
 
 import contextlib
 import contextvars
-import functools
 import re
 import uuid
 
@@ -37,17 +36,6 @@ def log_context(**values):
 def bind(**values) -> None:
     """Add ``values`` until the enclosing ``log_context`` (the request's) ends."""
     _context.set({**_context.get(), **values})
-
-
-def logged_as_event(function):
-    """Run ``function(event_pk, ...)`` with the event's id on every record it logs."""
-
-    @functools.wraps(function)
-    def wrapper(event_pk, *args, **kwargs):
-        with log_context(event_id=event_pk):
-            return function(event_pk, *args, **kwargs)
-
-    return wrapper
 
 
 class ContextFilter:

@@ -11,8 +11,6 @@ Labels are bounded: providers come from settings, outcomes and statuses from the
 This module imports no app; the apps import it.
 """
 
-import os
-
 from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
 
 # The *_created samples say when a process started counting: noise here, and absent in multiprocess mode.
@@ -82,8 +80,3 @@ def record_erasure(provider: str) -> None:
 def observe_worker_batch(size: int, seconds: float) -> None:
     WORKER_BATCH_SIZE.observe(size)
     WORKER_BATCH_SECONDS.observe(seconds)
-
-
-def multiprocess_directory() -> str | None:
-    """The directory every process writes its values to, when multiprocess mode is on."""
-    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
