@@ -40,7 +40,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 
-# The ingest benchmark against the floor (needs PostgreSQL and wrk; see README › Performance).
+# The ingest benchmark against the floor (needs PostgreSQL and wrk; see docs/performance.md).
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
