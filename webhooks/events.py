@@ -30,7 +30,7 @@ class ContactEvent:
     sub_group_id, can_sms, can_email, can_call, remote_created_at, ...). ``previous`` holds the values
     the provider says the fields had before (for drift detection), when it says so.
 
-    ``changed_at`` orders changes (sync rule 3); ``tiebreak`` (the delivery's dedupe key) breaks equal
+    ``changed_at`` orders changes (sync rule 3); ``dedupe_key`` (the delivery's, as stored) breaks equal
     times so that every arrival order converges.
     """
 
@@ -39,7 +39,7 @@ class ContactEvent:
     external_id: str
     kind: ContactEventKind
     changed_at: datetime
-    tiebreak: str
+    dedupe_key: str
     fields: dict[str, Any] = field(default_factory=dict)
     previous: dict[str, Any] = field(default_factory=dict)
     # Fields the event says changed but whose new value the provider could not read (a Timely change
@@ -56,7 +56,7 @@ class ContactEvent:
     actor_id: str = ""
     actor_type: str = ""
     deleted_at: datetime | None = None
-    event_ref: str = ""  # the provider's event id, for the erasure record
+    event_id: str = ""  # the provider's own id of the event, when it has one (the erasure record names it)
 
 
 @dataclass(frozen=True, kw_only=True)

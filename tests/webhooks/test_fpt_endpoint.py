@@ -225,7 +225,7 @@ class TestInterpret:
         event = self.interpret("contact.sub_group_changed")
         assert (event.provider, event.account_id, event.external_id) == ("fpt", "48213", "9917342")
         assert event.changed_at.isoformat() == "2026-04-19T15:12:44.051000+00:00"
-        assert event.tiebreak == event.event_ref == "d3d9446802a44259755d38e6d163e820"
+        assert event.dedupe_key == event.event_id == "d3d9446802a44259755d38e6d163e820"
 
     def test_status_changed_carries_the_new_status_and_label_and_the_previous_for_drift(self):
         event = self.interpret("contact.status_changed")

@@ -159,8 +159,8 @@ class WebhookProvider:
             "account_id": delivery.account_id,
             "external_id": delivery.external_id,
             "changed_at": delivery.occurred_at,
-            "tiebreak": delivery.dedupe_key,
-            "event_ref": delivery.event_id,
+            "dedupe_key": delivery.dedupe_key,
+            "event_id": delivery.event_id,
         }
 
     # --- shared helpers ---------------------------------------------------------------------------
