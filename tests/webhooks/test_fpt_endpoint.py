@@ -9,7 +9,7 @@ from tests.conftest import load_fixture
 from webhooks import samples
 from webhooks.models import ErasedSubject, WebhookEvent, WebhookEventStatus
 from webhooks.providers import get_provider
-from webhooks.providers.base import REDACTED
+from webhooks.providers.fields import REDACTED
 
 pytestmark = pytest.mark.django_db
 
