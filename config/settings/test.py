@@ -5,10 +5,12 @@ from .base import *  # noqa: F403
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 WEBHOOK_PROCESSING = "inline"
-WEBHOOK_PROVIDERS = {
-    "timely": {"SECRETS": ["timely-test-secret"], "ACCOUNT_IDS": [], "IGNORE_ACTORS": []},
-    "fpt": {"SECRETS": ["fpt-test-secret-0123456789abcdef0123"], "ACCOUNT_IDS": []},
-}
+# Known secrets, and no allow- or ignore-list from the developer's environment: the entries of base.py, with
+# their values (not their structure) replaced.
+_TEST_SECRETS = {"timely": "timely-test-secret", "fpt": "fpt-test-secret-0123456789abcdef0123"}
+for _name, _entry in WEBHOOK_PROVIDERS.items():  # noqa: F405
+    _entry.update({key: [] for key, value in _entry.items() if isinstance(value, list)})
+    _entry["SECRETS"] = [_TEST_SECRETS.get(_name, f"{_name}-test-secret-0123456789abcdef")]
 WEBHOOK_TOLERANCE_SECONDS = 300
 WEBHOOK_MAX_BODY_BYTES = 1_048_576
 ERASURE_FINGERPRINT_KEY = ""
