@@ -3,6 +3,7 @@ import hmac
 import json
 import os
 import time
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -79,6 +80,24 @@ def post_webhook(client, django_capture_on_commit_callbacks):
             )
 
     return post
+
+
+@pytest.fixture
+def test_webhook_posts(client, monkeypatch):
+    """``send_test_webhook`` posting through the test client instead of the network: returns the URLs it
+    posted to (the path it posts to is the URL's)."""
+    urls = []
+
+    def post_through_test_client(url, body, headers, timeout=10):
+        urls.append(url)
+        response = client.generic(
+            "POST", urlsplit(url).path, body, content_type="application/json",
+            headers={k: v for k, v in headers.items() if k != "Content-Type"},
+        )  # fmt: skip
+        return response.status_code, response.content.decode()
+
+    monkeypatch.setattr("webhooks.management.commands.send_test_webhook.post", post_through_test_client)
+    return urls
 
 
 @pytest.fixture
