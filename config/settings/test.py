@@ -8,9 +8,13 @@ WEBHOOK_PROCESSING = "inline"
 # Known secrets, and no allow- or ignore-list from the developer's environment: the entries of base.py, with
 # their values (not their structure) replaced.
 _TEST_SECRETS = {"timely": "timely-test-secret", "fpt": "fpt-test-secret-0123456789abcdef0123"}
-for _name, _entry in WEBHOOK_PROVIDERS.items():  # noqa: F405
-    _entry.update({key: [] for key, value in _entry.items() if isinstance(value, list)})
-    _entry["SECRETS"] = [_TEST_SECRETS.get(_name, f"{_name}-test-secret-0123456789abcdef")]
+WEBHOOK_PROVIDERS = {
+    name: {
+        **{key: [] if isinstance(value, list) else value for key, value in entry.items()},
+        "SECRETS": [_TEST_SECRETS.get(name, f"{name}-test-secret-0123456789abcdef")],
+    }
+    for name, entry in WEBHOOK_PROVIDERS.items()  # noqa: F405
+}
 WEBHOOK_TOLERANCE_SECONDS = 300
 WEBHOOK_MAX_BODY_BYTES = 1_048_576
 ERASURE_FINGERPRINT_KEY = ""
