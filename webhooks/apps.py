@@ -14,6 +14,7 @@ class WebhooksConfig(AppConfig):
         from webhooks import receivers  # noqa: F401  (connects the erasure receiver)
         from webhooks.dashboard import events_panel
         from webhooks.gauges import pending_event_gauges
+        from webhooks.providers import checks  # noqa: F401  (registers the provider checks)
 
         admin.site.add_dashboard_panel("events", events_panel)
         add_database_gauges("webhooks", pending_event_gauges)
