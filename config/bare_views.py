@@ -8,6 +8,8 @@ id (as do its log lines), HSTS and nosniff, an exception in it becomes the answe
 give, and every other request goes through the whole stack as before.
 """
 
+import functools
+
 from django.core.handlers.exception import convert_exception_to_response
 from django.urls import Resolver404, resolve
 from django.utils import translation
@@ -16,8 +18,13 @@ from django.utils import translation
 def bare(view):
     """Mark ``view`` as needing none of the middleware after ``BareViewMiddleware`` (it must then also
     need no CSRF protection: keep it ``csrf_exempt`` too, for the day it runs behind the whole stack)."""
-    view.bare = True
-    return view
+
+    @functools.wraps(view)
+    def bare_view(request, *args, **kwargs):
+        return view(request, *args, **kwargs)
+
+    bare_view.bare = True  # on a wrapper, as csrf_exempt does: the view itself may be routed plainly too
+    return bare_view
 
 
 class BareViewMiddleware:
