@@ -236,7 +236,7 @@ class TestReadFromTheDatabase:
             cursor.execute("SET LOCAL enable_seqscan = off")
             cursor.execute("EXPLAIN " + query["sql"])
             plan = "\n".join(row[0] for row in cursor.fetchall())
-        assert "Index Only Scan using webhookevent_due_idx" in plan, plan
+        assert "Index Only Scan using webhookevent_pending_idx" in plan, plan
 
     def test_the_last_verification_of_the_erasure_log_is_exposed(self, scrape):
         contact = ContactFactory()
