@@ -83,35 +83,52 @@ def insert_event(values: dict, *, redacted_if_erased: bytes | None) -> int | Non
 
     The statement is built once from the model's own fields instead of being compiled by the ORM per
     request: compiling this 24-column insert and its erased-contact subquery was the largest cost of
-    ingest (docs/performance.md). Values go through each field's own conversion, as with ``save()``.
+    ingest (docs/performance.md). Values go through each field's own conversion, as with ``save()``; the
+    columns every new event starts with the same (``initial_columns``) are written into the statement
+    once, as the database quotes them, rather than converted and sent again with every delivery.
     With ``redacted_if_erased``, body and ``redacted_at`` each become ``CASE WHEN <contact erased> THEN
     <redacted> ELSE <as received> END``, decided by the database in the same statement.
     """
-    row = {**model_defaults(), **values}
     erased_check = redacted_if_erased is not None
     params = []
-    for name, value in row.items():
-        field = WebhookEvent._meta.get_field(name)
+    for name, value in values.items():
+        field = event_field(name)
         if erased_check and name in ERASED_ALTERNATIVES:
             when_erased = redacted_if_erased if name == "body" else values["received_at"]
             params += [values["provider"], values["account_id"], values["external_id"]]
             params.append(field.get_db_prep_save(when_erased, connection))
         params.append(field.get_db_prep_save(value, connection))
     with connection.cursor() as cursor:
-        cursor.execute(insert_sql(connection.vendor, tuple(row), erased_check=erased_check), params)
+        cursor.execute(insert_sql(connection.vendor, tuple(values), erased_check=erased_check), params)
         inserted = cursor.fetchone()
     return inserted[0] if inserted else None
 
 
 @functools.cache
-def model_defaults() -> dict:
-    """Every column's default (status ``received``, no attempts, …); ingest overrides what it knows."""
-    return {field.name: field.get_default() for field in WebhookEvent._meta.concrete_fields if not field.primary_key}
+def event_field(name: str):
+    return WebhookEvent._meta.get_field(name)
+
+
+@functools.cache
+def initial_columns(given: tuple[str, ...]) -> dict:
+    """Every column a delivery does not set (``given``), at its model default: status ``received``, no
+    attempts, no outcome yet. A callable default is taken only when it returns the same each time (a new
+    empty list): one that differs per call (a time) must be set by ingest, or the first would stay."""
+    defaults = {}
+    for field in WebhookEvent._meta.concrete_fields:
+        if field.primary_key or field.name in given:
+            continue
+        if field.has_default() and callable(field.default) and field.default not in (list, dict):
+            raise TypeError(f"ingest must set {field.name}: its default differs at every call")
+        defaults[field.name] = field.get_default()
+    return defaults
 
 
 @functools.cache
 def insert_sql(vendor: str, columns: tuple[str, ...], *, erased_check: bool) -> str:
-    """The statement for ``vendor``'s quoting. Names come from the models only; values are parameters."""
+    """The statement for ``vendor``'s quoting, ``columns`` as parameters and every other column at its
+    default, quoted by the database's own schema editor (as Django writes a column's default in DDL).
+    Names and defaults come from the models only; what a delivery brings is always a parameter."""
     quote = connection.ops.quote_name
     erased = (
         f"EXISTS (SELECT 1 FROM {quote(ErasedSubject._meta.db_table)} "  # noqa: S608
@@ -121,10 +138,19 @@ def insert_sql(vendor: str, columns: tuple[str, ...], *, erased_check: bool) -> 
         f"CASE WHEN {erased} THEN %s ELSE %s END" if erased_check and name in ERASED_ALTERNATIVES else "%s"
         for name in columns
     ]
-    quoted = [quote(WebhookEvent._meta.get_field(name).column) for name in columns]
+    initial = initial_columns(columns)
+    # Only its quoting is used: entered, a schema editor would start DDL work (on SQLite, end FK checks).
+    editor = connection.schema_editor()
+    connection.ensure_connection()  # PostgreSQL's quoting asks the connection (its encoding)
+    literals = [
+        editor.quote_value(event_field(name).get_db_prep_save(value, connection)) for name, value in initial.items()
+    ]
+    if any("%" in literal for literal in literals):  # never so today; the driver would read it as a placeholder
+        raise ValueError("a default with '%' cannot be written into the statement")
+    quoted = [quote(event_field(name).column) for name in (*columns, *initial)]
     return (
         f"INSERT INTO {quote(WebhookEvent._meta.db_table)} ({', '.join(quoted)}) "  # noqa: S608
-        f"VALUES ({', '.join(placeholders)}) ON CONFLICT (provider, dedupe_key) DO NOTHING RETURNING id"
+        f"VALUES ({', '.join(placeholders + literals)}) ON CONFLICT (provider, dedupe_key) DO NOTHING RETURNING id"
     )
 
 

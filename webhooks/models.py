@@ -91,7 +91,13 @@ class WebhookEvent(models.Model):
         ]
         indexes = [
             models.Index(fields=["provider", "account_id", "external_id"], name="webhookevent_contact_idx"),
-            models.Index(fields=["status", "received_at"], name="webhookevent_status_idx"),
+            # Failed events, for staff's attention (the dashboard's count and list). Partial: an event
+            # is indexed here only once it fails, so ingest and the worker do not write it for every event.
+            models.Index(
+                fields=["received_at"],
+                condition=models.Q(status=WebhookEventStatus.FAILED),
+                name="webhookevent_failed_idx",
+            ),
             models.Index(fields=["event_type"], name="webhookevent_type_idx"),
             # The admin dashboard's events-per-hour window and the list's date navigation.
             models.Index(fields=["received_at"], name="webhookevent_received_idx"),

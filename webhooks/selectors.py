@@ -96,7 +96,7 @@ def events_needing_attention(*, now: datetime | None = None, limit: int = 20):
 
 
 def attention_counts(*, now: datetime | None = None) -> dict[str, int]:
-    # Two counts on the (status, received_at) index rather than one aggregate over the whole log.
+    # Two counts, each on a partial index (the failed events; the pending ones), not one aggregate over the log.
     now = now or timezone.now()
     return {
         "failed": WebhookEvent.objects.filter(status=WebhookEventStatus.FAILED).count(),

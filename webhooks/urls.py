@@ -1,8 +1,9 @@
 from django.urls import path
 
+from config.bare_views import bare
 from webhooks.views import WebhookView
 
 app_name = "webhooks"
 urlpatterns = [
-    path("<str:provider_name>/", WebhookView.as_view(), name="receive"),
+    path("<str:provider_name>/", bare(WebhookView.as_view()), name="receive"),
 ]

@@ -44,6 +44,8 @@ MIDDLEWARE = [
     # First, so that every log line of the request carries its id.
     "config.log_context.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Webhook deliveries (views marked ``@bare``) are answered here: they need none of what follows.
+    "config.bare_views.BareViewMiddleware",
     # Serves the admin's and the API docs' static files (collected into STATIC_ROOT) from gunicorn itself.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -15,7 +15,7 @@ AT = datetime(2026, 4, 20, 9, tzinfo=UTC)
 
 
 def event(**changes) -> ContactEvent:
-    identity = {"provider": "timely", "account_id": "ws_1", "external_id": "c_1", "changed_at": AT, "tiebreak": "e"}
+    identity = {"provider": "timely", "account_id": "ws_1", "external_id": "c_1", "changed_at": AT, "dedupe_key": "e"}
     return ContactEvent(kind=ContactEventKind.UPDATED, **identity, **changes)
 
 

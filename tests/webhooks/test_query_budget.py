@@ -14,6 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from contacts.models import Contact
+from tests.conftest import SIGNERS, encode
 from tests.factories import ContactFactory
 from webhooks.models import WebhookEvent, WebhookEventStatus
 
@@ -129,3 +130,20 @@ def test_with_workers_a_delivery_is_one_insert_and_no_explicit_transaction(cost_
     assert len(cost.statements) == 1 and cost.statements[0].startswith('INSERT INTO "webhooks_webhookevent"'), cost
     assert (cost.commits, cost.rollbacks) == (0, 0)
     assert not Contact.objects.exists()
+
+
+@pytest.mark.usefixtures("worker_mode")
+def test_a_delivery_carrying_a_staff_session_cookie_still_costs_one_insert(admin_client, timely_fixture):
+    # Webhook deliveries skip the browser's middleware (config/bare_views.py): a session cookie that came
+    # along is never looked up, no user is loaded, no session is saved.
+    body = encode(timely_fixture("contact.created"))
+    assert admin_client.cookies.get("sessionid"), "the client is logged in: its cookie goes along"
+    with CaptureQueriesContext(connection) as captured:
+        response = admin_client.generic(
+            "POST", "/webhooks/timely/", body, content_type="application/json", headers=SIGNERS["timely"](body)
+        )
+    cost = Cost(captured)
+
+    assert response.json()["status"] == "accepted"
+    assert len(cost.statements) == 1, cost
+    assert "Set-Cookie" not in response.headers
