@@ -36,7 +36,6 @@ sys.path.insert(0, str(ROOT))
 from bench.events import stream, write_wrk_file  # noqa: E402
 
 BIN = Path(sys.executable).parent
-FPT_AVAILABLE = (ROOT / "webhooks" / "providers" / "fpt.py").exists()
 STEPS = ("floor", "floor_apply", "worker", "inline", "drain", "latency", "memory", "scale", "profile", "profile_worker")
 DEFAULT_STEPS = ("floor", "worker", "inline", "drain", "latency", "memory")
 
@@ -164,9 +163,9 @@ class Bench:
             self.stop(process)
 
     # --- load ---------------------------------------------------------------------------------------
-    def requests_file(self, name: str, total: int, *, offset: int, with_fpt: bool = FPT_AVAILABLE) -> Path:
+    def requests_file(self, name: str, total: int, *, offset: int) -> Path:
         path = self.work / f"{name}.requests"
-        write_wrk_file(stream(total=total, secrets=self.secrets, with_fpt=with_fpt, offset=offset), path)
+        write_wrk_file(stream(total=total, secrets=self.secrets, offset=offset), path)
         return path
 
     def wrk(self, requests_path: Path, *, db: str, table: str) -> dict:
@@ -226,14 +225,14 @@ class Bench:
         }
         return result
 
-    def drive(self, label: str, env: dict, app: str, *, total: int, offset: int, with_fpt: bool = FPT_AVAILABLE):
+    def drive(self, label: str, env: dict, app: str, *, total: int, offset: int):
         """Warm up (imports, connections), then replay ``total`` fresh signed requests."""
         db = env["DATABASE_URL"].rsplit("/", 1)[1]
         table = "floor_floorevent" if app.startswith("bench.") else "webhooks_webhookevent"
-        warmup = self.requests_file(f"{label}-warmup", self.args.warmup, offset=10_000_000 + offset, with_fpt=with_fpt)
+        warmup = self.requests_file(f"{label}-warmup", self.args.warmup, offset=10_000_000 + offset)
         with self.gunicorn(env, app, label):
             self.wrk(warmup, db=db, table=table)
-            requests_path = self.requests_file(label, total, offset=offset, with_fpt=with_fpt)
+            requests_path = self.requests_file(label, total, offset=offset)
             self.settle()
             result = self.wrk(requests_path, db=db, table=table)
         self.report(label, result)
@@ -364,7 +363,7 @@ class Bench:
         self.processes.extend(processes)
         started, samples, next_sample = time.monotonic(), [], time.monotonic()
         with psycopg.connect(self.url(db), autocommit=True) as conn:
-            backends_before = backend_cpu(conn, db)
+            backends_before, machine_before = backend_cpu(conn, db), machine_cpu_ticks()
             left_sql = "SELECT count(*) FROM webhooks_webhookevent WHERE status = 'received'"
             while True:
                 left = conn.execute(left_sql).fetchone()[0]
@@ -377,7 +376,7 @@ class Bench:
                     raise RuntimeError(f"a webhook_worker exited; see {self.work}")
                 time.sleep(0.25)
             worker_cpu = sum(process_cpu_seconds(p.pid) for p in processes)
-            backends_after = backend_cpu(conn, db)
+            backends_after, machine_after = backend_cpu(conn, db), machine_cpu_ticks()
             done, span = conn.execute(
                 "SELECT count(*), extract(epoch FROM max(processed_at) - min(processed_at)) "
                 "FROM webhooks_webhookevent WHERE processed_at IS NOT NULL"
@@ -391,18 +390,30 @@ class Bench:
         for log in logs:
             log.close()
         rate = done / float(span)
+        postgres_cpu = sum(cpu - backends_before.get(pid, 0.0) for pid, cpu in backends_after.items())
+        machine = {name: machine_after[name] - machine_before[name] for name in machine_after}
+        cores_total = sum(machine.values())
         result = {
             "events": done,
             "rate": rate,
             "worker_cpu_ms": worker_cpu * 1000 / done,
-            "postgres_cpu_ms": sum(cpu - backends_before.get(pid, 0.0) for pid, cpu in backends_after.items())
-            * 1000
-            / done,
-        }
+            "postgres_cpu_ms": postgres_cpu * 1000 / done,
+            # Of all the cores' time during the drain (/proc/stat): idle, waiting for I/O, and busy with
+            # anything other than these workers and their PostgreSQL backends (other engineers' work).
+            "idle": machine["idle"] / cores_total,
+            "iowait": machine["iowait"] / cores_total,
+            "others": max(0.0, 1 - (machine["idle"] + machine["iowait"]) / cores_total
+                          - (worker_cpu + postgres_cpu) / (cores_total / os.sysconf("SC_CLK_TCK"))),
+        }  # fmt: skip
         say(
             f"  {label:<24} {pending} events in {float(span):6.1f} s = {rate:7.1f} events/s"
             f"  CPU per event: workers {result['worker_cpu_ms']:.2f} ms, PostgreSQL {result['postgres_cpu_ms']:.2f} ms"
             f"  [{before} → {load()}]"
+        )
+        cores_used = rate * (result["worker_cpu_ms"] + result["postgres_cpu_ms"]) / 1000
+        say(
+            f"    cores' time: idle {result['idle']:.0%}, I/O wait {result['iowait']:.0%},"
+            f" other processes {result['others']:.0%}; this drain's CPU = {cores_used:.2f} cores"
         )
         self.print_statuses(db)
         if samples:
@@ -417,7 +428,7 @@ class Bench:
         """An idle worker: how long from a delivery's 200 to the event applied (its processed_at)."""
         db = f"{self.args.db_prefix}_latency"
         env = self.migrate(db)
-        requests = stream(total=self.args.latency_events + 20, secrets=self.secrets, with_fpt=FPT_AVAILABLE)
+        requests = stream(total=self.args.latency_events + 20, secrets=self.secrets)
         log = (self.work / "latency-worker.log").open("wb")
         worker = subprocess.Popen(
             [str(BIN / "python"), str(ROOT / "manage.py"), "webhook_worker"], env=env, cwd=ROOT, stdout=log,
@@ -513,6 +524,10 @@ class Bench:
             ratios["PostgreSQL CPU ms/event (1 worker)"] = r["drain"]["one"]["postgres_cpu_ms"]
             ratios["events/s, 1 worker"] = r["drain"]["one"]["rate"]
             ratios["events/s, 2 workers"] = r["drain"]["two"]["rate"]
+            ratios["worker CPU ms/event (2 workers)"] = r["drain"]["two"]["worker_cpu_ms"]
+            ratios["PostgreSQL CPU ms/event (2 workers)"] = r["drain"]["two"]["postgres_cpu_ms"]
+            ratios["cores idle, 1 worker"] = r["drain"]["one"]["idle"]
+            ratios["cores idle, 2 workers"] = r["drain"]["two"]["idle"]
         if floor:
             ratios["floor req/s"] = floor["rps"]
         if "latency" in r:
@@ -543,6 +558,13 @@ def backend_cpu(conn, db: str) -> dict[int, float]:
         with contextlib.suppress(OSError):
             cpu[pid] = process_cpu_seconds(pid)
     return cpu
+
+
+def machine_cpu_ticks() -> dict[str, int]:
+    """All cores' time so far from /proc/stat's first line, in clock ticks: idle, I/O wait, the rest."""
+    values = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
+    user, nice, system, idle, iowait, irq, softirq = values
+    return {"idle": idle, "iowait": iowait, "busy": user + nice + system + irq + softirq}
 
 
 def tree_cpu_seconds(root: int) -> float:
@@ -614,10 +636,7 @@ def main():
         f"crm-sync bench: {os.cpu_count()} CPUs, {load()}, gunicorn {args.workers} sync workers,"
         f" wrk -t{args.threads} -c{args.connections}"
     )
-    if not FPT_AVAILABLE:
-        say("note: webhooks/providers/fpt.py does not exist on this branch: the streams are Timely only (no FPT part)")
-    else:
-        say("streams: 70% Timely, 30% FPT; 30% created, 69% updates, 1% deletions")
+    say("streams: 70% Timely, 30% FPT; 30% created, 69% updates, 1% deletions")
     runs = []
     for repeat in range(args.repeat):
         bench = Bench(args)

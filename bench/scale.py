@@ -231,8 +231,7 @@ def profile() -> None:
     from django.test import Client
 
     secrets = {"timely": os.environ["BENCH_TIMELY_SECRET"], "fpt": os.environ["BENCH_FPT_SECRET"]}
-    with_fpt = Path("webhooks/providers/fpt.py").exists()
-    requests = stream(total=4_000, secrets=secrets, with_fpt=with_fpt)
+    requests = stream(total=4_000, secrets=secrets)
     client = Client(HTTP_HOST="127.0.0.1")
     for request in requests[:200]:  # warm-up: imports, connection, caches
         response = client.generic(
@@ -277,10 +276,9 @@ def backlog(size: int, offset: int) -> None:
     from webhooks.models import WebhookEvent
 
     secrets = {"timely": "unused", "fpt": "unused"}
-    with_fpt = Path("webhooks/providers/fpt.py").exists()
     now = timezone.now()
     rows = []
-    for request in stream(total=size, secrets=secrets, with_fpt=with_fpt, offset=offset):
+    for request in stream(total=size, secrets=secrets, offset=offset):
         provider = get_provider(request.path.strip("/").split("/")[1])
         delivery = provider.parse(request.body)
         erasure = provider.is_erasure(delivery)
