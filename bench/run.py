@@ -501,7 +501,7 @@ class Bench:
 
     def run_profile(self):
         db = f"{self.args.db_prefix}_profile"
-        env = self.migrate(db)
+        env = {**self.migrate(db), "WEBHOOK_PROCESSING": self.args.profile_processing}
         env["BENCH_TIMELY_SECRET"], env["BENCH_FPT_SECRET"] = self.secrets["timely"], self.secrets["fpt"]
         subprocess.run([str(BIN / "python"), "-m", "bench.scale", "profile"], env=env, cwd=ROOT, check=True)
         self.drop_db(db)
@@ -623,6 +623,8 @@ def main():
     parser.add_argument("--latency-gap", type=float, default=0.05, help="seconds between them (the worker idles)")
     parser.add_argument("--repeat", type=int, default=1, help="run the steps this many times; medians at the end")
     parser.add_argument("--scale-sizes", type=lambda s: [int(x) for x in s.split(",")], default=[10_000, 1_000_000])
+    parser.add_argument("--profile-processing", choices=("worker", "inline"), default="worker",
+                        help="WEBHOOK_PROCESSING of the profile step's requests")  # fmt: skip
     parser.add_argument("--log-level", default="INFO", help="LOG_LEVEL of the app (production default: INFO)")
     args = parser.parse_args()
 

@@ -24,7 +24,8 @@ from django.db import DatabaseError, InterfaceError, connection
 
 from config.failures import describe_failure
 from config.progress import progress
-from webhooks.processing import due_events, due_events_exist, process_due_batch
+from webhooks.claims import due_events, due_events_exist
+from webhooks.processing import process_due_batch
 from webhooks.replay import WAKE_UP_CHANNEL
 from webhooks.signals import worker_tick
 
