@@ -363,23 +363,32 @@ class Bench:
         self.processes.extend(processes)
         started, samples, next_sample = time.monotonic(), [], time.monotonic()
         with psycopg.connect(self.url(db), autocommit=True) as conn:
-            backends_before, machine_before = backend_cpu(conn, db), machine_cpu_ticks()
+            first = None
             left_sql = "SELECT count(*) FROM webhooks_webhookevent WHERE status = 'received'"
             while True:
                 left = conn.execute(left_sql).fetchone()[0]
+                if left < pending and first is None:
+                    # Counted from the first batch on: the workers' start (imports, ~2 s of CPU) is not a
+                    # cost per event, and would be most of it for a short drain.
+                    first = (sum(process_cpu_seconds(p.pid) for p in processes), backend_cpu(conn, db),
+                             machine_cpu_ticks(), conn.execute("SELECT now()").fetchone()[0])  # fmt: skip
                 if rss and time.monotonic() >= next_sample:
                     samples.append((time.monotonic() - started, rss_kib(processes[0].pid), pending - left))
                     next_sample += self.args.rss_interval
                 if not left:
+                    if first is None:
+                        raise RuntimeError("drained before the first look: too small a backlog to measure")
                     break
                 if any(p.poll() is not None for p in processes):
                     raise RuntimeError(f"a webhook_worker exited; see {self.work}")
                 time.sleep(0.25)
-            worker_cpu = sum(process_cpu_seconds(p.pid) for p in processes)
+            worker_cpu = sum(process_cpu_seconds(p.pid) for p in processes) - first[0]
             backends_after, machine_after = backend_cpu(conn, db), machine_cpu_ticks()
+            _cpu, backends_before, machine_before, drain_started = first
             done, span = conn.execute(
                 "SELECT count(*), extract(epoch FROM max(processed_at) - min(processed_at)) "
-                "FROM webhooks_webhookevent WHERE processed_at IS NOT NULL"
+                "FROM webhooks_webhookevent WHERE processed_at > %s",
+                [drain_started],
             ).fetchone()
         if rss:
             samples.append((time.monotonic() - started, rss_kib(processes[0].pid), pending))
@@ -406,7 +415,7 @@ class Bench:
                           - (worker_cpu + postgres_cpu) / (cores_total / os.sysconf("SC_CLK_TCK"))),
         }  # fmt: skip
         say(
-            f"  {label:<24} {pending} events in {float(span):6.1f} s = {rate:7.1f} events/s"
+            f"  {label:<24} {done} events in {float(span):6.1f} s = {rate:7.1f} events/s"
             f"  CPU per event: workers {result['worker_cpu_ms']:.2f} ms, PostgreSQL {result['postgres_cpu_ms']:.2f} ms"
             f"  [{before} → {load()}]"
         )
@@ -486,12 +495,18 @@ class Bench:
                 [str(BIN / "python"), "-m", "bench.scale", "load", "--size", str(size)], env=env, cwd=ROOT, check=True
             )
             say(f"    loaded in {time.monotonic() - started:.0f} s")
-            self.drive(f"full @ {size:,}", env, "config.wsgi", total=self.args.requests, offset=0)
-            out = ROOT / "bench" / "results" / f"erasure-{size}.txt"
-            subprocess.run(
-                [str(BIN / "python"), "-m", "bench.scale", "erase", "--out", str(out)], env=env, cwd=ROOT, check=True
-            )
+            ingest = self.drive(f"worker ingest @ {size:,}", env, "config.wsgi", total=self.args.requests, offset=0)
+            results = ROOT / "bench" / "results"
+            self.scale_script(env, "explain_claim", "--out", str(results / f"batch-{size}.txt"))
+            self.settle()
+            drain = self.drain(db, env, 1, label=f"drain @ {size:,}, 1 worker")
+            self.scale_script(env, "erase", "--out", str(results / f"erasure-{size}.txt"))
+            self.results.setdefault("scale", {})[size] = {"ingest": ingest, "drain": drain}
             self.drop_db(db)
+
+    @staticmethod
+    def scale_script(env: dict, *arguments: str) -> None:
+        subprocess.run([str(BIN / "python"), "-m", "bench.scale", *arguments], env=env, cwd=ROOT, check=True)
 
     def run_profile_worker(self):
         db = f"{self.args.db_prefix}_profile_worker"
@@ -532,6 +547,10 @@ class Bench:
             ratios["floor req/s"] = floor["rps"]
         if "latency" in r:
             ratios["idle worker 200→applied p50 ms"] = r["latency"]["p50"]
+        for size, figures in r.get("scale", {}).items():
+            ingest, drain = figures["ingest"], figures["drain"]
+            ratios[f"ingest CPU ms/request @ {size:,}"] = ingest["cpu_ms"]["gunicorn"] + ingest["cpu_ms"]["postgres"]
+            ratios[f"drain CPU ms/event @ {size:,}"] = drain["worker_cpu_ms"] + drain["postgres_cpu_ms"]
         if "memory" in r:
             samples = [kib for _t, kib, _n in r["memory"]["rss"] if kib]
             ratios["worker RSS growth over the memory drain, MiB"] = (samples[-1] - samples[1]) / 1024
