@@ -5,10 +5,9 @@ then, on PostgreSQL, wait for a ``NOTIFY`` from the event table's trigger (``LIS
 ``WEBHOOK_WORKER_POLL_SECONDS``; without LISTEN (SQLite, PgBouncer in transaction mode), sleep as long.
 
 SIGTERM (or SIGINT) lets the batch (or the look-up) in progress commit, then the loop ends and the
-process exits 0. A
-database that goes away is retried with exponential backoff and logged; the process keeps running (a
-batch cut off by it rolls back whole: its events stay due). SIGKILL ends the process mid-batch: the
-server rolls its transaction back, so nothing is half-applied and its claims end with it.
+process exits 0. A database that goes away is retried with exponential backoff and logged; the process
+keeps running (a batch cut off by it rolls back whole: its events stay due). SIGKILL ends the process
+mid-batch: the server rolls its transaction back, so nothing is half-applied and its claims end with it.
 """
 
 import contextlib
@@ -114,7 +113,8 @@ class WebhookWorker:
         if full and time.monotonic() < self._next_tick:
             return True
         self._next_tick = time.monotonic() + self.poll_seconds
-        return full or bool(events) or self._tick() >= LOOK_UPS_PER_TICK
+        ticked = self._tick()  # also while the backlog lasts: look-ups are not starved by it
+        return full or bool(events) or ticked >= LOOK_UPS_PER_TICK
 
     def _tick(self) -> int:
         """Up to ``LOOK_UPS_PER_TICK`` items of the other due work, one at a time: a look-up can take
