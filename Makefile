@@ -40,12 +40,15 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 
-# The ingest benchmark against the floor (needs PostgreSQL and wrk; see README › Performance).
+# The ingest benchmark against the floor (needs PostgreSQL and wrk; see docs/performance.md).
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # After changing translatable strings: refresh locale/pt_BR/LC_MESSAGES/django.po, translate the new
 # entries there, then `make messages` again to compile the .mo (both are committed; docs/admin.md).
+# References name files without line numbers, so an unchanged tree leaves both files byte for byte as
+# they are (msgmerge keeps the header's date when nothing else changed); tests/config/test_translations.py
+# runs this same makemessages line.
 messages: install
-	$(BIN)/python manage.py makemessages -l pt_BR --ignore=.venv --ignore=tests --ignore=bench --no-obsolete
+	$(BIN)/python manage.py makemessages -l pt_BR --ignore=.venv --ignore=tests --ignore=bench --no-obsolete --add-location=file
 	$(BIN)/python manage.py compilemessages -l pt_BR --ignore=.venv

@@ -25,8 +25,8 @@ from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from config.metrics_view import DatabaseCollector  # noqa: E402
-from contacts.erasure_log import verify_erasure_log  # noqa: E402
 from contacts.models import ErasureRecord  # noqa: E402
+from contacts.services.erasure_log import verify_erasure_log  # noqa: E402
 
 COPY_FIELDS = [f for f in ErasureRecord._meta.concrete_fields if not f.primary_key]
 

@@ -31,7 +31,7 @@ from bench.events import TIMELY_ACCOUNT, stream  # noqa: E402
 from config.bulk import binary_parameters_cursor  # noqa: E402
 from contacts.models import Contact  # noqa: E402
 from contacts.search import search_document  # noqa: E402
-from contacts.services import erase_contact  # noqa: E402
+from contacts.services import ErasureOrigin, erase_contact  # noqa: E402
 from webhooks.models import WebhookEvent  # noqa: E402
 from webhooks.providers import get_provider  # noqa: E402
 from webhooks.receivers import REDACTION_BATCH, redaction_update_sql  # noqa: E402
@@ -182,6 +182,15 @@ def explain_claim(out: Path) -> None:
     print(f"    a batch's plans: {sequential_scans(lines)} sequential scans of the big tables; in {out}")
 
 
+# The bench erases as a data-subject request would, without the request's checks and lock.
+BENCH_REQUEST = {
+    "origin": ErasureOrigin.DATA_SUBJECT_REQUEST,
+    "requested_by": "bench",
+    "requested_by_type": "cli",
+    "reason": "bench",
+}
+
+
 def erase(out: Path) -> None:
     contact = Contact.objects.get(provider="timely", account_id=TIMELY_ACCOUNT, external_id=HEAVY_CONTACT)
     events = WebhookEvent.objects.count()
@@ -190,7 +199,7 @@ def erase(out: Path) -> None:
 
     # First pass, rolled back: capture the statements, then EXPLAIN ANALYZE each one (also rolled back).
     with transaction.atomic(), CaptureQueriesContext(connection) as captured:
-        erase_contact(contact=contact, requested_by="bench", requested_by_type="cli", reason="bench")
+        erase_contact(contact=contact, **BENCH_REQUEST)
         transaction.set_rollback(True)
     lines += explained(captured)
 
@@ -236,7 +245,7 @@ def erase(out: Path) -> None:
     others = Contact.objects.filter(external_id__startswith=HEAVY_PREFIX).exclude(pk=contact.pk).order_by("pk")
     for heavy in list(others):
         started = time.perf_counter()
-        record = erase_contact(contact=heavy, requested_by="bench", requested_by_type="cli", reason="bench")
+        record = erase_contact(contact=heavy, **BENCH_REQUEST)
         timings.append((time.perf_counter() - started) * 1000)
     summary = (
         f"erase_contact, {record.redacted_events} payloads each: "

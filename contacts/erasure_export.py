@@ -13,7 +13,7 @@ from django.utils.dateparse import parse_datetime
 from config.locks import lock_subjects
 from config.progress import progress
 from contacts.models import Contact, ErasureRecord
-from contacts.services import erase_contact
+from contacts.services.erasure import ErasureOrigin, erase_locked_contact
 
 EXPORT_DOCUMENT = "crm-sync erasure log export"
 EXPORT_VERSION = 1
@@ -88,8 +88,10 @@ class ReapplyReport:
 
 def reapply_erasures(document, *, progress_stream=None) -> ReapplyReport:
     """After a restore: erase again every contact the export names whose record the restored log lacks.
-    Each erasure goes through ``erase_contact`` (redacts payloads, appends a record to the chain); a
-    contact the restored database does not know gets a tombstone, so late deliveries about it are redacted.
+    Each erasure goes through the one erasure service (``contacts.services.erasure``: it redacts payloads and
+    appends a record to the chain) as a restore, keeping the exported record's event id and with it whether
+    it was a provider's deletion or a data-subject request. A contact the restored database does not know
+    gets a tombstone, so late deliveries about it are redacted.
     With ``progress_stream``, progress is shown there (config.progress).
     """
     records = validated_records(document)
@@ -114,8 +116,9 @@ def reapply_erasures(document, *, progress_stream=None) -> ReapplyReport:
                 if contact.is_erased:  # a tombstone holds nothing to erase (the database's constraint)
                     report.already_erased += 1
                     continue
-                erase_contact(
+                erase_locked_contact(
                     contact=contact,
+                    origin=ErasureOrigin.RESTORE,
                     requested_by="",
                     requested_by_type="restore",
                     reason=f"re-applied after a database restore: exported erasure #{record['sequence']}",

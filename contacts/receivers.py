@@ -1,7 +1,8 @@
 from django.dispatch import receiver
 
 from contacts.access import Kind, record_access
-from contacts.services import apply_contact_events, refresh_due_contacts
+from contacts.services.refresh import refresh_due_contacts
+from contacts.services.sync import apply_contact_events
 from webhooks.signals import contact_events, events_exported, worker_tick
 
 EVENT_EXPORT_KINDS = {"csv": Kind.EVENTS_CSV, "json": Kind.EVENTS_JSON}

@@ -23,12 +23,9 @@ from contacts.models import (
     DataSubjectRequest,
     ErasureRecord,
 )
-from contacts.services import (
-    AlreadyErased,
-    erase_on_request,
-    personal_data_quoted,
-    request_refresh,
-)
+from contacts.required_receivers import the_one_answer
+from contacts.services.erasure import AlreadyErased, erase_on_request, personal_data_quoted
+from contacts.services.refresh import request_refresh
 from webhooks.events import StoredPayload
 from webhooks.signals import subject_payloads
 
@@ -44,7 +41,7 @@ class TextQuotesPersonalData(ValueError):
 
 def check_request_text(*, contacts, text: str, label: str) -> None:
     """Refuse free text on a request that quotes any concerned contact's name, email or phone: the erasure
-    reason's rule (``contacts.services.personal_data_quoted``), for the same reason: the register must not
+    reason's rule (``contacts.services.erasure.personal_data_quoted``), for the same reason: the register must not
     become a copy of the person's data."""
     if not text.strip():
         return
@@ -171,18 +168,16 @@ def confirmation_summary(contact: Contact) -> dict:
 
 
 def _stored_payloads(contact: Contact, *, with_payloads: bool = True) -> list[StoredPayload]:
-    return [
-        payload
-        for _receiver, response in subject_payloads.send(
-            sender=Contact,
-            provider=contact.provider,
-            account_id=contact.account_id,
-            external_id=contact.external_id,
-            with_payloads=with_payloads,
-        )
-        for payload in (response or ())
-        if isinstance(payload, StoredPayload)
-    ]
+    """From the one receiver of ``subject_payloads``; raises when none answers, rather than export a
+    person's data without their stored payloads."""
+    answer = the_one_answer(
+        subject_payloads,
+        provider=contact.provider,
+        account_id=contact.account_id,
+        external_id=contact.external_id,
+        with_payloads=with_payloads,
+    )
+    return [payload for payload in (answer or ()) if isinstance(payload, StoredPayload)]
 
 
 def _request_summary(request: DataSubjectRequest | None) -> dict | None:

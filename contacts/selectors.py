@@ -7,8 +7,9 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
 from contacts.models import Contact, ErasureLogVerification, ErasureRecord
+from contacts.required_receivers import the_one_answer
 from contacts.search import search_condition
-from contacts.services import fingerprint
+from contacts.services.erasure import fingerprint
 from webhooks.events import TimelineEntry
 from webhooks.signals import contact_timeline as contact_timeline_signal
 
@@ -41,19 +42,6 @@ def distinct_values(field_name: str) -> list:
         return [row[0] for row in cursor.fetchall()]
 
 
-def contacts_due_for_refresh(*, now, provider: str | None = None) -> QuerySet:
-    """Contacts waiting for a look-up whose provider has a fetcher, not backing off, not given up on."""
-    providers = set(settings.CONTACT_FETCHERS)
-    if provider is not None:
-        providers &= {provider}
-    return Contact.objects.filter(
-        Q(refresh_due_at__isnull=True) | Q(refresh_due_at__lte=now),
-        needs_refresh=True,
-        provider__in=providers,
-        refresh_attempts__lt=settings.CONTACT_REFRESH_MAX_ATTEMPTS,
-    ).order_by("pk")
-
-
 class FingerprintKeyMissing(Exception):
     """``ERASURE_FINGERPRINT_KEY`` is not set: the log holds no fingerprints to look anything up by."""
 
@@ -71,21 +59,18 @@ def erasures_by_fingerprint(*, email: str = "", phone: str = "") -> QuerySet:
 
 
 def contact_timeline(contact: Contact) -> list[TimelineEntry]:
-    """The contact's webhook events, newest first, from whoever answers ``contact_timeline`` (the
-    ``webhooks`` app registers itself in its ``ready``): contacts never reads the event log's tables. With
-    each change's old and new values, unless the contact is erased: then nothing personal."""
-    entries = [
-        entry
-        for _receiver, response in contact_timeline_signal.send(
-            sender=Contact,
-            provider=contact.provider,
-            account_id=contact.account_id,
-            external_id=contact.external_id,
-            with_values=not contact.is_erased,
-        )
-        for entry in (response or ())
-        if isinstance(entry, TimelineEntry)
-    ]
+    """The contact's webhook events, newest first, from the one receiver of ``contact_timeline`` (the
+    ``webhooks`` app connects it in its ``ready``): contacts never reads the event log's tables. With each
+    change's old and new values, unless the contact is erased: then nothing personal. Raises when no
+    receiver answers, rather than show a contact without its events."""
+    answer = the_one_answer(
+        contact_timeline_signal,
+        provider=contact.provider,
+        account_id=contact.account_id,
+        external_id=contact.external_id,
+        with_values=not contact.is_erased,
+    )
+    entries = [entry for entry in (answer or ()) if isinstance(entry, TimelineEntry)]
     return sorted(entries, key=lambda entry: (entry.received_at, entry.event_pk), reverse=True)
 
 

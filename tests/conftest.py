@@ -3,19 +3,20 @@ import hmac
 import json
 import os
 import time
-from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
 from django.db import connection, transaction
 from hypothesis import settings as hypothesis_settings
 
+from webhooks.samples import load_sample
+
 # CI explores the same examples every run (a red build must be reproducible); local runs keep drawing
 # new ones, which is where a property test finds what nobody thought of.
 hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
 hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "default")
 
-FIXTURES = Path(__file__).parent / "fixtures"
 TIMELY_SECRET = settings.WEBHOOK_PROVIDERS["timely"]["SECRETS"][0]
 FPT_SECRET = settings.WEBHOOK_PROVIDERS["fpt"]["SECRETS"][0]
 
@@ -30,7 +31,9 @@ def pytest_collection_modifyitems(config, items):
 
 
 def load_fixture(provider: str, name: str) -> dict:
-    return json.loads((FIXTURES / provider / f"{name}.json").read_text())
+    """The provider's documented sample (``webhooks/providers/samples/<provider>/<name>.json``): the product's
+    own data, which the demo and ``send_test_webhook`` send too."""
+    return load_sample(provider, name)
 
 
 def fixture_with_data(provider: str, event_type: str, /, **data) -> dict:
@@ -77,6 +80,24 @@ def post_webhook(client, django_capture_on_commit_callbacks):
             )
 
     return post
+
+
+@pytest.fixture
+def test_webhook_posts(client, monkeypatch):
+    """``send_test_webhook`` posting through the test client instead of the network: returns the URLs it
+    posted to (the path it posts to is the URL's)."""
+    urls = []
+
+    def post_through_test_client(url, body, headers, timeout=10):
+        urls.append(url)
+        response = client.generic(
+            "POST", urlsplit(url).path, body, content_type="application/json",
+            headers={k: v for k, v in headers.items() if k != "Content-Type"},
+        )  # fmt: skip
+        return response.status_code, response.content.decode()
+
+    monkeypatch.setattr("webhooks.management.commands.send_test_webhook.post", post_through_test_client)
+    return urls
 
 
 @pytest.fixture

@@ -9,3 +9,4 @@ class WebhooksConfig(AppConfig):
 
     def ready(self):
         from webhooks import receivers  # noqa: F401  (connects the erasure receiver)
+        from webhooks.providers import checks  # noqa: F401  (registers the provider checks)

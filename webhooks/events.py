@@ -12,6 +12,27 @@ from typing import Any
 
 from config.failures import DescribableError
 
+# The contact's own field names, the only ones an event may set (a fetcher's snapshot keeps only these): a
+# provider that names another has a bug, and building the event says so instead of the value vanishing
+# downstream. contacts.models.SYNCED_FIELDS is the same set (tests/webhooks/test_contact_event_fields.py).
+CONTACT_FIELDS = frozenset(
+    {
+        *("name", "phone", "email", "avatar_url", "source", "tags", "custom_fields", "assigned_to"),
+        *("status_id", "status", "sub_group_id", "can_sms", "can_email", "can_call"),
+        *("last_sms_in_at", "last_sms_out_at", "last_call_at", "remote_created_at"),
+    }
+)
+
+
+class UnknownContactFields(TypeError):
+    """A provider named fields that are not ``CONTACT_FIELDS``: a programming error. Its message
+    holds field names only, and is never stored (processing records an error's class and place)."""
+
+
+def check_field_names(*names: str) -> None:
+    if unknown := set(names) - CONTACT_FIELDS:
+        raise UnknownContactFields(f"not contact fields: {', '.join(sorted(unknown))}")
+
 
 class ContactEventKind(enum.StrEnum):
     CREATED = "created"
@@ -26,11 +47,10 @@ class ContactEvent:
     """One change to one contact at one provider account.
 
     ``fields`` holds the provider-owned values the event sets, under the contact's own field names
-    (name, phone, email, avatar_url, source, tags, custom_fields, assigned_to, status_id, status,
-    sub_group_id, can_sms, can_email, can_call, remote_created_at, ...). ``previous`` holds the values
+    (``CONTACT_FIELDS``; any other name raises ``UnknownContactFields``). ``previous`` holds the values
     the provider says the fields had before (for drift detection), when it says so.
 
-    ``changed_at`` orders changes (sync rule 3); ``tiebreak`` (the delivery's dedupe key) breaks equal
+    ``changed_at`` orders changes (sync rule 3); ``dedupe_key`` (the delivery's, as stored) breaks equal
     times so that every arrival order converges.
     """
 
@@ -39,7 +59,7 @@ class ContactEvent:
     external_id: str
     kind: ContactEventKind
     changed_at: datetime
-    tiebreak: str
+    dedupe_key: str
     fields: dict[str, Any] = field(default_factory=dict)
     previous: dict[str, Any] = field(default_factory=dict)
     # Fields the event says changed but whose new value the provider could not read (a Timely change
@@ -56,7 +76,10 @@ class ContactEvent:
     actor_id: str = ""
     actor_type: str = ""
     deleted_at: datetime | None = None
-    event_ref: str = ""  # the provider's event id, for the erasure record
+    event_id: str = ""  # the provider's own id of the event, when it has one (the erasure record names it)
+
+    def __post_init__(self):
+        check_field_names(*self.fields, *self.previous, *self.unreadable)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,6 +94,13 @@ class ContactSnapshot:
 
     fields: dict[str, Any]
     as_of: datetime
+
+    def __post_init__(self):
+        # A fetcher is outside code reading an outside API, whose state may hold more than ours (``firstName``,
+        # our local ``notes``): only CONTACT_FIELDS cross, so the event built from it is valid.
+        object.__setattr__(
+            self, "fields", {name: value for name, value in self.fields.items() if name in CONTACT_FIELDS}
+        )
 
 
 class OutcomeStatus(enum.StrEnum):

@@ -128,7 +128,7 @@ def apply_batch(events: list[WebhookEvent], *, isolated: bool = True) -> None:
     mark_ignored_events_of_erased_contacts(events, results)
     # Each contact's events in the order they happened (ties by dedupe key): the in-order delivery.
     # (An event without a time sorts first; applying it fails alone.)
-    changes.sort(key=lambda item: (item[1].changed_at or EARLIEST, item[1].tiebreak))
+    changes.sort(key=lambda item: (item[1].changed_at or EARLIEST, item[1].dedupe_key))
     if isolated:
         results.update(apply_changes(changes))
     elif changes:

@@ -1,28 +1,31 @@
-"""The documented example events (``tests/fixtures/<provider>/<event>.json``), signed and sent.
+"""The documented example events of each provider, signed and sent.
 
-The fixtures are the providers' own examples: the tests replay them, and so do ``send_test_webhook``
-and the demo.
+They live beside the provider's module, in ``samples/<provider>/<event>.json`` (the providers' own examples:
+``webhooks/providers/samples/timely/contact.created.json``). ``send_test_webhook`` and the demo send them,
+and the tests replay them.
 """
 
+import inspect
 import json
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-from django.conf import settings
+from webhooks.providers import get_provider, provider_class
 
-from webhooks.providers import get_provider
 
-FIXTURES_DIR = Path(settings.BASE_DIR) / "tests" / "fixtures"
+def samples_dir(provider_name: str) -> Path:
+    """``samples/<provider>/`` beside the module that implements the provider."""
+    return Path(inspect.getfile(provider_class(provider_name))).parent / "samples" / provider_name
 
 
 def sample_names(provider_name: str) -> list[str]:
-    return sorted(path.stem for path in (FIXTURES_DIR / provider_name).glob("*.json"))
+    return sorted(path.name.removesuffix(".json") for path in samples_dir(provider_name).glob("*.json"))
 
 
-def load_fixture(provider_name: str, event_name: str) -> dict:
-    path = FIXTURES_DIR / provider_name / f"{event_name}.json"
+def load_sample(provider_name: str, event_name: str) -> dict:
+    path = samples_dir(provider_name) / f"{event_name}.json"
     if not path.is_file():
         known = ", ".join(sample_names(provider_name)) or "none"
         raise LookupError(f"no sample {event_name!r} for {provider_name} (known: {known})")
@@ -34,7 +37,7 @@ def signed_sample(provider_name: str, event_name: str, *, fresh: bool = True) ->
     provider = get_provider(provider_name)
     if not provider.configured:
         raise LookupError(f"{provider_name} has no webhook secret configured")
-    payload = load_fixture(provider_name, event_name)
+    payload = load_sample(provider_name, event_name)
     now = datetime.now(UTC)
     if fresh:
         payload = provider.fresh_sample(payload, now=now)

@@ -20,7 +20,8 @@ from config.metrics import record_delivery
 from webhooks.ingest import store_delivery
 from webhooks.models import RejectedDelivery
 from webhooks.providers import UnknownProvider, get_provider
-from webhooks.providers.base import EnvelopeError, SignatureError
+from webhooks.providers.fields import EnvelopeError
+from webhooks.providers.signing import SignatureError
 
 logger = logging.getLogger(__name__)
 

@@ -151,17 +151,25 @@ SESSION_COOKIE_AGE = ADMIN_SESSION_IDLE_MINUTES * 60
 ACCESS_LOG_RETENTION_DAYS = env.int("ACCESS_LOG_RETENTION_DAYS", default=180)
 
 # --- Webhooks ---------------------------------------------------------------------------------------
-# Per-provider configuration, keyed by the provider's name in the URL (/webhooks/<name>/).
+
+
+def webhook_provider(name: str, **specific) -> dict:
+    """One provider's entry, from the variables every provider has: ``<NAME>_WEBHOOK_SECRETS`` (comma-separated,
+    several during a rotation; none: its endpoint answers 503) and ``<NAME>_ACCOUNT_IDS`` (the accounts it may
+    deliver for; none: any), plus the settings only this provider has. ``MODULE`` (optional) names the module
+    implementing it, by default ``webhooks.providers.<name>`` (docs/providers.md)."""
+    prefix = name.upper()
+    return {
+        "SECRETS": env.list(f"{prefix}_WEBHOOK_SECRETS", default=[]),
+        "ACCOUNT_IDS": env.list(f"{prefix}_ACCOUNT_IDS", default=[]),
+        **specific,
+    }
+
+
+# Per-provider configuration, keyed by the provider's name in the URL (/webhooks/<name>/): one entry each.
 WEBHOOK_PROVIDERS = {
-    "timely": {
-        "SECRETS": env.list("TIMELY_WEBHOOK_SECRETS", default=[]),
-        "ACCOUNT_IDS": env.list("TIMELY_ACCOUNT_IDS", default=[]),
-        "IGNORE_ACTORS": env.list("TIMELY_IGNORE_ACTORS", default=[]),
-    },
-    "fpt": {
-        "SECRETS": env.list("FPT_WEBHOOK_SECRETS", default=[]),
-        "ACCOUNT_IDS": env.list("FPT_ACCOUNT_IDS", default=[]),
-    },
+    "timely": webhook_provider("timely", IGNORE_ACTORS=env.list("TIMELY_IGNORE_ACTORS", default=[])),
+    "fpt": webhook_provider("fpt"),
 }
 WEBHOOK_TOLERANCE_SECONDS = env.int("WEBHOOK_TOLERANCE_SECONDS", default=300)
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=1_048_576)
@@ -194,10 +202,11 @@ DSR_RETENTION_DAYS = env.int("DSR_RETENTION_DAYS", default=1826)
 # Region assumed for phone numbers written without a country code (both providers are Brazilian).
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="BR")
 # Per provider, the dotted path of a callable that looks up a contact's current state
-# (``fetch(*, provider, account_id, external_id) -> webhooks.events.ContactSnapshot | None``).
+# (``fetch(*, provider, account_id, external_id) -> webhooks.events.ContactSnapshot | None``), from
+# ``<NAME>_CONTACT_FETCHER`` for every provider in WEBHOOK_PROVIDERS (FPT_CONTACT_FETCHER, ...).
 # None by default: "something changed" signals then only mark contacts needs_refresh.
 CONTACT_FETCHERS = {
-    provider: path for provider, path in {"fpt": env.str("FPT_CONTACT_FETCHER", default="")}.items() if path
+    name: path for name in WEBHOOK_PROVIDERS if (path := env.str(f"{name.upper()}_CONTACT_FETCHER", default=""))
 }
 # A failed lookup is retried after BACKOFF, 2×, 4×, ... (capped at 6 h), at most MAX_ATTEMPTS times.
 CONTACT_REFRESH_MAX_ATTEMPTS = env.int("CONTACT_REFRESH_MAX_ATTEMPTS", default=8)

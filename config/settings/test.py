@@ -5,9 +5,15 @@ from .base import *  # noqa: F403
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 WEBHOOK_PROCESSING = "inline"
+# Known secrets, and no allow- or ignore-list from the developer's environment: the entries of base.py, with
+# their values (not their structure) replaced.
+_TEST_SECRETS = {"timely": "timely-test-secret", "fpt": "fpt-test-secret-0123456789abcdef0123"}
 WEBHOOK_PROVIDERS = {
-    "timely": {"SECRETS": ["timely-test-secret"], "ACCOUNT_IDS": [], "IGNORE_ACTORS": []},
-    "fpt": {"SECRETS": ["fpt-test-secret-0123456789abcdef0123"], "ACCOUNT_IDS": []},
+    name: {
+        **{key: [] if isinstance(value, list) else value for key, value in entry.items()},
+        "SECRETS": [_TEST_SECRETS.get(name, f"{name}-test-secret-0123456789abcdef")],
+    }
+    for name, entry in WEBHOOK_PROVIDERS.items()  # noqa: F405
 }
 WEBHOOK_TOLERANCE_SECONDS = 300
 WEBHOOK_MAX_BODY_BYTES = 1_048_576

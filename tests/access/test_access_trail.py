@@ -14,7 +14,7 @@ from rest_framework.authtoken.models import Token
 
 from contacts.models import ContactAccess
 from contacts.permissions import COMPLIANCE_GROUP
-from contacts.services import erase_contact, erase_on_request
+from contacts.services import erase_on_request
 from tests.database_dump import found_in, full_dump
 from tests.factories import ContactFactory, UserFactory, WebhookEventFactory
 
@@ -103,7 +103,9 @@ def test_an_api_page_of_contacts_is_one_row_with_its_count(client, api_user, ana
 
 def test_erasure_log_exports_are_one_row_each_with_their_count(admin_client):
     records = [
-        erase_contact(contact=ContactFactory(), requested_by="usr_1", requested_by_type="attendant", reason="deleted")
+        erase_on_request(
+            contact=ContactFactory(), requested_by="usr_1", requested_by_type="attendant", reason="deleted"
+        )
         for _ in range(3)
     ]
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from contacts.models import ErasureRecord
-from contacts.services import erase_contact
+from contacts.services import ErasureOrigin, erase_contact
 from tests.factories import ContactFactory, WebhookEventFactory
 from webhooks.models import RejectedDelivery
 
@@ -208,8 +208,9 @@ def test_lists_fit_a_1366_pixel_screen(chromium_browser, live_server, admin_user
     ContactFactory(name="Maria da Conceição Albuquerque Magalhães", email="maria.conceicao.albuquerque@exemplo.com.br",
                    tags=["cliente-vip"], source="whatsapp", status="Members")  # fmt: skip
     WebhookEventFactory(external_id="cont_with_a_rather_long_identifier_0001", account_id="ws_abc123")
-    erase_contact(contact=ContactFactory(external_id="cont_erased_1"), requested_by="dpo@exemplo.com.br",
-                  requested_by_type="admin", reason="Data-subject request by e-mail, ticket 4711")  # fmt: skip
+    erase_contact(contact=ContactFactory(external_id="cont_erased_1"), origin=ErasureOrigin.DATA_SUBJECT_REQUEST,
+                  requested_by="dpo@exemplo.com.br", requested_by_type="admin",
+                  reason="Data-subject request by e-mail, ticket 4711")  # fmt: skip
     context = chromium_browser.new_context(viewport={"width": 1366, "height": 768}, base_url=live_server.url)
     page = context.new_page()
     try:

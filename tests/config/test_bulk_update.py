@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from config.bulk import bulk_update_by_pk
 from contacts.models import Contact
-from contacts.services import WRITTEN_FIELDS
+from contacts.services.sync import WRITTEN_FIELDS
 from tests.factories import ContactFactory, WebhookEventFactory
 from webhooks.models import WebhookEvent
 from webhooks.processing import OUTCOME_FIELDS

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from config.dashboard import event_chart, nice_ceiling
 from contacts.models import ErasureLogVerification
-from contacts.services import erase_contact
+from contacts.services import erase_on_request
 from tests.factories import ContactFactory, UserFactory, WebhookEventFactory
 from webhooks.models import RejectedDelivery
 from webhooks.selectors import hourly_event_counts
@@ -83,7 +83,7 @@ def test_contacts_are_counted_by_provider_and_source(admin_client):
 
 
 def test_erasure_panel_counts_this_month_and_says_never_verified(admin_client):
-    erase_contact(contact=ContactFactory(), requested_by="staff", requested_by_type="admin", reason="request")
+    erase_on_request(contact=ContactFactory(), requested_by="staff", requested_by_type="admin", reason="request")
 
     panel = home(admin_client).split('id="dashboard-erasures"')[1].split("</section>")[0]
 

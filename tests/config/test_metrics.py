@@ -14,7 +14,7 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from config import metrics
-from contacts.erasure_log import verify_erasure_log
+from contacts.services.erasure_log import verify_erasure_log
 from tests.conftest import bypass_erasure_log_guard
 from tests.factories import ContactFactory, WebhookEventFactory
 from webhooks.models import WebhookEventStatus
@@ -174,12 +174,12 @@ class TestOutcomesAndErasures:
     def test_an_erasure_rolled_back_is_not_counted(self, scrape):
         from django.db import transaction
 
-        from contacts.services import erase_contact
+        from contacts.services import erase_on_request
 
         contact = ContactFactory()
         before = value(scrape(), "crm_sync_erasures_total", provider=contact.provider)
         with pytest.raises(RuntimeError), transaction.atomic():
-            erase_contact(contact=contact, requested_by="u", requested_by_type="cli", reason="test")
+            erase_on_request(contact=contact, requested_by="u", requested_by_type="cli", reason="test")
             raise RuntimeError("the surrounding transaction fails")
         assert value(scrape(), "crm_sync_erasures_total", provider=contact.provider) == before
 
@@ -240,9 +240,9 @@ class TestReadFromTheDatabase:
 
     def test_the_last_verification_of_the_erasure_log_is_exposed(self, scrape):
         contact = ContactFactory()
-        from contacts.services import erase_contact
+        from contacts.services import erase_on_request
 
-        erase_contact(contact=contact, requested_by="u", requested_by_type="cli", reason="test")
+        erase_on_request(contact=contact, requested_by="u", requested_by_type="cli", reason="test")
         assert "crm_sync_erasure_log_verification_ok" not in {name for name, _ in scrape()}  # never verified
         run = verify_erasure_log()
         scraped = scrape()

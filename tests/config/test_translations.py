@@ -4,6 +4,7 @@ in locale/pt_BR, and the committed .mo is the compiled .po (nobody needs gettext
 import ast
 import gettext
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -39,23 +40,51 @@ def committed_catalog() -> dict:
         return gettext.GNUTranslations(mo)._catalog
 
 
-def test_every_string_of_ours_has_a_portuguese_translation(tmp_path):
-    """Extract the strings from a copy of the code, as makemessages does, and look each up in the .mo."""
-    for name in SOURCES:
+def makemessages_arguments() -> list[str]:
+    """The arguments `make messages` gives makemessages, read from the Makefile: the test runs what the target runs."""
+    recipe = next(line for line in (ROOT / "Makefile").read_text().splitlines() if "manage.py makemessages" in line)
+    return shlex.split(recipe.split("manage.py", 1)[1])
+
+
+def catalog_of(po: Path) -> dict:
+    mo = po.with_suffix(".mo")
+    subprocess.run(["msgfmt", "-o", str(mo), str(po)], check=True)
+    with open(mo, "rb") as compiled:
+        return {key: text for key, text in gettext.GNUTranslations(compiled)._catalog.items() if key != ""}
+
+
+@pytest.fixture(scope="module")
+def refreshed_po(tmp_path_factory) -> Path:
+    """The catalog as `make messages` leaves it, run on a copy of the code and of the committed catalog."""
+    copy = tmp_path_factory.mktemp("tree")
+    for name in [*SOURCES, "locale"]:
         source = ROOT / name
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / name)
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, copy / name)
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     result = subprocess.run(
-        [sys.executable, "manage.py", "makemessages", "-l", "pt_BR", "--no-obsolete"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        [sys.executable, "manage.py", *makemessages_arguments()],
+        cwd=copy, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    extracted = msgids(tmp_path / "locale" / "pt_BR" / "LC_MESSAGES" / "django.po")
-    catalog = committed_catalog()
-    translated = {key[0] if isinstance(key, tuple) else key for key, text in catalog.items() if text}
+    return copy / "locale" / "pt_BR" / "LC_MESSAGES" / "django.po"
+
+
+def test_every_string_of_ours_has_a_portuguese_translation(refreshed_po):
+    """Every string makemessages extracts from our code is translated in the committed .mo."""
+    extracted = msgids(refreshed_po)
+    translated = {key[0] if isinstance(key, tuple) else key for key, text in committed_catalog().items() if text}
 
     assert len(extracted) > 150  # the extraction did find our strings
     assert sorted(extracted - translated) == []
+
+
+def test_make_messages_keeps_every_committed_translation(refreshed_po):
+    """`make messages` on an unchanged tree drops no entry and changes no translation (nothing goes fuzzy):
+    an entry it would drop is one no code uses any more, to be removed from the .po."""
+    committed_po = CATALOG / "django.po"
+
+    assert sorted(msgids(committed_po) - msgids(refreshed_po)) == []
+    assert catalog_of(refreshed_po) == catalog_of(shutil.copy(committed_po, refreshed_po.parent / "committed.po"))
 
 
 def test_the_committed_mo_is_the_compiled_po(tmp_path):

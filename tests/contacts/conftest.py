@@ -3,17 +3,19 @@ from django.contrib.auth.models import Group
 
 from contacts.models import Contact
 from contacts.permissions import COMPLIANCE_GROUP
-from contacts.services import erase_contact
+from contacts.services import ErasureOrigin, erase_contact
 from tests.factories import ContactFactory, UserFactory
 
 
 @pytest.fixture
 def erase():
-    """Erase a (new, unless given) contact as a webhook deletion would; returns the erasure record."""
+    """Erase a (new, unless given) contact as a data-subject request (no provider event); returns the record."""
 
     def run(contact: Contact | None = None, **overrides):
         options = {"requested_by": "usr_321", "requested_by_type": "attendant", "reason": "timely: deleted"}
-        return erase_contact(contact=contact or ContactFactory(), **{**options, **overrides})
+        return erase_contact(
+            origin=ErasureOrigin.DATA_SUBJECT_REQUEST, contact=contact or ContactFactory(), **{**options, **overrides}
+        )
 
     return run
 

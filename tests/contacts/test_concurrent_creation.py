@@ -6,8 +6,8 @@ import psycopg
 import pytest
 from django.db import connection, transaction
 
-from contacts import services
 from contacts.models import Contact
+from contacts.services import sync
 from tests.webhooks.test_retries_and_due_events import stored
 from tests.webhooks.timely_payloads import created
 from webhooks.models import WebhookEvent, WebhookEventStatus
@@ -29,7 +29,7 @@ def side_connection():
 def test_a_contact_created_meanwhile_by_another_writer_gets_the_event_applied_on_top(monkeypatch, side_connection):
     stored(created(event_id="evt_race", contact_id="cont_race", seconds=0, name="Ana Costa"))
     stored(created(event_id="evt_other", contact_id="cont_other", seconds=0, name="Bia Souza"))
-    real_write = services.ContactBatch.write
+    real_write = sync.ContactBatch.write
     created_by_the_other = []
 
     def another_writer_wins_the_insert(batch):
@@ -45,7 +45,7 @@ def test_a_contact_created_meanwhile_by_another_writer_gets_the_event_applied_on
             )
         real_write(batch)
 
-    monkeypatch.setattr(services.ContactBatch, "write", another_writer_wins_the_insert)
+    monkeypatch.setattr(sync.ContactBatch, "write", another_writer_wins_the_insert)
     with transaction.atomic():
         process_due_batch(size=10)
 

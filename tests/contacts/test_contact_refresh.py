@@ -9,9 +9,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from contacts import services
 from contacts.models import Contact, ErasureRecord
-from contacts.selectors import contacts_due_for_refresh
+from contacts.services import refresh
 from tests.contacts.fpt_events import BASE_TIME, fpt_event, status_change, sub_group_change
 from tests.factories import ContactFactory
 from webhooks.events import ContactSnapshot
@@ -53,8 +52,8 @@ class TestWithoutFetcher:
         post_webhook("fpt", fpt_event("contact.updated"))
         contact = fpt_contact()
         assert contact.needs_refresh is True
-        result = services.refresh_contact(contact_id=contact.pk)
-        assert result == services.RefreshResult("skipped", "no contact fetcher configured for fpt")
+        result = refresh.refresh_contact(contact_id=contact.pk)
+        assert result == refresh.RefreshResult("skipped", "no contact fetcher configured for fpt")
         assert fpt_contact().needs_refresh is True
 
     def test_fetcher_setting_is_read_from_fpt_contact_fetcher(self, monkeypatch):
@@ -107,7 +106,7 @@ class TestLookUp:
         contact = fpt_contact()
         assert contact.name == "Maria"
         assert contact.needs_refresh is True
-        assert contact in contacts_due_for_refresh(now=timezone.now())
+        assert contact in refresh.contacts_due_for_refresh(now=timezone.now())
 
     def test_contact_not_found_upstream_clears_needs_refresh_and_keeps_its_values(self, post_webhook, fake_fetcher):
         post_webhook("fpt", status_change(3, at=1))
@@ -136,7 +135,7 @@ class TestLookUp:
     def test_refresh_now_from_staff_is_looked_up_by_the_worker(self, worker_mode, fake_fetcher, run_worker_once):
         contact = ContactFactory(provider="fpt", account_id="48213", external_id="9917342")
         fake_fetcher.states[KEY] = snapshot(at=30, name="Maria")
-        queued, skipped = services.request_refresh(contacts=Contact.objects.filter(pk=contact.pk))
+        queued, skipped = refresh.request_refresh(contacts=Contact.objects.filter(pk=contact.pk))
         assert (queued, skipped, fake_fetcher.calls) == ([contact.pk], 0, [])
         run_worker_once()
         assert fake_fetcher.calls == [KEY] and fpt_contact().name == "Maria"
@@ -209,40 +208,40 @@ class TestRetries:
 
     def test_a_look_up_claimed_by_a_worker_that_died_is_due_again_after_its_lease(self, fake_fetcher, settings):
         contact = ContactFactory(provider="fpt", account_id="48213", external_id="9917342", needs_refresh=True)
-        Contact.objects.update(refresh_due_at=timezone.now() + services.REFRESH_LEASE)  # claimed, then killed
-        assert services.refresh_due_contacts(limit=10) == 0
+        Contact.objects.update(refresh_due_at=timezone.now() + refresh.REFRESH_LEASE)  # claimed, then killed
+        assert refresh.refresh_due_contacts(limit=10) == 0
         Contact.objects.update(refresh_due_at=timezone.now() - timedelta(seconds=1))  # the lease is over
-        assert services.refresh_due_contacts(limit=10) == 1
+        assert refresh.refresh_due_contacts(limit=10) == 1
         assert fake_fetcher.calls == [KEY]
         contact.refresh_from_db()
         assert contact.needs_refresh is False
 
     def test_backoff_doubles_up_to_a_cap(self, settings):
         settings.CONTACT_REFRESH_BACKOFF_SECONDS = 30
-        assert [services.refresh_backoff(n) for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
-        assert services.refresh_backoff(30) == services.REFRESH_BACKOFF_CAP_SECONDS
+        assert [refresh.refresh_backoff(n) for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
+        assert refresh.refresh_backoff(30) == refresh.REFRESH_BACKOFF_CAP_SECONDS
 
     def test_gives_up_after_the_maximum_attempts(self, fake_fetcher, settings):
         settings.CONTACT_REFRESH_MAX_ATTEMPTS = 3
         contact = ContactFactory(provider="fpt", account_id="48213", external_id="9917342", needs_refresh=True)
         fake_fetcher.failures = 10
-        results = [services.refresh_contact(contact_id=contact.pk) for _ in range(3)]
+        results = [refresh.refresh_contact(contact_id=contact.pk) for _ in range(3)]
         assert [r.retry_in for r in results] == [30, 60, None]
         assert results[-1].reason == "builtins.ConnectionError; gave up after 3 attempts"
         contact.refresh_from_db()
         assert (contact.refresh_attempts, contact.refresh_due_at, contact.needs_refresh) == (3, None, True)
-        assert not contacts_due_for_refresh(now=timezone.now() + timedelta(days=1)).exists()
+        assert not refresh.contacts_due_for_refresh(now=timezone.now() + timedelta(days=1)).exists()
 
     def test_a_fetcher_returning_something_else_counts_as_a_failure(self, fake_fetcher):
         contact = ContactFactory(provider="fpt", account_id="48213", external_id="9917342", needs_refresh=True)
         fake_fetcher.states[KEY] = {"name": "Maria"}
-        result = services.refresh_contact(contact_id=contact.pk)
+        result = refresh.refresh_contact(contact_id=contact.pk)
         assert (result.status, result.reason) == ("failed", "builtins.TypeError; attempt 1, retry in 30s")
 
     def test_a_value_the_contact_cannot_hold_is_skipped_and_named_and_the_rest_applies(self, fake_fetcher):
         contact = ContactFactory(provider="fpt", account_id="48213", external_id="9917342", needs_refresh=True)
         fake_fetcher.states[KEY] = snapshot(at=30, name="Maria", status_id="three")
-        result = services.refresh_contact(contact_id=contact.pk)
+        result = refresh.refresh_contact(contact_id=contact.pk)
         assert result.status == "refreshed"
         assert "values that cannot be stored skipped: status_id" in result.reason
         contact.refresh_from_db()
@@ -282,30 +281,30 @@ class TestReactivatedTombstones:
         contact = fpt_contact()
         assert contact.is_erased and contact.needs_refresh is False
 
-    def test_data_subject_erasure_is_never_undone_by_a_look_up(self, post_webhook, fake_fetcher):
+    def test_data_subject_erasure_is_never_undone_by_a_look_up(self, post_webhook, fake_fetcher, erase):
         fake_fetcher.states[KEY] = snapshot(at=20, name="Maria")
         contact = ContactFactory(provider="fpt", account_id="48213", external_id="9917342")
-        services.erase_contact(contact=contact, requested_by="dpo", requested_by_type="cli", reason="pedido")
+        erase(contact, requested_by="dpo", requested_by_type="cli", reason="pedido")
         # Flagged however it happened (an admin, an older reactivation): the erasure still stands.
         Contact.objects.filter(pk=contact.pk).update(needs_refresh=True)
-        result = services.refresh_contact(contact_id=contact.pk)
+        result = refresh.refresh_contact(contact_id=contact.pk)
         assert result.reason == "contact was erased on a data-subject request"
         contact.refresh_from_db()
         assert contact.is_erased and contact.name == "" and contact.needs_refresh is False
         assert fake_fetcher.calls == []
 
 
-def test_erasure_on_request_during_a_look_up_wins_over_its_result(post_webhook, fake_fetcher, monkeypatch):
+def test_erasure_on_request_during_a_look_up_wins_over_its_result(post_webhook, fake_fetcher, monkeypatch, erase):
     post_webhook("fpt", fpt_event("contact.deleted", at=10))
     tombstone = fpt_contact()
     Contact.objects.filter(pk=tombstone.pk).update(needs_refresh=True)  # reactivated upstream
 
     def erase_while_fetching(**ids):
-        services.erase_contact(contact=tombstone, requested_by="dpo", requested_by_type="cli", reason="pedido")
+        erase(tombstone, requested_by="dpo", requested_by_type="cli", reason="pedido")
         return snapshot(at=30, name="Maria")
 
-    monkeypatch.setattr(services, "contact_fetcher", lambda provider: erase_while_fetching)
-    result = services.refresh_contact(contact_id=tombstone.pk)
+    monkeypatch.setattr(refresh, "contact_fetcher", lambda provider: erase_while_fetching)
+    result = refresh.refresh_contact(contact_id=tombstone.pk)
     assert result.reason == "contact was erased while it was looked up"
     assert fpt_contact().is_erased and fpt_contact().name == ""
 
@@ -348,7 +347,7 @@ class TestFetcherChecks:
         assert self.run_checks() == ["contacts.E001"]
 
     def test_fetcher_that_is_not_callable_is_an_error(self, settings):
-        settings.CONTACT_FETCHERS = {"fpt": "contacts.services.SNAPSHOT_TIEBREAK"}
+        settings.CONTACT_FETCHERS = {"fpt": "contacts.services.last_write_wins.SNAPSHOT_DEDUPE_KEY"}
         assert self.run_checks() == ["contacts.E002"]
 
     def test_fetcher_for_an_unknown_provider_is_a_warning(self, settings):

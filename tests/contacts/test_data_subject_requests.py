@@ -14,7 +14,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from contacts.erasure_log import verify_erasure_log
 from contacts.models import ContactAccess, DataSubjectExport, DataSubjectRequest, ErasureRecord
 from contacts.permissions import COMPLIANCE_GROUP
 from contacts.requests import (
@@ -24,6 +23,7 @@ from contacts.requests import (
     subject_export,
     subject_export_json,
 )
+from contacts.services.erasure_log import verify_erasure_log
 from tests.conftest import fixture_with_data
 from tests.factories import ContactFactory, UserFactory, WebhookEventFactory
 from webhooks.events import ContactSnapshot

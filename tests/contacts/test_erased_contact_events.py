@@ -16,7 +16,7 @@ from tests.factories import WebhookEventFactory
 from webhooks.events import ContactSnapshot
 from webhooks.models import ErasedSubject, WebhookEvent, WebhookEventStatus
 from webhooks.processing import process_events
-from webhooks.providers.base import REDACTED
+from webhooks.providers.fields import REDACTED
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, connections, transaction
 
 from contacts.models import ErasureLogVerification, ErasureRecord
-from contacts.services import erase_contact
+from contacts.services import erase_on_request
 from tests.conftest import bypass_erasure_log_guard
 from tests.database_dump import found_in
 from tests.factories import ContactFactory
@@ -168,7 +168,7 @@ def test_concurrent_erasures_append_to_one_chain_without_forks(erasure_log_clean
     def erase_one(contact):
         try:
             start.wait()
-            erase_contact(contact=contact, requested_by="usr_1", requested_by_type="attendant", reason="deleted")
+            erase_on_request(contact=contact, requested_by="usr_1", requested_by_type="attendant", reason="deleted")
         except Exception as exc:  # noqa: BLE001  (reported below)
             errors.append(exc)
         finally:

@@ -10,8 +10,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from contacts import services
 from contacts.models import Contact, ErasureRecord
+from contacts.services import sync
 from tests.conftest import load_fixture
 from tests.database_dump import found_in, full_dump
 from webhooks.models import WebhookEvent, WebhookEventStatus
@@ -111,7 +111,7 @@ def build_history(deliver, admin_client, monkeypatch):
     }))  # fmt: skip
     with monkeypatch.context() as patch:
         # A failure of ours (values from outside are skipped, not failed): its payload is held too.
-        patch.setattr(services, "_apply_fields", fail_unexpectedly)
+        patch.setattr(sync, "apply_fields", fail_unexpectedly)
         failed = deliver(updated(ANA["external_id"], event_id="evt_a3", at="2026-04-19T15:20:00Z", changes={
             "email": {"before": ANA["emails"][1], "after": 5547991234567},
         }))  # fmt: skip

@@ -8,9 +8,9 @@ from django.core import serializers
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from contacts.erasure_log import verify_erasure_log
 from contacts.models import Contact, ErasureRecord
 from contacts.services import erase_on_request
+from contacts.services.erasure_log import verify_erasure_log
 from tests.database_dump import found_in, full_dump
 from tests.factories import ContactFactory, WebhookEventFactory
 from webhooks.models import ErasedSubject, WebhookEvent

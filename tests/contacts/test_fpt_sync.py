@@ -173,10 +173,10 @@ class TestDeletionAndReactivation:
         assert last_event().status_reason == "older than the contact's deletion"
 
     def test_contact_erased_on_a_data_subject_request_is_not_reactivated(self, post_webhook):
-        from contacts.services import erase_contact
+        from contacts.services import erase_on_request
 
         post_webhook("fpt", status_change(3, at=1))
-        erase_contact(contact=fpt_contact(), requested_by="dpo", requested_by_type="cli", reason="titular pediu")
+        erase_on_request(contact=fpt_contact(), requested_by="dpo", requested_by_type="cli", reason="titular pediu")
         post_webhook("fpt", fpt_event("contact.updated", at=20))
         assert fpt_contact().needs_refresh is False
         assert last_event().status_reason == "contact was erased on a data-subject request"

@@ -20,7 +20,7 @@ def test_a_failing_look_up_in_the_worker_records_the_error_class_not_its_message
     def crash(**ids):
         raise RuntimeError(f"provider answered 500 for {contact.email} ({contact.name})")
 
-    monkeypatch.setattr("contacts.services.contact_fetcher", lambda provider: crash)
+    monkeypatch.setattr("contacts.services.refresh.contact_fetcher", lambda provider: crash)
     run_worker_once()
 
     contact.refresh_from_db()

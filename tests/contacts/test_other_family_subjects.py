@@ -11,7 +11,7 @@ from tests.conftest import load_fixture
 from tests.contacts.fpt_events import fpt_event
 from tests.database_dump import found_in, full_dump
 from webhooks.models import WebhookEvent, WebhookEventStatus
-from webhooks.providers.base import REDACTED
+from webhooks.providers.fields import REDACTED
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.db import connection
 from contacts.models import Contact, ErasureRecord
 from tests.conftest import load_fixture
 from webhooks.models import WebhookEvent, WebhookEventStatus
-from webhooks.providers.base import REDACTED
+from webhooks.providers.fields import REDACTED
 
 pytestmark = pytest.mark.django_db
 

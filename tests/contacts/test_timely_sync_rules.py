@@ -165,14 +165,14 @@ def test_a_value_that_cannot_be_stored_is_skipped_and_named_and_the_rest_applies
 def test_a_failure_is_stored_without_personal_data_and_replayable(
     post_webhook, django_capture_on_commit_callbacks, monkeypatch
 ):
-    import contacts.services
+    import contacts.services.sync
 
     def unreachable(*args, **kwargs):
         raise RuntimeError("Maria Secreta")  # a bug of ours, with a message that quotes data
 
     payload = created(name="Maria Secreta")
     with monkeypatch.context() as patch:
-        patch.setattr(contacts.services, "_apply_fields", unreachable)
+        patch.setattr(contacts.services.sync, "apply_fields", unreachable)
         response = post_webhook("timely", payload)
     assert response.status_code == 200  # accepted: the failure is ours to fix, not the provider's
     event = WebhookEvent.objects.get()
@@ -192,12 +192,12 @@ def test_a_failure_is_stored_without_personal_data_and_replayable(
 
 
 def test_unexpected_exceptions_are_recorded_by_class_and_place_only(post_webhook, monkeypatch):
-    import contacts.services
+    import contacts.services.sync
 
     def explode(*args, **kwargs):
         raise RuntimeError("Ana Costa ana.costa@exemplo.com.br")  # a message that quotes data
 
-    monkeypatch.setattr(contacts.services, "_apply_fields", explode)
+    monkeypatch.setattr(contacts.services.sync, "apply_fields", explode)
     post_webhook("timely", load_fixture("timely", "contact.created"))
     event = WebhookEvent.objects.get()
     assert event.status == WebhookEventStatus.FAILED

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from config import metrics
-from contacts.erasure_log import verify_erasure_log
+from contacts.services.erasure_log import verify_erasure_log
 from tests.config.test_metrics import TOKEN
 from tests.factories import WebhookEventFactory
 

@@ -8,7 +8,7 @@ from contacts.models import Contact, ErasureRecord
 from tests.conftest import fixture_with_data, load_fixture
 from tests.database_dump import found_in, full_dump
 from webhooks.models import WebhookEvent, WebhookEventStatus
-from webhooks.providers.base import (
+from webhooks.providers.fields import (
     MAX_ACTOR_ID_LENGTH,
     MAX_ACTOR_TYPE_LENGTH,
     NOT_A_STRING_ID,

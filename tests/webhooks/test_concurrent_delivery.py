@@ -52,7 +52,7 @@ def committed_applications():
     applied, lock = [], threading.Lock()
 
     def count(sender, *, events, **kwargs):
-        references = [event.tiebreak for event in events]
+        references = [event.dedupe_key for event in events]
         transaction.on_commit(lambda: _append(references))
 
     def _append(references):

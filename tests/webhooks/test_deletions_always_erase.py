@@ -12,7 +12,8 @@ from contacts.models import Contact
 from tests.conftest import fixture_with_data, load_fixture
 from tests.database_dump import found_in, full_dump
 from webhooks.models import WebhookEvent, WebhookEventStatus
-from webhooks.providers.base import MAX_JSON_DEPTH, NOT_A_STRING_ID, REDACTED
+from webhooks.providers.fields import NOT_A_STRING_ID, REDACTED
+from webhooks.providers.json_body import MAX_JSON_DEPTH
 
 pytestmark = pytest.mark.django_db
 

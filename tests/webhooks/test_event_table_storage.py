@@ -4,7 +4,7 @@ purge): PostgreSQL then keeps the new row version on its page (HOT) instead of i
 import pytest
 from django.db import connection
 
-from contacts.services import erase_contact
+from contacts.services import erase_on_request
 from tests.factories import ContactFactory, WebhookEventFactory
 from webhooks.models import WebhookEvent
 
@@ -29,7 +29,7 @@ def test_an_erasure_rewrites_its_payloads_in_place():
     WebhookEvent.objects.bulk_create(rows)
     before = updates_in_this_transaction()
 
-    erase_contact(contact=contact, requested_by="test", requested_by_type="cli", reason="test")
+    erase_on_request(contact=contact, requested_by="test", requested_by_type="cli", reason="test")
 
     updated, in_place = (after - earlier for after, earlier in zip(updates_in_this_transaction(), before, strict=True))
     assert updated == 20 and in_place == 20

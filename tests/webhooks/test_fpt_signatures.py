@@ -12,7 +12,7 @@ from tests.conftest import FPT_SECRET, fpt_headers, load_fixture
 from tests.webhooks.signature_cases import SignatureContract
 from webhooks.models import WebhookEvent
 from webhooks.providers import get_provider
-from webhooks.providers.base import SignatureError
+from webhooks.providers.signing import SignatureError
 
 
 def v1(body: bytes, *, secret: str, timestamp: int) -> str:

@@ -16,17 +16,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from contacts.models import Contact, ErasureRecord
-from tests.conftest import FIXTURES, load_fixture
+from tests.conftest import load_fixture
 from tests.database_dump import found_in, full_dump
 from webhooks.models import WebhookEvent, WebhookEventStatus
 from webhooks.providers import get_provider
-from webhooks.providers.base import MAX_ACTOR_ID_LENGTH, MAX_ACTOR_TYPE_LENGTH, NOT_A_STRING_ID
+from webhooks.providers.fields import KEEP, MAX_ACTOR_ID_LENGTH, MAX_ACTOR_TYPE_LENGTH, NOT_A_STRING_ID, kept_rule
+from webhooks.samples import sample_names
 
 pytestmark = pytest.mark.django_db
 
-EVENT_TYPES = {
-    provider: sorted(path.stem for path in (FIXTURES / provider).glob("*.json")) for provider in ("timely", "fpt")
-}
+EVENT_TYPES = {provider: sample_names(provider) for provider in ("timely", "fpt")}
 # A token no fixture holds: a hostile string carrying it stands for a person's value.
 TOKEN = "Lindqvist"
 # Where the person's own values come from: the Timely fixtures, and extras FPT payloads may carry.
@@ -139,12 +138,7 @@ def values_that_must_vanish(provider: str, path: tuple, value) -> list[str]:
     person = TIMELY_PERSON if provider == "timely" else list(FPT_EXTRAS.values())
     webhook_provider = get_provider(provider)
     # An actor key keeps a plain id only: a name or an email address under it must vanish too.
-    kept = (len(path) == 1 and path[0] in webhook_provider.kept_envelope_keys) or (
-        len(path) == 2
-        and path[0] == "data"
-        and path[1] in webhook_provider.kept_data_keys
-        and path[1] not in webhook_provider.actor_data_keys
-    )
+    kept = kept_rule(webhook_provider.kept_values, path) == KEEP
     strings = []
     pending = [value]
     while pending:

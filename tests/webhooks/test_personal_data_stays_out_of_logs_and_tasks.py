@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-import contacts.services
+import contacts.services.last_write_wins
 from config.log_context import ContextFilter
 from tests.conftest import load_fixture
 from tests.database_dump import found_in
@@ -48,14 +48,14 @@ def deleted(event_id):
 @pytest.fixture
 def noisy_normalizer(monkeypatch):
     """A library error that quotes the value it choked on, as many do (phonenumbers, json, dateutil...)."""
-    original = contacts.services.normalize_field
+    original = contacts.services.last_write_wins.normalize_field
 
     def normalize_field(name, raw):
         if name == "name" and isinstance(raw, str) and raw.startswith("!"):
             raise ValueError(f"cannot read name {raw!r} for {EMAIL}")
         return original(name, raw)
 
-    monkeypatch.setattr(contacts.services, "normalize_field", normalize_field)
+    monkeypatch.setattr(contacts.services.last_write_wins, "normalize_field", normalize_field)
 
 
 @pytest.fixture
@@ -151,7 +151,7 @@ def test_a_batch_that_crashes_stores_and_logs_no_message_that_could_quote_data(
     def crash(batch, event):
         raise RuntimeError(f"database said: duplicate key (email)=({EMAIL}), name {NAME}")
 
-    monkeypatch.setattr("contacts.services.ContactBatch.apply", crash)
+    monkeypatch.setattr("contacts.services.sync.ContactBatch.apply", crash)
     post_webhook("timely", created("evt_i1"))
     run_worker_once()
 

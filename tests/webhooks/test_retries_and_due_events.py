@@ -9,8 +9,8 @@ import pytest
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
-from contacts import services
 from contacts.models import Contact, ErasureRecord
+from contacts.services import refresh, sync
 from tests.conftest import encode
 from tests.factories import WebhookEventFactory
 from tests.webhooks.timely_payloads import created, deleted
@@ -44,14 +44,14 @@ def contact_created_event():
 def failing_application(monkeypatch):
     """Make applying the events whose dedupe key is in ``failing`` raise ``error``."""
     state = {"error": None, "failing": set()}
-    real = services.ContactBatch.apply
+    real = sync.ContactBatch.apply
 
     def apply(batch, event):
-        if state["error"] is not None and (not state["failing"] or event.tiebreak in state["failing"]):
+        if state["error"] is not None and (not state["failing"] or event.dedupe_key in state["failing"]):
             raise state["error"]
         return real(batch, event)
 
-    monkeypatch.setattr(services.ContactBatch, "apply", apply)
+    monkeypatch.setattr(sync.ContactBatch, "apply", apply)
     return state
 
 
@@ -162,14 +162,14 @@ def test_a_failure_no_event_can_be_blamed_for_is_found_one_event_at_a_time(monke
     and only the event that makes the write fail is kept back (for a retry: an IntegrityError passes)."""
     for n in range(4):
         stored(created(event_id=f"evt_{n}", contact_id=f"cont_{n}", seconds=0, name=f"Pessoa {n}"))
-    real_write = services.ContactBatch.write
+    real_write = sync.ContactBatch.write
 
     def write(batch):
         if "cont_1" in {subject[2] for subject in batch.new}:
             raise IntegrityError("duplicate key value violates unique constraint")
         real_write(batch)
 
-    monkeypatch.setattr(services.ContactBatch, "write", write)
+    monkeypatch.setattr(sync.ContactBatch, "write", write)
 
     process_due_batch(size=10)
 
@@ -277,7 +277,7 @@ def test_a_failing_look_up_after_commit_does_not_break_processing(fake_fetcher, 
     def database_gone(**kwargs):
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr(services, "refresh_contact", database_gone)
+    monkeypatch.setattr(refresh, "refresh_contact", database_gone)
     assert post_webhook("fpt", fpt_event("contact.updated")).status_code == 200
 
     assert WebhookEvent.objects.get().status == WebhookEventStatus.PROCESSED

@@ -1,6 +1,8 @@
-"""Provider registry. A provider is one module here (``webhooks/providers/<name>.py``) defining one
-``WebhookProvider`` subclass whose ``name`` matches the module, plus its entry in
-``settings.WEBHOOK_PROVIDERS`` (secrets and allow-lists, read from the environment).
+"""Provider registry. A provider is one module (``webhooks/providers/<name>.py``, or the one its settings
+entry names as ``MODULE``) defining one ``WebhookProvider`` subclass whose ``name`` is its key in
+``settings.WEBHOOK_PROVIDERS``, plus its samples beside the module (``samples/<name>/*.json``). A
+misconfigured one is reported by ``manage.py check`` (``webhooks/providers/checks.py``); at runtime its
+URL is a 404 like any unknown provider's.
 """
 
 import importlib
@@ -12,10 +14,12 @@ from django.conf import settings
 from webhooks.providers.base import WebhookProvider
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
+PACKAGE = __name__
 
 
 class UnknownProvider(LookupError):
-    pass
+    """No provider by that name: not configured, or its module or class cannot be found. The message
+    says which (names only), for ``manage.py check``."""
 
 
 def provider_names() -> list[str]:
@@ -32,8 +36,46 @@ def provider_names() -> list[str]:
 
 def get_provider(name: str) -> WebhookProvider:
     if not _NAME.fullmatch(name or "") or name not in settings.WEBHOOK_PROVIDERS:
-        raise UnknownProvider(name)
+        raise UnknownProvider(f"{name!r} is not a configured provider")
     return _load(name, _config_key(name))
+
+
+def module_path(name: str) -> str:
+    """The module implementing a configured provider."""
+    return settings.WEBHOOK_PROVIDERS.get(name, {}).get("MODULE") or f"{PACKAGE}.{name}"
+
+
+def provider_classes(module) -> list[type[WebhookProvider]]:
+    """The providers a module defines (not those it imports)."""
+    return [
+        obj
+        for obj in vars(module).values()
+        if isinstance(obj, type)
+        and issubclass(obj, WebhookProvider)
+        and obj.__module__ == module.__name__
+        and isinstance(getattr(obj, "name", None), str)
+    ]
+
+
+def provider_class(name: str) -> type[WebhookProvider]:
+    """The one class implementing the configured provider ``name``, or ``UnknownProvider`` saying why."""
+    if not _NAME.fullmatch(name or ""):
+        raise UnknownProvider(f"{name!r} is not a provider name (lower-case letters, digits and _)")
+    path = module_path(name)
+    try:
+        module = importlib.import_module(path)
+    except ModuleNotFoundError as missing:
+        if missing.name is None or path == missing.name or path.startswith(f"{missing.name}."):
+            raise UnknownProvider(f"provider {name!r} has no module {path}") from None
+        raise UnknownProvider(f"{path} cannot be imported: module {missing.name} is missing") from None
+    classes = [cls for cls in provider_classes(module) if cls.name == name]
+    if len(classes) != 1:
+        found = ", ".join(sorted(repr(cls.name) for cls in provider_classes(module))) or "none"
+        raise UnknownProvider(
+            f"{path} must define exactly one WebhookProvider named {name!r} "
+            f"(found {len(classes)}; provider names there: {found})"
+        )
+    return classes[0]
 
 
 def _config_key(name):
@@ -47,15 +89,4 @@ def _config_key(name):
 
 @cache
 def _load(name: str, key) -> WebhookProvider:
-    try:
-        module = importlib.import_module(f"webhooks.providers.{name}")
-    except ModuleNotFoundError:
-        raise UnknownProvider(name) from None
-    classes = [
-        obj
-        for obj in vars(module).values()
-        if isinstance(obj, type) and issubclass(obj, WebhookProvider) and getattr(obj, "name", None) == name
-    ]
-    if len(classes) != 1:
-        raise UnknownProvider(name)
-    return classes[0](settings.WEBHOOK_PROVIDERS[name], tolerance_seconds=settings.WEBHOOK_TOLERANCE_SECONDS)
+    return provider_class(name)(settings.WEBHOOK_PROVIDERS[name], tolerance_seconds=settings.WEBHOOK_TOLERANCE_SECONDS)

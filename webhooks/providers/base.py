@@ -1,33 +1,20 @@
 """What every provider module implements: verify the raw request, parse its envelope, interpret it.
 
-A provider is one module in this package defining one ``WebhookProvider`` subclass. The view, the
-event log and the task know providers only through this interface.
+A provider is one module defining one ``WebhookProvider`` subclass, named in ``settings.WEBHOOK_PROVIDERS``
+(``webhooks/providers/__init__.py``; docs/providers.md). The view, the event log and the worker know
+providers only through this interface. A provider knows no HTTP: it is handed the raw body and headers.
 """
 
-import hashlib
-import hmac
 import json
-import math
-import re
-import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from config.text_columns import text_column_problem
-from config.timestamps import storable_utc
 from webhooks.events import ContactEvent
-
-REDACTED = "[redacted]"
-
-
-class SignatureError(Exception):
-    """The request is not provably from the provider. The message is safe to send back."""
-
-
-class EnvelopeError(Exception):
-    """The body is not an envelope we can store. The message is safe to send back (no payload values)."""
+from webhooks.providers.fields import EnvelopeError, KeptValues, as_id, redact_except
+from webhooks.providers.json_body import load_json_leniently, load_json_object
+from webhooks.providers.signing import check_fresh, hmac_sha256_hex, signed_by_any, timestamped
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,14 +47,12 @@ class WebhookProvider:
     stored_headers: ClassVar[tuple[str, ...]] = ()
     # The event type whose payload is redacted before it is first saved.
     deletion_event_type: ClassVar[str]
-    # Keys whose values never describe the person, at the envelope's top level and inside its "data"
-    # object. Redaction keeps these and replaces every other value: an allowlist fails safe when a
-    # provider adds a field.
-    kept_envelope_keys: ClassVar[frozenset[str]] = frozenset()
-    kept_data_keys: ClassVar[frozenset[str]] = frozenset()
-    # Kept data keys that name an actor, each with the width it is stored at: a redacted payload keeps
-    # their values only as ``plain_id`` does, so the stored body says no more than the erasure record.
-    actor_data_keys: ClassVar[Mapping[str, int]] = {}
+    # Where the payload's values that never describe the person are (``webhooks.providers.fields``: a tree of
+    # keys, ``KEEP`` or ``PlainId``): redaction keeps those and replaces every other value, wherever the
+    # provider puts personal data.
+    kept_values: ClassVar[KeptValues] = {}
+    # The key of an event's ``data`` object naming its contact (``contact.*`` events).
+    subject_id_key: ClassVar[str]
 
     def __init__(self, config: Mapping[str, Any], *, tolerance_seconds: int):
         self.secrets: list[str] = [s for s in config.get("SECRETS", []) if s]
@@ -99,12 +84,31 @@ class WebhookProvider:
         """
         raise NotImplementedError
 
-    def subject_of_other_family(self, data: dict, read_id: Callable[[Any], str]) -> tuple[str, bool]:
-        """``(external_id, subject_unreadable)`` for an event of a family we do not apply: the one contact
-        it names wherever ``subject_id_candidates`` looks, each value read by ``read_id``. Naming none we
-        can read (or two different ones), it is stored redacted: nothing could ever erase it later."""
+    def read_id(self, value: Any, *, field: str) -> str:
+        """An id of the envelope as stored (``as_id``), or ``EnvelopeError``."""
+        return as_id(value, field=field)
+
+    def read_other_family_id(self, value: Any, *, field: str) -> str:
+        """A contact id found in an event of a family we do not apply (shapes unpublished)."""
+        return self.read_id(value, field=field)
+
+    def data_object(self, payload: dict) -> dict:
+        data = payload.get("data")
+        if not isinstance(data, dict):
+            raise EnvelopeError("'data' must be an object")
+        return data
+
+    def subject(self, event_type: str, data: dict) -> tuple[str, bool]:
+        """``(external_id, subject_unreadable)``: a ``contact.*`` event names its contact under
+        ``subject_id_key`` (else 400). Other families (``message.*``, ``conversation.*``) may name it too,
+        perhaps as ``data.contact.id``: the one contact found wherever ``subject_id_candidates`` looks keeps
+        the link, so an erasure reaches their payloads. Naming none we can read (or two different ones), it
+        is stored redacted: nothing could ever erase it later."""
+        field = f"data.{self.subject_id_key}"
+        if event_type.startswith("contact."):
+            return self.read_id(data.get(self.subject_id_key), field=field), False
         try:
-            ids = {read_id(value) for value in subject_id_candidates(data)}
+            ids = {self.read_other_family_id(value, field=field) for value in subject_id_candidates(data)}
         except EnvelopeError:
             return "", True
         if len(ids) != 1:
@@ -136,16 +140,7 @@ class WebhookProvider:
 
     def redact(self, payload: Any) -> Any:
         """Return the payload with every personal value replaced by ``REDACTED``, keys kept."""
-        if not isinstance(payload, dict):
-            return redact_values(payload)
-        redacted = redact_except(payload, self.kept_envelope_keys)
-        data = payload.get("data")
-        if isinstance(data, dict):
-            redacted["data"] = redact_except(data, self.kept_data_keys)
-            for key, max_length in self.actor_data_keys.items():
-                if data.get(key) is not None:
-                    redacted["data"][key] = plain_id(data[key], max_length=max_length)
-        return redacted
+        return redact_except(payload, self.kept_values)
 
     def redacted_body(self, payload: Any) -> bytes:
         """The payload redacted, encoded as a stored body is (compact UTF-8 JSON): what every copy of a
@@ -159,11 +154,24 @@ class WebhookProvider:
             "account_id": delivery.account_id,
             "external_id": delivery.external_id,
             "changed_at": delivery.occurred_at,
-            "tiebreak": delivery.dedupe_key,
-            "event_ref": delivery.event_id,
+            "dedupe_key": delivery.dedupe_key,
+            "event_id": delivery.event_id,
         }
 
-    # --- shared helpers ---------------------------------------------------------------------------
+    def signature_matches(self, signatures: list[str], message: bytes) -> bool:
+        """Any of ``signatures`` (lower-case hex) is the HMAC-SHA256 of ``message`` under any configured
+        secret (several during a rotation), compared in constant time."""
+        return signed_by_any(signatures, message, self.secrets)
+
+    def check_timestamp(self, timestamp: str, *, now: float) -> None:
+        """``SignatureError`` when a signed timestamp is outside ``WEBHOOK_TOLERANCE_SECONDS``."""
+        check_fresh(timestamp, now=now, tolerance_seconds=self.tolerance_seconds)
+
+    def sample_signature(self, timestamp: str, body: bytes) -> str:
+        """HMAC-SHA256 of ``"{timestamp}.{body}"`` under the first configured secret, in hex."""
+        return hmac_sha256_hex(self.secrets[0], timestamped(timestamp, body))
+
+    # --- samples (``send_test_webhook``, the demo) --------------------------------------------------
     def signed_sample_headers(self, body: bytes, *, now: float) -> dict[str, str]:
         """Headers that sign ``body`` with the first configured secret (for ``send_test_webhook``)."""
         raise NotImplementedError
@@ -186,240 +194,3 @@ def subject_id_candidates(data: dict) -> list[Any]:
             keys = ("id", *SUBJECT_ID_KEYS) if name == "contact" else SUBJECT_ID_KEYS
             found += [child[key] for key in keys if child.get(key) is not None]
     return found
-
-
-def hmac_sha256_hex(secret: str, message: bytes) -> str:
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-
-
-def any_signature_matches(candidates: Iterable[str], expected: Iterable[str]) -> bool:
-    """Constant-time comparison of every candidate with every expected signature."""
-    matched = False
-    expected = list(expected)
-    for candidate in candidates:
-        for value in expected:
-            # No early exit: the time taken does not tell which pair matched.
-            matched |= hmac.compare_digest(candidate.encode(), value.encode())
-    return matched
-
-
-# Deeper than any provider's envelope; a limit keeps recursive redaction and rendering safe.
-MAX_JSON_DEPTH = 32
-
-
-def load_json_object(body: bytes) -> dict:
-    """Parse a body into a dict that every later step can store, redact and render again."""
-    try:
-        payload = json.loads(body, parse_constant=_refuse_constant, parse_float=_finite_float)
-    except EnvelopeError:
-        raise
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise EnvelopeError("body is not valid JSON") from None
-    if not isinstance(payload, dict):
-        raise EnvelopeError("body is not a JSON object")
-    if _nesting_depth(payload) > MAX_JSON_DEPTH:
-        raise EnvelopeError(f"body is nested deeper than {MAX_JSON_DEPTH} levels")
-    try:
-        json.dumps(payload, ensure_ascii=False).encode()
-    except UnicodeEncodeError:
-        raise EnvelopeError("body contains an unpaired Unicode surrogate") from None
-    return payload
-
-
-class _Unreadable:
-    """What ``load_json_leniently`` reads in place of a value no column could store: it is no id and no
-    time, and redaction replaces it even under a key that keeps its value."""
-
-    def __repr__(self) -> str:
-        return "<unreadable>"
-
-
-UNREADABLE = _Unreadable()
-
-
-def load_json_leniently(body: bytes) -> dict:
-    """Parse a body into a dict as ``load_json_object`` does, reading ``UNREADABLE`` for each value that
-    could not be stored (1e400, NaN, an integer past Python's 4,300 digits, a string holding a lone
-    surrogate, anything nested deeper than ``MAX_JSON_DEPTH``; a surrogate in a key becomes U+FFFD).
-    Still refused: a body that is not UTF-8 JSON text, or nested deeper than the parser itself reads
-    (about 1,000 levels): neither its type nor its ids can be known."""
-    try:
-        payload = json.loads(
-            body,
-            parse_constant=lambda _name: UNREADABLE,
-            parse_float=_float_or_unreadable,
-            parse_int=_int_or_unreadable,
-            object_pairs_hook=_storable_object,
-        )
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise EnvelopeError("body is not valid JSON") from None
-    if not isinstance(payload, dict):
-        raise EnvelopeError("body is not a JSON object")
-    _cut_deeper_than(payload, MAX_JSON_DEPTH)
-    return payload
-
-
-def _float_or_unreadable(text: str) -> Any:
-    value = float(text)
-    return UNREADABLE if math.isinf(value) else value
-
-
-def _int_or_unreadable(text: str) -> Any:
-    try:
-        return int(text)
-    except ValueError:  # more digits than Python converts
-        return UNREADABLE
-
-
-def _has_surrogate(text: str) -> bool:
-    return any("\ud800" <= ch <= "\udfff" for ch in text)
-
-
-def _storable_object(pairs: list[tuple[str, Any]]) -> dict:
-    return {
-        "".join("\ufffd" if _has_surrogate(ch) else ch for ch in key): (
-            UNREADABLE if isinstance(value, str) and _has_surrogate(value) else value
-        )
-        for key, value in pairs
-    }
-
-
-def _cut_deeper_than(payload: dict, max_depth: int) -> None:
-    """Replace, in place, every object or list deeper than ``max_depth`` (the payload is level 1)."""
-    pending = [(payload, 1)]
-    while pending:
-        container, depth = pending.pop()
-        keys = container.keys() if isinstance(container, dict) else range(len(container))
-        for key in keys:
-            child = container[key]
-            if isinstance(child, dict | list):
-                if depth + 1 > max_depth:
-                    container[key] = UNREADABLE
-                else:
-                    pending.append((child, depth + 1))
-
-
-def _refuse_constant(name: str):
-    raise EnvelopeError(f"body contains {name}, which JSON does not allow")
-
-
-def _finite_float(text: str) -> float:
-    # 1e400 reads as infinity, which no JSON column takes and no JSON answer can render.
-    value = float(text)
-    if math.isinf(value):
-        raise EnvelopeError("body contains a number too large to store")
-    return value
-
-
-def _nesting_depth(value: Any) -> int:
-    deepest, pending = 0, [(value, 1)]
-    while pending and deepest <= MAX_JSON_DEPTH:
-        item, depth = pending.pop()
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
-        if children is None:
-            continue
-        deepest = max(deepest, depth)
-        pending.extend((child, depth + 1) for child in children)
-    return deepest
-
-
-def parse_timestamp(value: Any, *, field: str) -> datetime:
-    """ISO-8601 to an aware datetime (UTC when the offset is missing)."""
-    if not isinstance(value, str):
-        raise EnvelopeError(f"'{field}' must be an ISO-8601 string")
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise EnvelopeError(f"'{field}' is not an ISO-8601 timestamp") from None
-    storable = storable_utc(parsed)
-    if storable is None:
-        raise EnvelopeError(f"'{field}' is out of range")
-    return storable
-
-
-# The widths of WebhookEvent's id and type columns: longer values are refused with a 400 rather than
-# failing at storage, which would answer 503 and have the provider retry in vain.
-MAX_ID_LENGTH = 128
-MAX_EVENT_TYPE_LENGTH = 100
-# Actors are cut to the narrowest column that stores them (WebhookEvent.actor_id/actor_type,
-# ErasureRecord.requested_by/requested_by_type), never refused: a deletion must erase whoever it names.
-MAX_ACTOR_ID_LENGTH = 128
-MAX_ACTOR_TYPE_LENGTH = 32
-# Stored instead of an actor that is not a plain id (an object, a list, a boolean): its text could name a
-# person, and it is kept in the append-only erasure log.
-NOT_A_STRING_ID = "(not a string id)"
-
-
-def as_id(value: Any, *, field: str) -> str:
-    """Ids are stored as strings and never validated for shape (providers document several)."""
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise EnvelopeError(f"'{field}' must be a string or a number")
-    text = str(value).strip()
-    if not text:
-        raise EnvelopeError(f"'{field}' must not be empty")
-    return check_stored_text(text, field=field, max_length=MAX_ID_LENGTH)
-
-
-def as_event_type(value: Any, *, field: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise EnvelopeError(f"'{field}' must be a non-empty string")
-    return check_stored_text(value, field=field, max_length=MAX_EVENT_TYPE_LENGTH)
-
-
-def actor_fields(actor_id: Any, actor_type: Any) -> dict[str, str]:
-    """The ``ContactEvent`` actor arguments from whatever a payload says made the change: every provider
-    builds them here, so that every event row and erasure record holds a plain id or the marker."""
-    return {
-        "actor_id": plain_id(actor_id, max_length=MAX_ACTOR_ID_LENGTH),
-        "actor_type": plain_id(actor_type, max_length=MAX_ACTOR_TYPE_LENGTH),
-    }
-
-
-# What an id looks like in the providers' docs (``usr_321``, UUIDs, numbers): ASCII letters, digits and
-# ``_ . : -``. No whitespace and no ``@``, so neither a name nor an email address ever passes for one.
-_PLAIN_ID = re.compile(r"[A-Za-z0-9_.:-]+")
-
-
-def plain_id(value: Any, *, max_length: int) -> str:
-    """A string or whole number as its text without control or format characters (NUL, escapes, bidi
-    overrides), trimmed and cut to ``max_length``, when what is left is a plain id; '' for none or an
-    empty string; ``NOT_A_STRING_ID`` for anything else (an object, a list, a name, an email address)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        return NOT_A_STRING_ID
-    text = "".join(ch for ch in str(value) if unicodedata.category(ch) not in ("Cc", "Cf")).strip()
-    if text and not _PLAIN_ID.fullmatch(text):
-        return NOT_A_STRING_ID
-    return text[:max_length]
-
-
-def check_stored_text(text: str, *, field: str, max_length: int) -> str:
-    """A value stored in one of the event's text columns, or ``EnvelopeError`` saying why it cannot be."""
-    if (problem := text_column_problem(text, max_length=max_length)) is not None:
-        raise EnvelopeError(f"'{field}' {problem}")
-    return text
-
-
-def redact_values(value: Any) -> Any:
-    """Keep the shape (keys, list lengths, nulls), replace every value with ``REDACTED``."""
-    if isinstance(value, dict):
-        return {key: redact_values(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [redact_values(item) for item in value]
-    if value is None:
-        return None
-    return REDACTED
-
-
-def redact_except(mapping: dict, keep: frozenset[str]) -> dict:
-    """Redact every value of ``mapping`` except the plain values (strings, numbers, booleans, null) of the
-    keys in ``keep`` (an allowlist fails safe): an object or a list is redacted even there, since a kept
-    key holds ids and times, not records (``{"id": ..., "name": ...}``), and so is ``UNREADABLE``."""
-    return {
-        key: value if key in keep and _is_json_scalar(value) else redact_values(value) for key, value in mapping.items()
-    }
-
-
-def _is_json_scalar(value: Any) -> bool:
-    return value is None or isinstance(value, str | int | float)

@@ -6,31 +6,24 @@ HMAC-SHA256(secret, "{t}.{raw body}"); several ``v1`` values are sent while a se
 new status or sub-group; ``contact.deleted`` is a soft delete (reactivation arrives as an update).
 """
 
-import re
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from webhooks.events import ContactEvent, ContactEventKind
-from webhooks.providers.base import (
+from webhooks.providers.base import Delivery, Ignore, WebhookProvider
+from webhooks.providers.fields import (
+    KEEP,
     MAX_ID_LENGTH,
-    Delivery,
     EnvelopeError,
-    Ignore,
-    SignatureError,
-    WebhookProvider,
-    any_signature_matches,
     as_event_type,
     check_stored_text,
-    hmac_sha256_hex,
     parse_timestamp,
 )
+from webhooks.providers.signing import HEX_SHA256, UNIX_SECONDS, SignatureError, timestamped
 
 SIGNATURE_HEADER = "X-FPT-Signature"
-_HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
-# Unix seconds: ten digits until 2286; a bound keeps int() away from absurd inputs.
-_UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
 
 CREATED = "contact.created"
 UPDATED = "contact.updated"
@@ -50,17 +43,19 @@ STATUS_LABELS = {
 }
 
 # FPT payloads hold ids only; anything else that ever appears in one is redacted (an allowlist fails safe).
-_KEEP_TOP = frozenset({"eventId", "eventType", "eventTimestamp", "locationId", "organizationId", "apiVersion"})
-_KEEP_DATA = frozenset(
-    {"contactId", "operation", "previousStatusId", "newStatusId", "previousSubGroupId", "newSubGroupId"}
-)
+_KEPT = {
+    **dict.fromkeys(("eventId", "eventType", "eventTimestamp", "locationId", "organizationId", "apiVersion"), KEEP),
+    "data": dict.fromkeys(
+        ("contactId", "operation", "previousStatusId", "newStatusId", "previousSubGroupId", "newSubGroupId"), KEEP
+    ),
+}
 
 
 class FitProTrackerProvider(WebhookProvider):
     name = "fpt"
     deletion_event_type = DELETED
-    kept_envelope_keys = _KEEP_TOP
-    kept_data_keys = _KEEP_DATA
+    kept_values = _KEPT
+    subject_id_key = "contactId"
     verbose_name = "FitProTracker"
 
     def verify(self, *, headers: Mapping[str, str], body: bytes, now: float) -> str:
@@ -68,10 +63,8 @@ class FitProTrackerProvider(WebhookProvider):
         if not header:
             raise SignatureError(f"missing {SIGNATURE_HEADER} header")
         timestamp, signatures = _parse_signature_header(header)
-        if abs(now - int(timestamp)) > self.tolerance_seconds:
-            raise SignatureError("timestamp outside the allowed tolerance")
-        signed = timestamp.encode() + b"." + body
-        if any_signature_matches(signatures, (hmac_sha256_hex(s, signed) for s in self.secrets)):
+        self.check_timestamp(timestamp, now=now)
+        if self.signature_matches(signatures, timestamped(timestamp, body)):
             return "fpt-v1"
         raise SignatureError("signature does not match")
 
@@ -84,18 +77,8 @@ class FitProTrackerProvider(WebhookProvider):
         event_type = as_event_type(payload.get("eventType"), field="eventType")
         occurred_at = parse_timestamp(payload.get("eventTimestamp"), field="eventTimestamp")
         location_id = _number(payload.get("locationId"), field="locationId")
-        data = payload.get("data")
-        if not isinstance(data, dict):
-            raise EnvelopeError("'data' must be an object")
-        external_id, subject_unreadable = "", False
-        if event_type.startswith("contact."):
-            external_id = _number(data.get("contactId"), field="data.contactId")
-        else:
-            # Other families may name the contact, as a number or its digits, perhaps as data.contact.id:
-            # keep the link so an erasure reaches them and, after one, they are stored redacted.
-            external_id, subject_unreadable = self.subject_of_other_family(
-                data, lambda value: _number(_digits_as_number(value), field="data.contactId")
-            )
+        data = self.data_object(payload)
+        external_id, subject_unreadable = self.subject(event_type, data)
         return Delivery(
             dedupe_key=event_id,
             event_id=event_id,
@@ -144,10 +127,16 @@ class FitProTrackerProvider(WebhookProvider):
 
         return Ignore(f"event type {delivery.event_type} is not applied")
 
+    def read_id(self, value: Any, *, field: str) -> str:
+        return _number(value, field=field)
+
+    def read_other_family_id(self, value: Any, *, field: str) -> str:
+        # Other families may name the contact as a number or its digits (the same contact).
+        return _number(_digits_as_number(value), field=field)
+
     def signed_sample_headers(self, body: bytes, *, now: float) -> dict[str, str]:
         timestamp = str(int(now))
-        signature = hmac_sha256_hex(self.secrets[0], timestamp.encode() + b"." + body)
-        return {SIGNATURE_HEADER: f"t={timestamp},v1={signature}"}
+        return {SIGNATURE_HEADER: f"t={timestamp},v1={self.sample_signature(timestamp, body)}"}
 
     def fresh_sample(self, payload: dict, *, now: datetime) -> dict:
         stamp = now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
@@ -169,10 +158,10 @@ def _parse_signature_header(header: str) -> tuple[str, list[str]]:
         if key == "t":
             timestamps.append(value)
         elif key == "v1":
-            if not _HEX_SHA256.fullmatch(value):
+            if not HEX_SHA256.fullmatch(value):
                 raise SignatureError(f"malformed {SIGNATURE_HEADER} header")
             signatures.append(value.lower())
-    if len(timestamps) != 1 or not _UNIX_SECONDS.fullmatch(timestamps[0]) or not signatures:
+    if len(timestamps) != 1 or not UNIX_SECONDS.fullmatch(timestamps[0]) or not signatures:
         raise SignatureError(f"malformed {SIGNATURE_HEADER} header")
     return timestamps[0], signatures
 

@@ -5,32 +5,27 @@ HMAC-SHA256(secret, body), or, when ``X-Timely-Timestamp`` is sent, HMAC-SHA256(
 """
 
 import hashlib
-import re
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
 
 from webhooks.events import ContactEvent, ContactEventKind
-from webhooks.providers.base import (
+from webhooks.providers.base import Delivery, Ignore, WebhookProvider
+from webhooks.providers.fields import (
+    KEEP,
     MAX_ACTOR_ID_LENGTH,
     MAX_ACTOR_TYPE_LENGTH,
-    Delivery,
     EnvelopeError,
-    Ignore,
-    SignatureError,
-    WebhookProvider,
+    PlainId,
     actor_fields,
-    any_signature_matches,
     as_event_type,
     as_id,
-    hmac_sha256_hex,
     parse_timestamp,
 )
+from webhooks.providers.signing import HEX_SHA256, UNIX_SECONDS, SignatureError, timestamped
 
 SIGNATURE_HEADER = "X-Timely-Signature"
 TIMESTAMP_HEADER = "X-Timely-Timestamp"
-_HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
-_UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
 
 CREATED = "contact.created"
 UPDATED = "contact.updated"
@@ -38,35 +33,25 @@ DELETED = "contact.deleted"
 
 # Payload keys (in ``data``) that map one-to-one to contact fields Timely owns.
 CONTACT_FIELDS = ("name", "phone", "email", "avatar_url", "source", "tags", "custom_fields", "assigned_to")
-# Values that never describe the person: kept when a payload is redacted. Everything else goes.
-_KEEP_TOP = frozenset({"event", "event_id", "timestamp", "workspace_id"})
-_KEEP_DATA = frozenset(
-    {
-        "contact_id",
-        "source",
-        "assigned_to",
-        "created_at",
-        "updated_at",
-        "updated_by",
-        "updated_by_type",
-        "deleted_by",
-        "deleted_by_type",
-        "deleted_at",
-    }
-)
+# Values that never describe the person: kept when a payload is redacted. Everything else goes; the actors
+# only as plain ids.
+_KEPT = {
+    **dict.fromkeys(("event", "event_id", "timestamp", "workspace_id"), KEEP),
+    "data": {
+        **dict.fromkeys(("contact_id", "source", "assigned_to", "created_at", "updated_at", "deleted_at"), KEEP),
+        "updated_by": PlainId(MAX_ACTOR_ID_LENGTH),
+        "updated_by_type": PlainId(MAX_ACTOR_TYPE_LENGTH),
+        "deleted_by": PlainId(MAX_ACTOR_ID_LENGTH),
+        "deleted_by_type": PlainId(MAX_ACTOR_TYPE_LENGTH),
+    },
+}
 
 
 class TimelyProvider(WebhookProvider):
     name = "timely"
     deletion_event_type = DELETED
-    kept_envelope_keys = _KEEP_TOP
-    kept_data_keys = _KEEP_DATA
-    actor_data_keys = {
-        "updated_by": MAX_ACTOR_ID_LENGTH,
-        "updated_by_type": MAX_ACTOR_TYPE_LENGTH,
-        "deleted_by": MAX_ACTOR_ID_LENGTH,
-        "deleted_by_type": MAX_ACTOR_TYPE_LENGTH,
-    }
+    kept_values = _KEPT
+    subject_id_key = "contact_id"
     verbose_name = "Timely.ai"
     stored_headers = (TIMESTAMP_HEADER,)
 
@@ -77,23 +62,20 @@ class TimelyProvider(WebhookProvider):
         signature = header.strip()
         if signature[:7].lower() == "sha256=":
             signature = signature[7:]
-        if not _HEX_SHA256.fullmatch(signature):
+        if not HEX_SHA256.fullmatch(signature):
             raise SignatureError(f"malformed {SIGNATURE_HEADER} header")
         signature = signature.lower()
 
         timestamp = headers.get(TIMESTAMP_HEADER)
         if timestamp is not None:
             timestamp = timestamp.strip()
-            # ASCII digits, bounded: str.isdigit() admits '²', and int() refuses 4,300+ digits.
-            if not _UNIX_SECONDS.fullmatch(timestamp):
+            if not UNIX_SECONDS.fullmatch(timestamp):
                 raise SignatureError(f"malformed {TIMESTAMP_HEADER} header")
-            if abs(now - int(timestamp)) > self.tolerance_seconds:
-                raise SignatureError("timestamp outside the allowed tolerance")
-            signed = timestamp.encode() + b"." + body
-            if any_signature_matches([signature], (hmac_sha256_hex(s, signed) for s in self.secrets)):
+            self.check_timestamp(timestamp, now=now)
+            if self.signature_matches([signature], timestamped(timestamp, body)):
                 return "timely-timestamped"
         # Senders following the other page sign the body alone, with or without a timestamp header.
-        if any_signature_matches([signature], (hmac_sha256_hex(s, body) for s in self.secrets)):
+        if self.signature_matches([signature], body):
             return "timely-body"
         raise SignatureError("signature does not match")
 
@@ -107,22 +89,11 @@ class TimelyProvider(WebhookProvider):
                 raise
             timestamp = None  # a usable deleted_at is enough for a deletion
         account_id = as_id(payload.get("workspace_id"), field="workspace_id")
-        data = payload.get("data")
-        if not isinstance(data, dict):
-            raise EnvelopeError("'data' must be an object")
+        data = self.data_object(payload)
         event_id = payload.get("event_id")
         if event_id is not None:
             event_id = as_id(event_id, field="event_id")
-
-        external_id, subject_unreadable = "", False
-        if event_type.startswith("contact."):
-            external_id = as_id(data.get("contact_id"), field="data.contact_id")
-        else:
-            # Other families (message.*, conversation.*) name the contact too, perhaps as data.contact.id:
-            # keep the link so an erasure reaches their payloads.
-            external_id, subject_unreadable = self.subject_of_other_family(
-                data, lambda value: as_id(value, field="data.contact_id")
-            )
+        external_id, subject_unreadable = self.subject(event_type, data)
 
         occurred_at = timestamp
         for key in ("deleted_at", "updated_at", "created_at"):
@@ -198,8 +169,7 @@ class TimelyProvider(WebhookProvider):
 
     def signed_sample_headers(self, body: bytes, *, now: float) -> dict[str, str]:
         timestamp = str(int(now))
-        signature = hmac_sha256_hex(self.secrets[0], timestamp.encode() + b"." + body)
-        return {SIGNATURE_HEADER: f"sha256={signature}", TIMESTAMP_HEADER: timestamp}
+        return {SIGNATURE_HEADER: f"sha256={self.sample_signature(timestamp, body)}", TIMESTAMP_HEADER: timestamp}
 
     def fresh_sample(self, payload: dict, *, now: datetime) -> dict:
         stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from contacts.models import Contact
-from contacts.services import AlreadyErased, ReasonQuotesPersonalData, erase_on_request
+from contacts.services.erasure import AlreadyErased, ReasonQuotesPersonalData, erase_on_request
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from contacts.services import refresh_due_contacts
+from contacts.services.refresh import refresh_due_contacts
 
 
 class Command(BaseCommand):

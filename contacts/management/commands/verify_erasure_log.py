@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from contacts.erasure_log import verify_erasure_log
+from contacts.services.erasure_log import verify_erasure_log
 
 
 class Command(BaseCommand):

@@ -1,17 +1,24 @@
-"""Proving the erasure log unbroken (``manage.py verify_erasure_log``), cheaply enough to run every hour.
+"""The erasure log's hash chain: appending records to it, and proving it unbroken.
 
-Every record must follow the previous one (consecutive sequence, ``prev_hash`` = the previous ``hash``)
-and hash to its own ``hash``. A successful run is a checkpoint: the hash of its last record commits to
-every record before it, so by default the next run starts there. It re-hashes the checkpoint's record
-(so a rewrite that was re-hashed all the way up to it changes that hash and is caught), counts that no
-record before it went missing, and walks only the records appended since. ``full`` re-hashes everything,
-which also catches a record before the checkpoint edited without re-hashing (only someone past the
-database's append-only trigger can do that; run it weekly, docs/operations.md).
+**Appending.** Each record's ``hash`` covers the previous record's, so writers are serialized (an advisory
+lock held until commit) and the chain never forks. A batch of events appends its erasures' records at its
+end, in one go (``erasure_records_appended_at_the_end``).
+
+**Verifying** (``manage.py verify_erasure_log``), cheaply enough to run every hour. Every record must follow
+the previous one (consecutive sequence, ``prev_hash`` = the previous ``hash``) and hash to its own ``hash``. A
+successful run is a checkpoint: the hash of its last record commits to every record before it, so by default
+the next run starts there. It re-hashes the checkpoint's record (so a rewrite that was re-hashed all the way
+up to it changes that hash and is caught), counts that no record before it went missing, and walks only the
+records appended since. ``full`` re-hashes everything, which also catches a record before the checkpoint
+edited without re-hashing (only someone past the database's append-only trigger can do that; run it weekly,
+docs/operations.md).
 
 The runs are chained themselves (``ErasureLogVerification.prev_hash``/``hash``): a checkpoint rewritten to
 skip a forged stretch breaks that chain, and a default run refuses a checkpoint that does not verify.
 """
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -19,9 +26,66 @@ from django.db import connection, transaction
 from config.progress import progress
 from contacts.models import ErasureLogVerification, ErasureRecord
 
-# Arbitrary constant naming the advisory lock that serializes writers of the verification runs' chain.
+# Arbitrary constants naming the advisory locks that serialize writers of the erasure log's chain and of
+# the verification runs' chain.
+ERASURE_CHAIN_LOCK_ID = 7_204_311_882
 VERIFICATION_CHAIN_LOCK_ID = 7_204_311_883
 CHUNK = 2000
+
+# --- Appending ---------------------------------------------------------------------------------------
+
+# Records of the erasures of the current batch, appended to the chain when the batch ends (None: at once).
+_deferred_records: ContextVar[list[ErasureRecord] | None] = ContextVar("deferred_erasure_records", default=None)
+
+
+@contextmanager
+def erasure_records_appended_at_the_end():
+    """Append the erasure records of what runs inside to the chain at its end, in one go.
+
+    The chain's writers are serialized by a lock held until commit; a worker's batch that took it at its
+    first erasure would hold it for the whole batch, and with 1% deletions nearly every batch would wait
+    for the one before. Taken at the end, it covers the append, the outcomes' write and the commit."""
+    records: list[ErasureRecord] = []
+    token = _deferred_records.set(records)
+    try:
+        yield
+    finally:
+        _deferred_records.reset(token)
+    if records:
+        _append_to_chain(records)
+
+
+def append_erasure_record(**values) -> ErasureRecord:
+    """Append a record with these values to the chain, now or at the end of the batch running."""
+    record = ErasureRecord(**values)
+    deferred = _deferred_records.get()
+    if deferred is not None:
+        deferred.append(record)
+    else:
+        _append_to_chain([record])
+    return record
+
+
+def _append_to_chain(records: list[ErasureRecord]) -> None:
+    _lock_until_commit(ERASURE_CHAIN_LOCK_ID)
+    last = ErasureRecord.objects.order_by("-sequence").only("sequence", "hash").first()
+    sequence, prev_hash = (last.sequence, last.hash) if last else (0, ErasureRecord.GENESIS_HASH)
+    for record in records:
+        sequence += 1
+        record.sequence, record.prev_hash = sequence, prev_hash
+        record.hash = prev_hash = record.compute_hash()
+        record.save(force_insert=True)
+
+
+def _lock_until_commit(lock_id: int) -> None:
+    """Serialize the writers of one chain (SQLite has one writer at a time already)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # Raw SQL: the ORM has no advisory locks.
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
+
+
+# --- Verifying ---------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -157,9 +221,7 @@ def _missing_or_rewritten(run: ErasureLogVerification) -> str:
 def record_run(report: ErasureLogReport, *, full: bool) -> ErasureLogVerification:
     """Append the run to the verification chain. Writers are serialized so that the chain never forks."""
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [VERIFICATION_CHAIN_LOCK_ID])
+        _lock_until_commit(VERIFICATION_CHAIN_LOCK_ID)
         last = ErasureLogVerification.objects.exclude(hash="").order_by("-id").only("hash").first()
         run = ErasureLogVerification(
             ok=report.ok,

@@ -1,0 +1,64 @@
+"""The normalized event names contact fields only: a provider naming any other is a programming error that
+building the ``ContactEvent`` reports, instead of the value vanishing in contacts."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from contacts.models import SYNCED_FIELDS, Contact
+from tests.conftest import load_fixture
+from webhooks.events import CONTACT_FIELDS, ContactEvent, ContactEventKind, ContactSnapshot, UnknownContactFields
+from webhooks.models import WebhookEvent, WebhookEventStatus
+from webhooks.providers import timely
+
+AT = datetime(2026, 4, 20, 9, tzinfo=UTC)
+
+
+def event(**changes) -> ContactEvent:
+    identity = {"provider": "timely", "account_id": "ws_1", "external_id": "c_1", "changed_at": AT, "tiebreak": "e"}
+    return ContactEvent(kind=ContactEventKind.UPDATED, **identity, **changes)
+
+
+def test_the_bridge_knows_exactly_the_fields_contacts_syncs():
+    assert set(SYNCED_FIELDS) == CONTACT_FIELDS
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"fields": {"name": "Ana", "nickname": "Aninha"}},
+        {"previous": {"firstName": "Ana"}},
+        {"unreadable": ("status", "colour")},
+        {"fields": {"notes": "a local field, never synced"}},
+    ],
+)
+def test_an_unknown_field_name_is_refused_where_the_event_is_built(changes):
+    with pytest.raises(UnknownContactFields) as refused:
+        event(**changes)
+    # Names only: never a value from the payload.
+    assert "Ana" not in str(refused.value) and "Aninha" not in str(refused.value)
+
+
+def test_every_contact_field_may_be_set():
+    built = event(fields=dict.fromkeys(CONTACT_FIELDS), previous=dict.fromkeys(CONTACT_FIELDS))
+    assert set(built.fields) == CONTACT_FIELDS
+
+
+def test_a_fetchers_snapshot_keeps_only_contact_fields():
+    snapshot = ContactSnapshot(fields={"name": "Maria", "firstName": "Maria", "notes": "theirs"}, as_of=AT)
+    assert snapshot.fields == {"name": "Maria"}
+
+
+@pytest.mark.django_db
+def test_a_provider_that_names_an_unknown_field_fails_its_event_loudly(post_webhook, monkeypatch):
+    # A provider bug: a payload key passed on under a name the contact does not have.
+    monkeypatch.setattr(timely, "CONTACT_FIELDS", (*timely.CONTACT_FIELDS, "language"))
+    payload = load_fixture("timely", "contact.created")
+    payload["data"]["language"] = "pt-BR"
+
+    assert post_webhook("timely", payload).status_code == 200  # stored whatever processing decides
+    stored = WebhookEvent.objects.get()
+    assert stored.status == WebhookEventStatus.FAILED
+    assert "UnknownContactFields" in stored.status_reason
+    assert "pt-BR" not in stored.status_reason
+    assert not Contact.objects.exists()

@@ -1,0 +1,66 @@
+"""A throwaway third provider, "Acme", for tests/webhooks/test_third_provider.py: everything adding a provider
+takes is this module, its samples (``samples/acme/``) and one settings entry. Its shapes differ from both real
+providers on purpose: the person is under ``person``, not ``data``, and the signature has its own headers.
+"""
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+
+from webhooks.events import ContactEvent, ContactEventKind
+from webhooks.providers.base import Delivery, Ignore, WebhookProvider
+from webhooks.providers.fields import KEEP, EnvelopeError, as_event_type, as_id, parse_timestamp
+from webhooks.providers.json_body import load_json_object
+from webhooks.providers.signing import HEX_SHA256, UNIX_SECONDS, SignatureError, timestamped
+
+SIGNATURE_HEADER = "X-Acme-Signature"
+TIMESTAMP_HEADER = "X-Acme-Timestamp"
+DELETED = "person.deleted"
+
+
+class AcmeProvider(WebhookProvider):
+    name = "acme"
+    verbose_name = "Acme"
+    deletion_event_type = DELETED
+    kept_values = {**dict.fromkeys(("id", "type", "at", "account"), KEEP), "person": {"id": KEEP}}
+
+    def verify(self, *, headers: Mapping[str, str], body: bytes, now: float) -> str:
+        signature, timestamp = headers.get(SIGNATURE_HEADER, ""), headers.get(TIMESTAMP_HEADER, "")
+        if not HEX_SHA256.fullmatch(signature) or not UNIX_SECONDS.fullmatch(timestamp):
+            raise SignatureError(f"missing or malformed {SIGNATURE_HEADER} / {TIMESTAMP_HEADER}")
+        self.check_timestamp(timestamp, now=now)
+        if not self.signature_matches([signature.lower()], timestamped(timestamp, body)):
+            raise SignatureError("signature does not match")
+        return "acme"
+
+    def parse(self, body: bytes) -> Delivery:
+        payload = load_json_object(body)
+        person = payload.get("person")
+        if not isinstance(person, dict):
+            raise EnvelopeError("'person' must be an object")
+        event_id = as_id(payload.get("id"), field="id")
+        return Delivery(
+            dedupe_key=event_id,
+            event_id=event_id,
+            event_type=as_event_type(payload.get("type"), field="type"),
+            account_id=as_id(payload.get("account"), field="account"),
+            external_id=as_id(person.get("id"), field="person.id"),
+            occurred_at=parse_timestamp(payload.get("at"), field="at"),
+            payload=payload,
+        )
+
+    def interpret(self, delivery: Delivery) -> ContactEvent | Ignore:
+        person, identity = delivery.payload["person"], self.event_identity(delivery)
+        if delivery.event_type == "person.created":
+            fields = {"name": person.get("full_name", ""), "email": person.get("mail", "")}
+            return ContactEvent(kind=ContactEventKind.CREATED, fields=fields, complete=True, **identity)
+        if delivery.event_type == DELETED:
+            return ContactEvent(kind=ContactEventKind.DELETED, deleted_at=delivery.occurred_at, **identity)
+        return Ignore(f"event type {delivery.event_type} is not applied")
+
+    def signed_sample_headers(self, body: bytes, *, now: float) -> dict[str, str]:
+        timestamp = str(int(now))
+        return {SIGNATURE_HEADER: self.sample_signature(timestamp, body), TIMESTAMP_HEADER: timestamp}
+
+    def fresh_sample(self, payload: dict, *, now: datetime) -> dict:
+        return {**payload, "id": f"acme_{uuid.uuid4().hex}", "at": now.strftime("%Y-%m-%dT%H:%M:%SZ")}

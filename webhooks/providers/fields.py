@@ -1,0 +1,155 @@
+"""What an envelope's values may be: ids, types and times we can store, actors as plain ids, and
+redaction by a provider's own description of the values that never describe the person."""
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from config.text_columns import text_column_problem
+from config.timestamps import storable_utc
+
+REDACTED = "[redacted]"
+
+
+class EnvelopeError(Exception):
+    """The body is not an envelope we can store. The message is safe to send back (no payload values)."""
+
+
+def parse_timestamp(value: Any, *, field: str) -> datetime:
+    """ISO-8601 to an aware datetime (UTC when the offset is missing)."""
+    if not isinstance(value, str):
+        raise EnvelopeError(f"'{field}' must be an ISO-8601 string")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise EnvelopeError(f"'{field}' is not an ISO-8601 timestamp") from None
+    storable = storable_utc(parsed)
+    if storable is None:
+        raise EnvelopeError(f"'{field}' is out of range")
+    return storable
+
+
+# The widths of WebhookEvent's id and type columns: longer values are refused with a 400 rather than
+# failing at storage, which would answer 503 and have the provider retry in vain.
+MAX_ID_LENGTH = 128
+MAX_EVENT_TYPE_LENGTH = 100
+# Actors are cut to the narrowest column that stores them (WebhookEvent.actor_id/actor_type,
+# ErasureRecord.requested_by/requested_by_type), never refused: a deletion must erase whoever it names.
+MAX_ACTOR_ID_LENGTH = 128
+MAX_ACTOR_TYPE_LENGTH = 32
+# Stored instead of an actor that is not a plain id (an object, a list, a boolean): its text could name a
+# person, and it is kept in the append-only erasure log.
+NOT_A_STRING_ID = "(not a string id)"
+
+
+def as_id(value: Any, *, field: str) -> str:
+    """Ids are stored as strings and never validated for shape (providers document several)."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise EnvelopeError(f"'{field}' must be a string or a number")
+    text = str(value).strip()
+    if not text:
+        raise EnvelopeError(f"'{field}' must not be empty")
+    return check_stored_text(text, field=field, max_length=MAX_ID_LENGTH)
+
+
+def as_event_type(value: Any, *, field: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise EnvelopeError(f"'{field}' must be a non-empty string")
+    return check_stored_text(value, field=field, max_length=MAX_EVENT_TYPE_LENGTH)
+
+
+def actor_fields(actor_id: Any, actor_type: Any) -> dict[str, str]:
+    """The ``ContactEvent`` actor arguments from whatever a payload says made the change: every provider
+    builds them here, so that every event row and erasure record holds a plain id or the marker."""
+    return {
+        "actor_id": plain_id(actor_id, max_length=MAX_ACTOR_ID_LENGTH),
+        "actor_type": plain_id(actor_type, max_length=MAX_ACTOR_TYPE_LENGTH),
+    }
+
+
+# What an id looks like in the providers' docs (``usr_321``, UUIDs, numbers): ASCII letters, digits and
+# ``_ . : -``. No whitespace and no ``@``, so neither a name nor an email address ever passes for one.
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_.:-]+")
+
+
+def plain_id(value: Any, *, max_length: int) -> str:
+    """A string or whole number as its text without control or format characters (NUL, escapes, bidi
+    overrides), trimmed and cut to ``max_length``, when what is left is a plain id; '' for none or an
+    empty string; ``NOT_A_STRING_ID`` for anything else (an object, a list, a name, an email address)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return NOT_A_STRING_ID
+    text = "".join(ch for ch in str(value) if unicodedata.category(ch) not in ("Cc", "Cf")).strip()
+    if text and not _PLAIN_ID.fullmatch(text):
+        return NOT_A_STRING_ID
+    return text[:max_length]
+
+
+def check_stored_text(text: str, *, field: str, max_length: int) -> str:
+    """A value stored in one of the event's text columns, or ``EnvelopeError`` saying why it cannot be."""
+    if (problem := text_column_problem(text, max_length=max_length)) is not None:
+        raise EnvelopeError(f"'{field}' {problem}")
+    return text
+
+
+# --- redaction ------------------------------------------------------------------------------------------
+# A provider describes what redaction keeps as a tree of its payload's keys (``WebhookProvider.kept_values``):
+# ``KEEP`` keeps a plain value (string, number, boolean, null), ``PlainId(width)`` keeps an actor only as
+# ``plain_id`` reads it (so the stored body says no more than the erasure record), a nested mapping describes
+# an object. Every key the tree does not name is redacted: an allowlist fails safe when a provider adds one.
+KEEP = "keep"
+
+
+@dataclass(frozen=True)
+class PlainId:
+    max_length: int
+
+
+KeptValues = Mapping[str, "str | PlainId | KeptValues"]
+
+
+def redact_values(value: Any) -> Any:
+    """Keep the shape (keys, list lengths, nulls), replace every value with ``REDACTED``."""
+    if isinstance(value, dict):
+        return {key: redact_values(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [redact_values(item) for item in value]
+    if value is None:
+        return None
+    return REDACTED
+
+
+def redact_except(value: Any, kept: KeptValues) -> Any:
+    """``value`` with every value ``kept`` does not describe replaced by ``REDACTED``, keys kept. An object or
+    a list is redacted even under a ``KEEP`` key, since a kept key holds ids and times, not records
+    (``{"id": ..., "name": ...}``), and so is anything ``load_json_leniently`` could not read."""
+    if not isinstance(value, dict):
+        return redact_values(value)
+    redacted = {}
+    for key, item in value.items():
+        rule = kept.get(key)
+        if isinstance(rule, Mapping) and isinstance(item, dict):
+            redacted[key] = redact_except(item, rule)
+        elif isinstance(rule, PlainId):
+            redacted[key] = None if item is None else plain_id(item, max_length=rule.max_length)
+        elif rule == KEEP and _is_json_scalar(item):
+            redacted[key] = item
+        else:
+            redacted[key] = redact_values(item)
+    return redacted
+
+
+def kept_rule(kept: KeptValues, path: tuple[str, ...]) -> Any:
+    """What ``kept`` says of the value at ``path`` (``KEEP``, a ``PlainId``, a mapping), or None: redacted."""
+    rule: Any = kept
+    for key in path:
+        rule = rule.get(key) if isinstance(rule, Mapping) else None
+    return rule
+
+
+def _is_json_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float)

@@ -1,0 +1,128 @@
+"""Bodies as JSON objects every later step can store, redact and render again: refused when hostile
+(``load_json_object``), or, for a deletion that must erase whatever it carries, read with each value no
+column could store replaced (``load_json_leniently``)."""
+
+import json
+import math
+from typing import Any
+
+from webhooks.providers.fields import EnvelopeError
+
+# Deeper than any provider's envelope; a limit keeps recursive redaction and rendering safe.
+MAX_JSON_DEPTH = 32
+
+
+def load_json_object(body: bytes) -> dict:
+    """Parse a body into a dict that every later step can store, redact and render again."""
+    try:
+        payload = json.loads(body, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except EnvelopeError:
+        raise
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise EnvelopeError("body is not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise EnvelopeError("body is not a JSON object")
+    if _nesting_depth(payload) > MAX_JSON_DEPTH:
+        raise EnvelopeError(f"body is nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        json.dumps(payload, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise EnvelopeError("body contains an unpaired Unicode surrogate") from None
+    return payload
+
+
+class _Unreadable:
+    """What ``load_json_leniently`` reads in place of a value no column could store: it is no id and no
+    time, and redaction replaces it even under a key that keeps its value."""
+
+    def __repr__(self) -> str:
+        return "<unreadable>"
+
+
+UNREADABLE = _Unreadable()
+
+
+def load_json_leniently(body: bytes) -> dict:
+    """Parse a body into a dict as ``load_json_object`` does, reading ``UNREADABLE`` for each value that
+    could not be stored (1e400, NaN, an integer past Python's 4,300 digits, a string holding a lone
+    surrogate, anything nested deeper than ``MAX_JSON_DEPTH``; a surrogate in a key becomes U+FFFD).
+    Still refused: a body that is not UTF-8 JSON text, or nested deeper than the parser itself reads
+    (about 1,000 levels): neither its type nor its ids can be known."""
+    try:
+        payload = json.loads(
+            body,
+            parse_constant=lambda _name: UNREADABLE,
+            parse_float=_float_or_unreadable,
+            parse_int=_int_or_unreadable,
+            object_pairs_hook=_storable_object,
+        )
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise EnvelopeError("body is not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise EnvelopeError("body is not a JSON object")
+    _cut_deeper_than(payload, MAX_JSON_DEPTH)
+    return payload
+
+
+def _float_or_unreadable(text: str) -> Any:
+    value = float(text)
+    return UNREADABLE if math.isinf(value) else value
+
+
+def _int_or_unreadable(text: str) -> Any:
+    try:
+        return int(text)
+    except ValueError:  # more digits than Python converts
+        return UNREADABLE
+
+
+def _has_surrogate(text: str) -> bool:
+    return any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+def _storable_object(pairs: list[tuple[str, Any]]) -> dict:
+    return {
+        "".join("\ufffd" if _has_surrogate(ch) else ch for ch in key): (
+            UNREADABLE if isinstance(value, str) and _has_surrogate(value) else value
+        )
+        for key, value in pairs
+    }
+
+
+def _cut_deeper_than(payload: dict, max_depth: int) -> None:
+    """Replace, in place, every object or list deeper than ``max_depth`` (the payload is level 1)."""
+    pending = [(payload, 1)]
+    while pending:
+        container, depth = pending.pop()
+        keys = container.keys() if isinstance(container, dict) else range(len(container))
+        for key in keys:
+            child = container[key]
+            if isinstance(child, dict | list):
+                if depth + 1 > max_depth:
+                    container[key] = UNREADABLE
+                else:
+                    pending.append((child, depth + 1))
+
+
+def _refuse_constant(name: str):
+    raise EnvelopeError(f"body contains {name}, which JSON does not allow")
+
+
+def _finite_float(text: str) -> float:
+    # 1e400 reads as infinity, which no JSON column takes and no JSON answer can render.
+    value = float(text)
+    if math.isinf(value):
+        raise EnvelopeError("body contains a number too large to store")
+    return value
+
+
+def _nesting_depth(value: Any) -> int:
+    deepest, pending = 0, [(value, 1)]
+    while pending and deepest <= MAX_JSON_DEPTH:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        pending.extend((child, depth + 1) for child in children)
+    return deepest
