@@ -178,16 +178,14 @@ def _fpt_envelope(event: str, moment: datetime, contact_id: int, **data) -> dict
     }
 
 
-def stream(
-    *, total: int, secrets: dict[str, str], with_fpt: bool, seed: int = 7, offset: int = 0
-) -> list[SignedRequest]:
-    """``total`` signed requests: ~30% created, ~69% updates, ~1% deletions; 30% of them FPT when
-    ``with_fpt``. Phases are kept in order (created, then updates, then deletions); within a phase the
+def stream(*, total: int, secrets: dict[str, str], seed: int = 7, offset: int = 0) -> list[SignedRequest]:
+    """``total`` signed requests: ~30% created, ~69% updates, ~1% deletions; 70% Timely, 30% FPT.
+    Phases are kept in order (created, then updates, then deletions); within a phase the
     two providers interleave."""
     rng = random.Random(seed)
     start = datetime.now(UTC) - timedelta(days=1)
     now = time.time()
-    shares = {"timely": 0.7, "fpt": 0.3} if with_fpt else {"timely": 1.0}
+    shares = {"timely": 0.7, "fpt": 0.3}
     phases: list[list[SignedRequest]] = [[], [], []]
     for provider, share in shares.items():
         count = round(total * share)

@@ -36,7 +36,6 @@ sys.path.insert(0, str(ROOT))
 from bench.events import stream, write_wrk_file  # noqa: E402
 
 BIN = Path(sys.executable).parent
-FPT_AVAILABLE = (ROOT / "webhooks" / "providers" / "fpt.py").exists()
 STEPS = ("floor", "floor_apply", "worker", "inline", "drain", "latency", "memory", "scale", "profile", "profile_worker")
 DEFAULT_STEPS = ("floor", "worker", "inline", "drain", "latency", "memory")
 
@@ -164,9 +163,9 @@ class Bench:
             self.stop(process)
 
     # --- load ---------------------------------------------------------------------------------------
-    def requests_file(self, name: str, total: int, *, offset: int, with_fpt: bool = FPT_AVAILABLE) -> Path:
+    def requests_file(self, name: str, total: int, *, offset: int) -> Path:
         path = self.work / f"{name}.requests"
-        write_wrk_file(stream(total=total, secrets=self.secrets, with_fpt=with_fpt, offset=offset), path)
+        write_wrk_file(stream(total=total, secrets=self.secrets, offset=offset), path)
         return path
 
     def wrk(self, requests_path: Path, *, db: str, table: str) -> dict:
@@ -226,14 +225,14 @@ class Bench:
         }
         return result
 
-    def drive(self, label: str, env: dict, app: str, *, total: int, offset: int, with_fpt: bool = FPT_AVAILABLE):
+    def drive(self, label: str, env: dict, app: str, *, total: int, offset: int):
         """Warm up (imports, connections), then replay ``total`` fresh signed requests."""
         db = env["DATABASE_URL"].rsplit("/", 1)[1]
         table = "floor_floorevent" if app.startswith("bench.") else "webhooks_webhookevent"
-        warmup = self.requests_file(f"{label}-warmup", self.args.warmup, offset=10_000_000 + offset, with_fpt=with_fpt)
+        warmup = self.requests_file(f"{label}-warmup", self.args.warmup, offset=10_000_000 + offset)
         with self.gunicorn(env, app, label):
             self.wrk(warmup, db=db, table=table)
-            requests_path = self.requests_file(label, total, offset=offset, with_fpt=with_fpt)
+            requests_path = self.requests_file(label, total, offset=offset)
             self.settle()
             result = self.wrk(requests_path, db=db, table=table)
         self.report(label, result)
@@ -364,23 +363,32 @@ class Bench:
         self.processes.extend(processes)
         started, samples, next_sample = time.monotonic(), [], time.monotonic()
         with psycopg.connect(self.url(db), autocommit=True) as conn:
-            backends_before = backend_cpu(conn, db)
+            first = None
             left_sql = "SELECT count(*) FROM webhooks_webhookevent WHERE status = 'received'"
             while True:
                 left = conn.execute(left_sql).fetchone()[0]
+                if left < pending and first is None:
+                    # Counted from the first batch on: the workers' start (imports, ~2 s of CPU) is not a
+                    # cost per event, and would be most of it for a short drain.
+                    first = (sum(process_cpu_seconds(p.pid) for p in processes), backend_cpu(conn, db),
+                             machine_cpu_ticks(), conn.execute("SELECT now()").fetchone()[0])  # fmt: skip
                 if rss and time.monotonic() >= next_sample:
                     samples.append((time.monotonic() - started, rss_kib(processes[0].pid), pending - left))
                     next_sample += self.args.rss_interval
                 if not left:
+                    if first is None:
+                        raise RuntimeError("drained before the first look: too small a backlog to measure")
                     break
                 if any(p.poll() is not None for p in processes):
                     raise RuntimeError(f"a webhook_worker exited; see {self.work}")
                 time.sleep(0.25)
-            worker_cpu = sum(process_cpu_seconds(p.pid) for p in processes)
-            backends_after = backend_cpu(conn, db)
+            worker_cpu = sum(process_cpu_seconds(p.pid) for p in processes) - first[0]
+            backends_after, machine_after = backend_cpu(conn, db), machine_cpu_ticks()
+            _cpu, backends_before, machine_before, drain_started = first
             done, span = conn.execute(
                 "SELECT count(*), extract(epoch FROM max(processed_at) - min(processed_at)) "
-                "FROM webhooks_webhookevent WHERE processed_at IS NOT NULL"
+                "FROM webhooks_webhookevent WHERE processed_at > %s",
+                [drain_started],
             ).fetchone()
         if rss:
             samples.append((time.monotonic() - started, rss_kib(processes[0].pid), pending))
@@ -391,18 +399,30 @@ class Bench:
         for log in logs:
             log.close()
         rate = done / float(span)
+        postgres_cpu = sum(cpu - backends_before.get(pid, 0.0) for pid, cpu in backends_after.items())
+        machine = {name: machine_after[name] - machine_before[name] for name in machine_after}
+        cores_total = sum(machine.values())
         result = {
             "events": done,
             "rate": rate,
             "worker_cpu_ms": worker_cpu * 1000 / done,
-            "postgres_cpu_ms": sum(cpu - backends_before.get(pid, 0.0) for pid, cpu in backends_after.items())
-            * 1000
-            / done,
-        }
+            "postgres_cpu_ms": postgres_cpu * 1000 / done,
+            # Of all the cores' time during the drain (/proc/stat): idle, waiting for I/O, and busy with
+            # anything other than these workers and their PostgreSQL backends (other engineers' work).
+            "idle": machine["idle"] / cores_total,
+            "iowait": machine["iowait"] / cores_total,
+            "others": max(0.0, 1 - (machine["idle"] + machine["iowait"]) / cores_total
+                          - (worker_cpu + postgres_cpu) / (cores_total / os.sysconf("SC_CLK_TCK"))),
+        }  # fmt: skip
         say(
-            f"  {label:<24} {pending} events in {float(span):6.1f} s = {rate:7.1f} events/s"
+            f"  {label:<24} {done} events in {float(span):6.1f} s = {rate:7.1f} events/s"
             f"  CPU per event: workers {result['worker_cpu_ms']:.2f} ms, PostgreSQL {result['postgres_cpu_ms']:.2f} ms"
             f"  [{before} → {load()}]"
+        )
+        cores_used = rate * (result["worker_cpu_ms"] + result["postgres_cpu_ms"]) / 1000
+        say(
+            f"    cores' time: idle {result['idle']:.0%}, I/O wait {result['iowait']:.0%},"
+            f" other processes {result['others']:.0%}; this drain's CPU = {cores_used:.2f} cores"
         )
         self.print_statuses(db)
         if samples:
@@ -417,7 +437,7 @@ class Bench:
         """An idle worker: how long from a delivery's 200 to the event applied (its processed_at)."""
         db = f"{self.args.db_prefix}_latency"
         env = self.migrate(db)
-        requests = stream(total=self.args.latency_events + 20, secrets=self.secrets, with_fpt=FPT_AVAILABLE)
+        requests = stream(total=self.args.latency_events + 20, secrets=self.secrets)
         log = (self.work / "latency-worker.log").open("wb")
         worker = subprocess.Popen(
             [str(BIN / "python"), str(ROOT / "manage.py"), "webhook_worker"], env=env, cwd=ROOT, stdout=log,
@@ -475,12 +495,18 @@ class Bench:
                 [str(BIN / "python"), "-m", "bench.scale", "load", "--size", str(size)], env=env, cwd=ROOT, check=True
             )
             say(f"    loaded in {time.monotonic() - started:.0f} s")
-            self.drive(f"full @ {size:,}", env, "config.wsgi", total=self.args.requests, offset=0)
-            out = ROOT / "bench" / "results" / f"erasure-{size}.txt"
-            subprocess.run(
-                [str(BIN / "python"), "-m", "bench.scale", "erase", "--out", str(out)], env=env, cwd=ROOT, check=True
-            )
+            ingest = self.drive(f"worker ingest @ {size:,}", env, "config.wsgi", total=self.args.requests, offset=0)
+            results = ROOT / "bench" / "results"
+            self.scale_script(env, "explain_claim", "--out", str(results / f"batch-{size}.txt"))
+            self.settle()
+            drain = self.drain(db, env, 1, label=f"drain @ {size:,}, 1 worker")
+            self.scale_script(env, "erase", "--out", str(results / f"erasure-{size}.txt"))
+            self.results.setdefault("scale", {})[size] = {"ingest": ingest, "drain": drain}
             self.drop_db(db)
+
+    @staticmethod
+    def scale_script(env: dict, *arguments: str) -> None:
+        subprocess.run([str(BIN / "python"), "-m", "bench.scale", *arguments], env=env, cwd=ROOT, check=True)
 
     def run_profile_worker(self):
         db = f"{self.args.db_prefix}_profile_worker"
@@ -490,7 +516,7 @@ class Bench:
 
     def run_profile(self):
         db = f"{self.args.db_prefix}_profile"
-        env = self.migrate(db)
+        env = {**self.migrate(db), "WEBHOOK_PROCESSING": self.args.profile_processing}
         env["BENCH_TIMELY_SECRET"], env["BENCH_FPT_SECRET"] = self.secrets["timely"], self.secrets["fpt"]
         subprocess.run([str(BIN / "python"), "-m", "bench.scale", "profile"], env=env, cwd=ROOT, check=True)
         self.drop_db(db)
@@ -513,10 +539,18 @@ class Bench:
             ratios["PostgreSQL CPU ms/event (1 worker)"] = r["drain"]["one"]["postgres_cpu_ms"]
             ratios["events/s, 1 worker"] = r["drain"]["one"]["rate"]
             ratios["events/s, 2 workers"] = r["drain"]["two"]["rate"]
+            ratios["worker CPU ms/event (2 workers)"] = r["drain"]["two"]["worker_cpu_ms"]
+            ratios["PostgreSQL CPU ms/event (2 workers)"] = r["drain"]["two"]["postgres_cpu_ms"]
+            ratios["cores idle, 1 worker"] = r["drain"]["one"]["idle"]
+            ratios["cores idle, 2 workers"] = r["drain"]["two"]["idle"]
         if floor:
             ratios["floor req/s"] = floor["rps"]
         if "latency" in r:
             ratios["idle worker 200→applied p50 ms"] = r["latency"]["p50"]
+        for size, figures in r.get("scale", {}).items():
+            ingest, drain = figures["ingest"], figures["drain"]
+            ratios[f"ingest CPU ms/request @ {size:,}"] = ingest["cpu_ms"]["gunicorn"] + ingest["cpu_ms"]["postgres"]
+            ratios[f"drain CPU ms/event @ {size:,}"] = drain["worker_cpu_ms"] + drain["postgres_cpu_ms"]
         if "memory" in r:
             samples = [kib for _t, kib, _n in r["memory"]["rss"] if kib]
             ratios["worker RSS growth over the memory drain, MiB"] = (samples[-1] - samples[1]) / 1024
@@ -543,6 +577,13 @@ def backend_cpu(conn, db: str) -> dict[int, float]:
         with contextlib.suppress(OSError):
             cpu[pid] = process_cpu_seconds(pid)
     return cpu
+
+
+def machine_cpu_ticks() -> dict[str, int]:
+    """All cores' time so far from /proc/stat's first line, in clock ticks: idle, I/O wait, the rest."""
+    values = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
+    user, nice, system, idle, iowait, irq, softirq = values
+    return {"idle": idle, "iowait": iowait, "busy": user + nice + system + irq + softirq}
 
 
 def tree_cpu_seconds(root: int) -> float:
@@ -601,6 +642,8 @@ def main():
     parser.add_argument("--latency-gap", type=float, default=0.05, help="seconds between them (the worker idles)")
     parser.add_argument("--repeat", type=int, default=1, help="run the steps this many times; medians at the end")
     parser.add_argument("--scale-sizes", type=lambda s: [int(x) for x in s.split(",")], default=[10_000, 1_000_000])
+    parser.add_argument("--profile-processing", choices=("worker", "inline"), default="worker",
+                        help="WEBHOOK_PROCESSING of the profile step's requests")  # fmt: skip
     parser.add_argument("--log-level", default="INFO", help="LOG_LEVEL of the app (production default: INFO)")
     args = parser.parse_args()
 
@@ -614,10 +657,7 @@ def main():
         f"crm-sync bench: {os.cpu_count()} CPUs, {load()}, gunicorn {args.workers} sync workers,"
         f" wrk -t{args.threads} -c{args.connections}"
     )
-    if not FPT_AVAILABLE:
-        say("note: webhooks/providers/fpt.py does not exist on this branch: the streams are Timely only (no FPT part)")
-    else:
-        say("streams: 70% Timely, 30% FPT; 30% created, 69% updates, 1% deletions")
+    say("streams: 70% Timely, 30% FPT; 30% created, 69% updates, 1% deletions")
     runs = []
     for repeat in range(args.repeat):
         bench = Bench(args)

@@ -2,6 +2,7 @@
 
 python -m bench.scale load --size N     COPY N contacts and N webhook events (1,000 of them about one contact)
 python -m bench.scale erase --out FILE  EXPLAIN ANALYZE of an erasure's queries, then the erasure, timed
+python -m bench.scale explain_claim --out FILE  EXPLAIN ANALYZE of one worker batch's queries (rolled back)
 python -m bench.scale profile           cProfile of the request path through Django's handler
 python -m bench.scale backlog --size N  store N deliveries as worker-mode ingest would, in bulk (a backlog)
 python -m bench.scale profile_worker    cProfile of a worker draining a backlog in process, by module
@@ -139,6 +140,48 @@ def load(size: int) -> None:
         cursor.execute("VACUUM ANALYZE")
 
 
+def explained(captured: CaptureQueriesContext) -> list[str]:
+    """``EXPLAIN (ANALYZE, BUFFERS)`` of each captured statement, rolled back, as markdown lines. Left out:
+    transaction control, the advisory locks (nothing to plan), binary-parameter statements (``$1``: their
+    parameters are not in the captured text; explained on their own)."""
+    lines = []
+    for query in captured.captured_queries:
+        sql = query["sql"]
+        if not sql.lstrip().upper().startswith(("SELECT", "UPDATE", "INSERT", "DELETE")):
+            continue
+        if "pg_advisory_xact_lock" in sql or "pg_try_advisory_xact_lock" in sql or "$1" in sql:
+            continue
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            transaction.set_rollback(True)
+        shown = sql if len(sql) < 400 else sql[:400] + f" … ({len(sql)} chars)"
+        lines += [f"## {shown}", "", "```", plan, "```", ""]
+    return lines
+
+
+def sequential_scans(lines: list[str]) -> int:
+    big = ("Seq Scan on webhooks_webhookevent", "Seq Scan on contacts_contact")
+    return sum(1 for line in lines if any(scan in line for scan in big))
+
+
+def explain_claim(out: Path) -> None:
+    """The plans of one worker batch's statements (claim, contacts, writes, outcomes) against the table as
+    it is (due events stored by the replay), in a transaction rolled back."""
+    from webhooks.processing import process_due_batch
+
+    events, due = WebhookEvent.objects.count(), WebhookEvent.objects.filter(status="received").count()
+    with transaction.atomic(), CaptureQueriesContext(connection) as captured:
+        process_due_batch(size=100)
+        transaction.set_rollback(True)
+    lines = explained(captured)
+    lines[:0] = [f"# One worker batch of 100, {events:,} events in the table, {due:,} of them due", "",
+                 f"sequential scans of the big tables: {sequential_scans(lines)}", ""]  # fmt: skip
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n")
+    print(f"    a batch's plans: {sequential_scans(lines)} sequential scans of the big tables; in {out}")
+
+
 # The bench erases as a data-subject request would, without the request's checks and lock.
 BENCH_REQUEST = {
     "origin": ErasureOrigin.DATA_SUBJECT_REQUEST,
@@ -158,18 +201,7 @@ def erase(out: Path) -> None:
     with transaction.atomic(), CaptureQueriesContext(connection) as captured:
         erase_contact(contact=contact, **BENCH_REQUEST)
         transaction.set_rollback(True)
-    for query in captured.captured_queries:
-        sql = query["sql"]
-        if not sql.lstrip().upper().startswith(("SELECT", "UPDATE", "INSERT", "DELETE")):
-            continue
-        if "pg_advisory_xact_lock" in sql or "$1" in sql:  # the latter's binary parameters: explained below
-            continue
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
-            plan = "\n".join(row[0] for row in cursor.fetchall())
-            transaction.set_rollback(True)
-        shown = sql if len(sql) < 400 else sql[:400] + f" … ({len(sql)} chars)"
-        lines += [f"## {shown}", "", "```", plan, "```", ""]
+    lines += explained(captured)
 
     # The selection of the payloads to redact runs through a server-side cursor (not captured above).
     pending = WebhookEvent.objects.filter(
@@ -221,15 +253,11 @@ def erase(out: Path) -> None:
         + f" ms; median {statistics.median(timings):.1f} ms (target < 100 ms)"
     )
     lines.insert(1, summary)
-    full_scans = [
-        line for line in lines if "Seq Scan on webhooks_webhookevent" in line or "Seq Scan on contacts_contact" in line
-    ]
-    lines.insert(2, f"sequential scans of the big tables: {len(full_scans)}")
+    scans = sequential_scans(lines)
+    lines.insert(2, f"sequential scans of the big tables: {scans}")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n")
-    print(
-        f"    {summary}; {len(full_scans)} sequential scans of the big tables; plans in {out.relative_to(Path.cwd())}"
-    )
+    print(f"    {summary}; {scans} sequential scans of the big tables; plans in {out.relative_to(Path.cwd())}")
 
 
 def profile() -> None:
@@ -240,8 +268,7 @@ def profile() -> None:
     from django.test import Client
 
     secrets = {"timely": os.environ["BENCH_TIMELY_SECRET"], "fpt": os.environ["BENCH_FPT_SECRET"]}
-    with_fpt = Path("webhooks/providers/fpt.py").exists()
-    requests = stream(total=4_000, secrets=secrets, with_fpt=with_fpt)
+    requests = stream(total=4_000, secrets=secrets)
     client = Client(HTTP_HOST="127.0.0.1")
     for request in requests[:200]:  # warm-up: imports, connection, caches
         response = client.generic(
@@ -286,10 +313,9 @@ def backlog(size: int, offset: int) -> None:
     from webhooks.models import WebhookEvent
 
     secrets = {"timely": "unused", "fpt": "unused"}
-    with_fpt = Path("webhooks/providers/fpt.py").exists()
     now = timezone.now()
     rows = []
-    for request in stream(total=size, secrets=secrets, with_fpt=with_fpt, offset=offset):
+    for request in stream(total=size, secrets=secrets, offset=offset):
         provider = get_provider(request.path.strip("/").split("/")[1])
         delivery = provider.parse(request.body)
         erasure = provider.is_erasure(delivery)
@@ -354,6 +380,7 @@ def main():
     backlog_parser.add_argument("--offset", type=int, default=20_000_000)
     sub.add_parser("profile_worker").add_argument("--size", type=int, default=5_000)
     sub.add_parser("erase").add_argument("--out", type=Path, required=True)
+    sub.add_parser("explain_claim").add_argument("--out", type=Path, required=True)
     sub.add_parser("profile")
     args = parser.parse_args()
     if args.command == "load":
@@ -364,6 +391,8 @@ def main():
         profile_worker(args.size)
     elif args.command == "erase":
         erase(args.out)
+    elif args.command == "explain_claim":
+        explain_claim(args.out)
     else:
         profile()
 

@@ -7,10 +7,7 @@ The event log is the queue (docs/architecture.md › The queue): an event in sta
 and applies it; ``process_events`` applies given events at once (inline mode, a replay).
 
 Concurrency: a batch first takes the locks of the contacts its events are about (``config.locks``), then
-locks those events' rows. The worker takes contact locks without waiting and claims only the events of
-the contacts it got, so events of one contact are never applied by two workers at once, and no worker
-holds the rows of a contact another one may be erasing (an erasure redacts all of the contact's rows):
-nothing waits in a cycle.
+locks those events' rows (``webhooks.claims``: how a worker claims a batch without waiting for another).
 
 Failures: an event whose application raises is isolated by re-running the batch without it (one savepoint
 per batch, none per event); a failure that cannot be pinned on one event (a set-based write) re-applies
@@ -27,15 +24,15 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
-from django.db.models import QuerySet
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from config.bulk import bulk_update_by_pk
 from config.failures import backoff_seconds, describe_failure
-from config.locks import lock_subjects_of, subjects_filter, try_lock_subjects
+from config.locks import lock_subjects_of, subjects_filter
 from config.log_context import log_context
 from config.metrics import observe_worker_batch, record_processed
+from webhooks.claims import UNREAD_FIELDS, claim_due_events
 from webhooks.events import ContactEvent, EventFailed, Outcome, OutcomeStatus, TransientError
 from webhooks.models import ErasedSubject, WebhookEvent, WebhookEventStatus
 from webhooks.providers import get_provider
@@ -46,11 +43,7 @@ logger = logging.getLogger(__name__)
 
 # IntegrityError: a contact created meanwhile by a writer that took no lock; the retry applies on top.
 RETRYABLE_ERRORS = (OperationalError, InterfaceError, IntegrityError, TransientError)
-# Claim order: deletions first (an erasure never waits behind a backlog), then by due time.
-CLAIM_ORDER = ("-erasure", "next_attempt_at", "id")
 EARLIEST = datetime.min.replace(tzinfo=UTC)
-# How far down the queue a worker looks for contacts that no other worker holds (in batches).
-CANDIDATE_WINDOW = 4
 # After this many failing events in one batch, the rest is applied one event per savepoint.
 MAX_RERUNS = 3
 OUTCOME_FIELDS = (
@@ -64,8 +57,6 @@ OUTCOME_FIELDS = (
     "actor_id",
     "actor_type",
 )
-# Columns a batch never needs: the stored headers and the sender's address stay unread.
-UNREAD_FIELDS = ("headers", "remote_addr")
 
 
 def process_due_batch(*, size: int) -> list[WebhookEvent]:
@@ -79,49 +70,6 @@ def process_due_batch(*, size: int) -> list[WebhookEvent]:
         batch_finished(events)
         observe_worker_batch(len(events), time.monotonic() - started)
     return events
-
-
-def claim_due_events(*, size: int) -> list[WebhookEvent]:
-    """The due events of contacts nobody else is applying, deletions first, locked until commit.
-
-    The locks come first, then the rows (see the module's docstring): a window of candidates is read
-    without a lock, their contacts' locks are tried without waiting, a slice at a time, until the contacts
-    got cover ``size`` candidates (another worker holds the first ones: this one goes on further down the
-    queue instead of waiting); only then are those contacts' due events locked (``FOR UPDATE SKIP
-    LOCKED``: a row someone else holds, a replay marking it, is left for next time). Call inside a
-    transaction."""
-    due = WebhookEvent.objects.filter(status=WebhookEventStatus.RECEIVED, next_attempt_at__lte=timezone.now())
-    if connection.vendor != "postgresql":
-        # One writer at a time (BEGIN IMMEDIATE): this transaction already excludes every other.
-        return list(due.order_by(*CLAIM_ORDER).defer(*UNREAD_FIELDS)[:size])
-    window = list(
-        due.order_by(*CLAIM_ORDER).values_list("provider", "account_id", "external_id")[: size * CANDIDATE_WINDOW]
-    )
-    owned, tried, covered = set(), set(), 0
-    for start in range(0, len(window), size):
-        candidates = window[start : start + size]
-        untried = {subject for subject in candidates if subject not in tried}
-        tried |= untried
-        owned |= try_lock_subjects(untried)
-        covered += sum(1 for subject in candidates if subject in owned)
-        if covered >= size:
-            break
-    if not owned:
-        return []
-    return list(
-        due.filter(subjects_filter(owned))
-        .order_by(*CLAIM_ORDER)
-        .defer(*UNREAD_FIELDS)
-        .select_for_update(skip_locked=True)[:size]
-    )
-
-
-def due_events() -> QuerySet[WebhookEvent]:
-    return WebhookEvent.objects.filter(status=WebhookEventStatus.RECEIVED, next_attempt_at__lte=timezone.now())
-
-
-def due_events_exist() -> bool:
-    return due_events().exists()
 
 
 def process_events(event_pks: Iterable[int], *, chunk_size: int = 100) -> dict[int, str]:

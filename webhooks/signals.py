@@ -25,9 +25,10 @@ payload included (``with_payloads=False``: only their dates and types), as a lis
 first.
 
 ``worker_tick`` is sent by ``webhook_worker`` whenever it has no due event left (and at least every
-``WEBHOOK_WORKER_POLL_SECONDS``): receivers do a bounded slice of their own due work (``contacts``: the
-look-ups of contacts due for a refresh) and return how many items they handled, so that production runs
-one kind of background process.
+``WEBHOOK_WORKER_POLL_SECONDS``): receivers do at most ``limit`` items of their own due work (``contacts``:
+the look-ups of contacts due for a refresh) and return how many they handled, so that production runs one
+kind of background process. The worker sends it with ``limit=1``, again while there is work, up to a
+bound per tick, so that a SIGTERM never waits for more than the item in progress.
 
 ``events_exported`` is sent when staff export stored events (``user=``, ``export_format=`` "csv" or
 "json", ``rows=``): the payloads in the file hold personal data, so whoever keeps the access trail records it.

@@ -4,10 +4,10 @@ Batch after batch while events are due; then the other due work (``worker_tick``
 then, on PostgreSQL, wait for a ``NOTIFY`` from the event table's trigger (``LISTEN``), at most
 ``WEBHOOK_WORKER_POLL_SECONDS``; without LISTEN (SQLite, PgBouncer in transaction mode), sleep as long.
 
-SIGTERM (or SIGINT) lets the batch in progress commit, then the loop ends and the process exits 0. A
-database that goes away is retried with exponential backoff and logged; the process keeps running (a
-batch cut off by it rolls back whole: its events stay due). SIGKILL ends the process mid-batch: the
-server rolls its transaction back, so nothing is half-applied and its claims end with it.
+SIGTERM (or SIGINT) lets the batch (or the look-up) in progress commit, then the loop ends and the
+process exits 0. A database that goes away is retried with exponential backoff and logged; the process
+keeps running (a batch cut off by it rolls back whole: its events stay due). SIGKILL ends the process
+mid-batch: the server rolls its transaction back, so nothing is half-applied and its claims end with it.
 """
 
 import contextlib
@@ -23,7 +23,8 @@ from django.db import DatabaseError, InterfaceError, connection
 
 from config.failures import describe_failure
 from config.progress import progress
-from webhooks.processing import due_events, due_events_exist, process_due_batch
+from webhooks.claims import due_events, due_events_exist
+from webhooks.processing import process_due_batch
 from webhooks.replay import WAKE_UP_CHANNEL
 from webhooks.signals import worker_tick
 
@@ -112,11 +113,22 @@ class WebhookWorker:
         if full and time.monotonic() < self._next_tick:
             return True
         self._next_tick = time.monotonic() + self.poll_seconds
-        ticked = sum(
-            response for _receiver, response in worker_tick.send(sender=type(self), limit=LOOK_UPS_PER_TICK)
-            if isinstance(response, int)
-        )  # fmt: skip
+        ticked = self._tick()  # also while the backlog lasts: look-ups are not starved by it
         return full or bool(events) or ticked >= LOOK_UPS_PER_TICK
+
+    def _tick(self) -> int:
+        """Up to ``LOOK_UPS_PER_TICK`` items of the other due work, one at a time: a look-up can take
+        seconds (a provider's API), so the stop flag is looked at between any two. Returns how many."""
+        done = 0
+        while done < LOOK_UPS_PER_TICK and not self.stopping:
+            handled = sum(
+                response for _receiver, response in worker_tick.send(sender=type(self), limit=1)
+                if isinstance(response, int)
+            )  # fmt: skip
+            if not handled:
+                break
+            done += handled
+        return done
 
     def _wait(self, seconds: float) -> None:
         """Until a wake-up, a stop, or ``seconds``."""

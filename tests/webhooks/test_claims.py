@@ -12,8 +12,9 @@ from contacts.services import erase_on_request
 from tests.factories import ContactFactory
 from tests.webhooks.test_retries_and_due_events import stored
 from tests.webhooks.timely_payloads import created, updated
+from webhooks.claims import claim_due_events
 from webhooks.models import WebhookEvent, WebhookEventStatus
-from webhooks.processing import apply_batch, claim_due_events, process_due_batch
+from webhooks.processing import apply_batch, process_due_batch
 
 pytestmark = [
     pytest.mark.postgres,

@@ -14,9 +14,10 @@ from contacts.services import refresh, sync
 from tests.conftest import encode
 from tests.factories import WebhookEventFactory
 from tests.webhooks.timely_payloads import created, deleted
+from webhooks.claims import claim_due_events
 from webhooks.events import TransientError
 from webhooks.models import WebhookEvent, WebhookEventStatus
-from webhooks.processing import claim_due_events, process_due_batch, process_events, retry_delay
+from webhooks.processing import process_due_batch, process_events, retry_delay
 from webhooks.replay import reprocess_events
 
 pytestmark = pytest.mark.django_db

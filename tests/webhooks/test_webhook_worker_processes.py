@@ -19,9 +19,11 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection, transaction
 from django.test import override_settings
+from django.utils import timezone
 
 from contacts.models import SYNCED_FIELDS, Contact, ErasureRecord
 from tests.conftest import encode, timely_headers
+from tests.factories import ContactFactory
 from tests.webhooks.server_processes import Server, free_ports, post_json
 from tests.webhooks.timely_payloads import created, deleted, updated
 from webhooks.ingest import store_delivery
@@ -308,6 +310,25 @@ def test_sigterm_lets_the_batch_in_progress_commit_then_exits_0(workers):
     done = int(output.rsplit("webhook worker stopped after ", 1)[1].split(" ")[0])
     # Exactly what it reported is applied: the batch it was in committed whole, nothing after it began.
     assert processed_count() == done < len(arrivals(history()))
+
+
+def test_sigterm_during_contact_look_ups_exits_0_after_the_look_up_in_progress(workers):
+    # 30 contacts due for a look-up, each taking 0.5 s: a tick of 20 would take 10 s.
+    for n in range(30):
+        ContactFactory(provider="fpt", account_id="48213", external_id=f"{9917300 + n}", needs_refresh=True)
+    worker = workers("looking-up", FPT_CONTACT_FETCHER="tests.webhooks.slow_fetcher.fetch_contact")
+    looked_up = Contact.objects.filter(needs_refresh=False)
+    wait_for(looked_up.exists, "the first look-up", worker)
+
+    worker.process.send_signal(signal.SIGTERM)
+    stopped_at = time.monotonic()
+    assert worker.process.wait(timeout=WAIT_SECONDS) == 0, worker.output()
+    assert time.monotonic() - stopped_at < 3  # the look-up in progress, not the rest of the tick
+    assert "SIGTERM received" in worker.output()
+    # What it did not get to is neither done nor held: due now for the next worker, not after a lease.
+    left = Contact.objects.filter(needs_refresh=True)
+    assert 10 < left.count() < 30
+    assert not left.filter(refresh_due_at__gt=timezone.now()).exists()
 
 
 def test_an_idle_worker_is_woken_by_the_new_event_not_by_its_poll(workers, servers):
