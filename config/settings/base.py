@@ -118,7 +118,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # Used when the browser asks for neither language we have.
-LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
+LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en-us")
 LANGUAGES = [("en", "English"), ("pt-br", "Português (Brasil)")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # The zone the admin shows times in; they are stored in UTC, and the API answers in UTC.

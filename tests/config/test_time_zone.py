@@ -23,7 +23,7 @@ def test_time_zone_and_language_default_to_brazil_and_english_and_read_the_envir
     chosen = run_manage("shell", "-c", code, DJANGO_SETTINGS_MODULE="config.settings.local",
                         TIME_ZONE="America/Manaus", LANGUAGE_CODE="pt-br")  # fmt: skip
 
-    assert default.stdout.splitlines()[-1].split() == ["America/Sao_Paulo", "en"], default.stderr
+    assert default.stdout.splitlines()[-1].split() == ["America/Sao_Paulo", "en-us"], default.stderr
     assert chosen.stdout.splitlines()[-1].split() == ["America/Manaus", "pt-br"], chosen.stderr
 
 
