@@ -193,6 +193,9 @@ class Bench:
         before = load()
         with psycopg.connect(self.url(db), autocommit=True) as conn:
             cpu_before = self.cpu_snapshot(conn, db)
+            # Backends by pid, last seen every 2 s: a run longer than CONN_MAX_AGE (60 s) replaces the
+            # servers' connections, and a backend gone by the end still did this run's work until then.
+            backends_seen = dict(cpu_before["postgres"])
             stored_sql = f"SELECT count(*) FROM {table} WHERE id > %s"
             baseline = conn.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
             process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
@@ -204,6 +207,7 @@ class Bench:
                     break
                 if time.monotonic() - checked_at > 2:
                     checked_at = time.monotonic()
+                    backends_seen.update(backend_cpu(conn, db))
                     stored = conn.execute(stored_sql, [baseline]).fetchone()[0]
                     if stored != progress:
                         progress, progress_at = stored, checked_at
@@ -211,6 +215,10 @@ class Bench:
                         say(f"    nothing stored for 10 s at {stored}/{expected}: stopping")
                         break
             cpu_after = self.cpu_snapshot(conn, db, wrk=process.pid)  # while wrk runs: its own CPU counts too
+            backends_seen.update(cpu_after["postgres"])
+            started = cpu_before["postgres"]
+            cpu_before["postgres"] = 0.0
+            cpu_after["postgres"] = sum(cpu - started.get(pid, 0.0) for pid, cpu in backends_seen.items())
             process.send_signal(signal.SIGINT)
             output = process.communicate(timeout=30)[0]
             self.processes.remove(process)
@@ -266,12 +274,12 @@ class Bench:
         )
         say("    CPU per request: " + ", ".join(f"{name} {ms:.2f} ms" for name, ms in r["cpu_ms"].items()))
 
-    def cpu_snapshot(self, conn, db: str, *, wrk: int | None = None) -> dict[str, float]:
+    def cpu_snapshot(self, conn, db: str, *, wrk: int | None = None) -> dict:
         """CPU seconds so far of what serves this run: the server's process tree (gunicorn's master and
         workers, or the floor's), the PostgreSQL backends connected to this run's database, and wrk. By
         process id, so the other programs on a shared machine are not counted."""
         snapshot = {"gunicorn": tree_cpu_seconds(self.server.pid) if self.server else 0.0}
-        snapshot["postgres"] = sum(backend_cpu(conn, db).values())
+        snapshot["postgres"] = backend_cpu(conn, db)
         if wrk is not None:
             snapshot["wrk"] = process_cpu_seconds(wrk)
         return snapshot
