@@ -5,9 +5,10 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
+from config.bulk import binary_parameters_cursor
 from webhooks.models import ErasedSubject, WebhookEvent
 from webhooks.providers.base import Delivery, WebhookProvider
 
@@ -90,16 +91,20 @@ def insert_event(values: dict, *, redacted_if_erased: bytes | None) -> int | Non
     <redacted> ELSE <as received> END``, decided by the database in the same statement.
     """
     erased_check = redacted_if_erased is not None
+    # This thread's connection itself, not the ``connection`` proxy, each of whose uses is a context lookup.
+    db = connections[DEFAULT_DB_ALIAS]
     params = []
     for name, value in values.items():
         field = event_field(name)
         if erased_check and name in ERASED_ALTERNATIVES:
             when_erased = redacted_if_erased if name == "body" else values["received_at"]
             params += [values["provider"], values["account_id"], values["external_id"]]
-            params.append(field.get_db_prep_save(when_erased, connection))
-        params.append(field.get_db_prep_save(value, connection))
-    with connection.cursor() as cursor:
-        cursor.execute(insert_sql(connection.vendor, tuple(values), erased_check=erased_check), params)
+            params.append(field.get_db_prep_save(when_erased, db))
+        params.append(field.get_db_prep_save(value, db))
+    # Bound server-side on PostgreSQL: no quoting of 24 values in Python, and prepared once per connection.
+    cursor = binary_parameters_cursor() if db.vendor == "postgresql" else db.cursor()
+    with cursor:
+        cursor.execute(insert_sql(db.vendor, tuple(values), erased_check=erased_check), params)
         inserted = cursor.fetchone()
     return inserted[0] if inserted else None
 

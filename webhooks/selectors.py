@@ -198,6 +198,8 @@ def _readable_payload(body):
     except ValueError:
         # Stored as received even when it is not JSON: the person gets the text itself.
         return raw.decode("utf-8", errors="replace")
+
+
 def changed_values(event: WebhookEvent) -> tuple[tuple[str, str | None, str], ...]:
     """Per field the event changed: the value before (None when it did not say) and after, from its stored
     payload read by its provider, as text. Nothing for a purged or redacted payload, or one its provider

@@ -62,6 +62,12 @@ def test_fpt_timestamp_outside_the_range_is_400(post_webhook):
         (json.dumps({**timely(), "deep": json.loads("[" * 200 + "]" * 200)}).encode(), "nested deeper"),
         (json.dumps(timely()).replace('"Ana Costa"', '"Ana \\ud83d"').encode(), "surrogate"),
         (json.dumps(timely()).replace('"event_id"', '"\\ud800"', 1).encode(), "surrogate"),
+        # Sent raw, not escaped: Python's json reads UTF-8 letting surrogates pass, and reads UTF-16 too.
+        (json.dumps(timely()).replace('"Ana Costa"', '"Ana ?"').encode().replace(b"?", b"\xed\xa0\x80"), "surrogate"),
+        (json.dumps(timely()).replace('"Ana Costa"', '"Ana \\udc00"').encode("utf-16-le"), "surrogate"),
+        ((json.dumps(timely())[:-1] + ', "x": "?"}').encode("utf-16-le").replace(b"?\x00", b"\x00\xd8"), "surrogate"),
+        # The brackets that may nest are counted in the raw bytes, whatever their encoding.
+        (json.dumps({**timely(), "deep": json.loads("[" * 40 + "]" * 40)}).encode("utf-16"), "nested deeper"),
         (json.dumps(timely()).replace('"Ana Costa"', "NaN").encode(), "NaN"),
         (json.dumps(timely()).replace('"Ana Costa"', "-Infinity").encode(), "-Infinity"),
         (json.dumps(timely(event_id="evt_\u0000")).encode(), "NUL"),

@@ -4,6 +4,7 @@ column could store replaced (``load_json_leniently``)."""
 
 import json
 import math
+import re
 from typing import Any
 
 from webhooks.providers.fields import EnvelopeError
@@ -22,13 +23,33 @@ def load_json_object(body: bytes) -> dict:
         raise EnvelopeError("body is not valid JSON") from None
     if not isinstance(payload, dict):
         raise EnvelopeError("body is not a JSON object")
-    if _nesting_depth(payload) > MAX_JSON_DEPTH:
+    # Both checks walk the whole payload; each is skipped when the raw bytes show it cannot fail (a body
+    # with at most MAX_JSON_DEPTH brackets in all cannot nest deeper than that).
+    if body.count(b"{") + body.count(b"[") > MAX_JSON_DEPTH and _nesting_depth(payload) > MAX_JSON_DEPTH:
         raise EnvelopeError(f"body is nested deeper than {MAX_JSON_DEPTH} levels")
-    try:
-        json.dumps(payload, ensure_ascii=False).encode()
-    except UnicodeEncodeError:
-        raise EnvelopeError("body contains an unpaired Unicode surrogate") from None
+    if _may_hold_lone_surrogate(body):
+        try:
+            json.dumps(payload, ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            raise EnvelopeError("body contains an unpaired Unicode surrogate") from None
     return payload
+
+
+# ``\u`` then D8–DF (a false match, as in ``\\ud800``, only costs the full check).
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _may_hold_lone_surrogate(body: bytes) -> bool:
+    """False when no string parsed from ``body`` can hold an unpaired surrogate: the body is UTF-8 (a valid
+    UTF-8 JSON text has no NUL byte, while UTF-16 and UTF-32, which ``json`` also reads, always have some),
+    strictly so (``json`` itself lets a surrogate encoded raw pass), and has no surrogate escape."""
+    if b"\x00" in body or _SURROGATE_ESCAPE.search(body):
+        return True
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
 
 
 class _Unreadable:
