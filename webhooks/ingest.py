@@ -50,61 +50,56 @@ def store_delivery(
         "remote_addr": remote_addr,
         "redacted_at": None,
     }
-    redacted_if_erased = None
     if provider.redacted_before_saving(delivery):
         # A deletion's personal data is never saved, not even once.
         event["body"], event["redacted_at"] = provider.redacted_body(delivery.payload), now
-    elif delivery.external_id:
-        # A late event of any type about an erased contact is committed only in its redacted form; the
-        # check runs inside the INSERT itself (docs/performance.md).
-        redacted_if_erased = provider.redacted_body(delivery.payload)
+    # A late event of any type about an erased contact is committed only in its redacted form: as received,
+    # it is inserted only if its contact is not erased, checked inside the INSERT itself.
+    unless_erased = event["redacted_at"] is None and bool(delivery.external_id)
     # The INSERT is the whole delivery: one statement that commits on its own (on PostgreSQL its trigger
     # wakes the workers in the same transaction). The stored event is the work: nothing else is queued.
-    event_pk = insert_event(event, redacted_if_erased=redacted_if_erased)
-    if event_pk is not None:
-        if settings.WEBHOOK_PROCESSING == "inline":
-            process_after_commit(event_pk)
-        return StoredDelivery(event_pk=event_pk, duplicate=False)
-    first = (
-        WebhookEvent.objects.filter(provider=provider.name, dedupe_key=delivery.dedupe_key)
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if first is None:  # the conflicting row is gone again (pruned or rolled back): not stored
-        raise IntegrityError("webhook event conflicted with a row that no longer exists")
-    return StoredDelivery(event_pk=first, duplicate=True)
+    event_pk = insert_event(event, unless_erased=unless_erased)
+    if event_pk is None:
+        # A duplicate, or (rarely) an event about an erased contact: then stored redacted, a statement more.
+        first = stored_event_pk(provider.name, delivery.dedupe_key)
+        if first is not None:
+            return StoredDelivery(event_pk=first, duplicate=True)
+        if unless_erased:
+            event["body"], event["redacted_at"] = provider.redacted_body(delivery.payload), now
+            event_pk = insert_event(event, unless_erased=False)
+        if event_pk is None:
+            first = stored_event_pk(provider.name, delivery.dedupe_key)
+            if first is None:  # the conflicting row is gone again (pruned or rolled back): not stored
+                raise IntegrityError("webhook event conflicted with a row that no longer exists")
+            return StoredDelivery(event_pk=first, duplicate=True)
+    if settings.WEBHOOK_PROCESSING == "inline":
+        process_after_commit(event_pk)
+    return StoredDelivery(event_pk=event_pk, duplicate=False)
 
 
-# Written by ``insert_event`` only when the contact was erased: the redacted body and its time.
-ERASED_ALTERNATIVES = ("body", "redacted_at")
+def stored_event_pk(provider: str, dedupe_key: str) -> int | None:
+    return WebhookEvent.objects.filter(provider=provider, dedupe_key=dedupe_key).values_list("pk", flat=True).first()
 
 
-def insert_event(values: dict, *, redacted_if_erased: bytes | None) -> int | None:
-    """One ``INSERT … ON CONFLICT DO NOTHING RETURNING id``: the new event's id, or None for a duplicate.
+def insert_event(values: dict, *, unless_erased: bool) -> int | None:
+    """One ``INSERT … ON CONFLICT DO NOTHING RETURNING id``: the new event's id, or None for a duplicate
+    and, ``unless_erased``, for an event whose contact is erased (``ErasedSubject``), which is not inserted.
 
     The statement is built once from the model's own fields instead of being compiled by the ORM per
     request: compiling this 24-column insert and its erased-contact subquery was the largest cost of
     ingest (docs/performance.md). Values go through each field's own conversion, as with ``save()``; the
     columns every new event starts with the same (``initial_columns``) are written into the statement
     once, as the database quotes them, rather than converted and sent again with every delivery.
-    With ``redacted_if_erased``, body and ``redacted_at`` each become ``CASE WHEN <contact erased> THEN
-    <redacted> ELSE <as received> END``, decided by the database in the same statement.
     """
-    erased_check = redacted_if_erased is not None
     # This thread's connection itself, not the ``connection`` proxy, each of whose uses is a context lookup.
     db = connections[DEFAULT_DB_ALIAS]
-    params = []
-    for name, value in values.items():
-        field = event_field(name)
-        if erased_check and name in ERASED_ALTERNATIVES:
-            when_erased = redacted_if_erased if name == "body" else values["received_at"]
-            params += [values["provider"], values["account_id"], values["external_id"]]
-            params.append(field.get_db_prep_save(when_erased, db))
-        params.append(field.get_db_prep_save(value, db))
+    params = [event_field(name).get_db_prep_save(value, db) for name, value in values.items()]
+    if unless_erased:
+        params += [values["provider"], values["account_id"], values["external_id"]]
     # Bound server-side on PostgreSQL: no quoting of 24 values in Python, and prepared once per connection.
     cursor = binary_parameters_cursor() if db.vendor == "postgresql" else db.cursor()
     with cursor:
-        cursor.execute(insert_sql(db.vendor, tuple(values), erased_check=erased_check), params)
+        cursor.execute(insert_sql(db.vendor, tuple(values), unless_erased=unless_erased), params)
         inserted = cursor.fetchone()
     return inserted[0] if inserted else None
 
@@ -130,19 +125,13 @@ def initial_columns(given: tuple[str, ...]) -> dict:
 
 
 @functools.cache
-def insert_sql(vendor: str, columns: tuple[str, ...], *, erased_check: bool) -> str:
+def insert_sql(vendor: str, columns: tuple[str, ...], *, unless_erased: bool) -> str:
     """The statement for ``vendor``'s quoting, ``columns`` as parameters and every other column at its
     default, quoted by the database's own schema editor (as Django writes a column's default in DDL).
-    Names and defaults come from the models only; what a delivery brings is always a parameter."""
+    Names and defaults come from the models only; what a delivery brings is always a parameter.
+    ``unless_erased``: ``INSERT … SELECT <values> WHERE NOT EXISTS (<the contact erased>)``, its three
+    parameters last (the database types each value by its column, as in ``VALUES``)."""
     quote = connection.ops.quote_name
-    erased = (
-        f"EXISTS (SELECT 1 FROM {quote(ErasedSubject._meta.db_table)} "  # noqa: S608
-        "WHERE provider = %s AND account_id = %s AND external_id = %s)"
-    )
-    placeholders = [
-        f"CASE WHEN {erased} THEN %s ELSE %s END" if erased_check and name in ERASED_ALTERNATIVES else "%s"
-        for name in columns
-    ]
     initial = initial_columns(columns)
     # Only its quoting is used: entered, a schema editor would start DDL work (on SQLite, end FK checks).
     editor = connection.schema_editor()
@@ -153,9 +142,17 @@ def insert_sql(vendor: str, columns: tuple[str, ...], *, erased_check: bool) -> 
     if any("%" in literal for literal in literals):  # never so today; the driver would read it as a placeholder
         raise ValueError("a default with '%' cannot be written into the statement")
     quoted = [quote(event_field(name).column) for name in (*columns, *initial)]
+    values = ", ".join(["%s"] * len(columns) + literals)
+    if unless_erased:
+        source = (
+            f"SELECT {values} WHERE NOT EXISTS (SELECT 1 FROM {quote(ErasedSubject._meta.db_table)} "  # noqa: S608
+            "WHERE provider = %s AND account_id = %s AND external_id = %s)"
+        )
+    else:
+        source = f"VALUES ({values})"
     return (
-        f"INSERT INTO {quote(WebhookEvent._meta.db_table)} ({', '.join(quoted)}) "  # noqa: S608
-        f"VALUES ({', '.join(placeholders + literals)}) ON CONFLICT (provider, dedupe_key) DO NOTHING RETURNING id"
+        f"INSERT INTO {quote(WebhookEvent._meta.db_table)} ({', '.join(quoted)}) {source} "  # noqa: S608
+        "ON CONFLICT (provider, dedupe_key) DO NOTHING RETURNING id"
     )
 
 

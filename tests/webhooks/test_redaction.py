@@ -73,6 +73,23 @@ def test_late_delivery_about_an_erased_contact_is_stored_redacted_before_any_pro
 
 
 @pytest.mark.django_db
+def test_a_late_delivery_about_an_erased_contact_sent_again_is_a_duplicate_of_its_redacted_row(
+    client, timely_fixture
+):
+    ErasedSubject.objects.create(provider="timely", account_id="ws_abc123", external_id="cont_456")
+    payload = timely_fixture("contact.created")
+    _body, first = post_unprocessed(client, payload)
+
+    body = encode(payload)
+    again = client.generic(
+        "POST", "/webhooks/timely/", body, content_type="application/json", headers=timely_headers(body)
+    )
+
+    assert again.json() == {"status": "duplicate", "event": first.pk}
+    assert WebhookEvent.objects.count() == 1
+
+
+@pytest.mark.django_db
 def test_delivery_about_a_contact_never_erased_is_stored_byte_for_byte(client, timely_fixture):
     ErasedSubject.objects.create(provider="timely", account_id="ws_abc123", external_id="cont_999")
 
