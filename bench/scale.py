@@ -142,14 +142,14 @@ def load(size: int) -> None:
 
 def explained(captured: CaptureQueriesContext) -> list[str]:
     """``EXPLAIN (ANALYZE, BUFFERS)`` of each captured statement, rolled back, as markdown lines. Left out:
-    transaction control, the advisory locks (nothing to plan), binary-parameter statements (``$1``: their
-    parameters are not in the captured text; explained on their own)."""
+    transaction control, the advisory locks (nothing to plan), binary-parameter statements (logged with
+    their placeholders, ``%s``: their parameters are not in the captured text; explained on their own)."""
     lines = []
     for query in captured.captured_queries:
         sql = query["sql"]
         if not sql.lstrip().upper().startswith(("SELECT", "UPDATE", "INSERT", "DELETE")):
             continue
-        if "pg_advisory_xact_lock" in sql or "pg_try_advisory_xact_lock" in sql or "$1" in sql:
+        if "pg_advisory_xact_lock" in sql or "pg_try_advisory_xact_lock" in sql or "%s" in sql or "%b" in sql:
             continue
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)

@@ -63,4 +63,27 @@ def binary_parameters_cursor():
     connection.ensure_connection()
     with connection.wrap_database_errors:
         cursor = psycopg.Cursor(connection.connection)
-    return connection.make_debug_cursor(cursor) if connection.queries_logged else connection.make_cursor(cursor)
+    return _statement_logging_cursor(cursor) if connection.queries_logged else connection.make_cursor(cursor)
+
+
+def _statement_logging_cursor(cursor):
+    """Django's debug cursor (tests, DEBUG), logging each statement as written, placeholders and all: it
+    would ask psycopg for the statement last sent, and of a prepared one psycopg keeps no text (None)."""
+    return _statement_logging_wrapper()(cursor, connection)
+
+
+@cache
+def _statement_logging_wrapper():
+    from django.db.backends.postgresql.base import CursorDebugWrapper
+    from django.db.backends.utils import CursorWrapper
+
+    class StatementLoggingCursor(CursorDebugWrapper):
+        def execute(self, sql, params=None):
+            with self.debug_sql(sql, params):
+                return CursorWrapper.execute(self, sql, params)
+
+        def executemany(self, sql, param_list):
+            with self.debug_sql(sql, param_list, many=True):
+                return CursorWrapper.executemany(self, sql, param_list)
+
+    return StatementLoggingCursor

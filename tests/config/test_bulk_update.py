@@ -86,3 +86,18 @@ def test_nothing_to_write_sends_nothing():
     with CaptureQueriesContext(connection) as captured:
         bulk_update_by_pk([], ["name"])
     assert captured.captured_queries == []
+
+
+@pytest.mark.postgres
+def test_a_prepared_statement_is_logged_with_its_text_like_any_other():
+    """psycopg keeps no text of a statement it executes prepared: the debug log (tests' query captures,
+    DEBUG's SQL log) must still show it, not None."""
+    from config.bulk import binary_parameters_cursor
+
+    with CaptureQueriesContext(connection) as captured:
+        for n in range(8):  # past the threshold (5) at which psycopg prepares it
+            with binary_parameters_cursor() as cursor:
+                cursor.execute("SELECT %s::int + 1", [n])
+                assert cursor.fetchone() == (n + 1,)
+
+    assert [query["sql"] for query in captured.captured_queries] == ["SELECT %s::int + 1"] * 8
