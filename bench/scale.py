@@ -13,6 +13,7 @@ import cProfile
 import io
 import json
 import pstats
+import re
 import statistics
 import sys
 import time
@@ -140,6 +141,11 @@ def load(size: int) -> None:
         cursor.execute("VACUUM ANALYZE")
 
 
+# A parameter's placeholder as the server-bound statements are logged (``= %s,``, ``unnest(%b::bigint[]``);
+# Django's own statements are logged with their values quoted in.
+PLACEHOLDER = re.compile(r"%[sb](?=[\s,):]|$)")
+
+
 def explained(captured: CaptureQueriesContext) -> list[str]:
     """``EXPLAIN (ANALYZE, BUFFERS)`` of each captured statement, rolled back, as markdown lines. Left out:
     transaction control, the advisory locks (nothing to plan), binary-parameter statements (logged with
@@ -149,7 +155,7 @@ def explained(captured: CaptureQueriesContext) -> list[str]:
         sql = query["sql"]
         if not sql.lstrip().upper().startswith(("SELECT", "UPDATE", "INSERT", "DELETE")):
             continue
-        if "pg_advisory_xact_lock" in sql or "pg_try_advisory_xact_lock" in sql or "%s" in sql or "%b" in sql:
+        if "pg_advisory_xact_lock" in sql or "pg_try_advisory_xact_lock" in sql or PLACEHOLDER.search(sql):
             continue
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)

@@ -28,9 +28,12 @@ def bulk_update_by_pk(objs: Sequence[Model], field_names: Sequence[str]) -> None
         [field.get_db_prep_save(value, connection) for value in column]
         for field, column in zip(fields, values, strict=True)
     ]
-    pks = [obj.pk for obj in objs]
     with binary_parameters_cursor() as cursor:
-        cursor.execute(_update_sql(model, tuple(field_names)), [pks, *columns])
+        if len(objs) == 1:
+            # One row (inline mode's batch of one): a plain UPDATE by primary key, no arrays to build.
+            cursor.execute(_update_one_sql(model, tuple(field_names)), [*(column[0] for column in columns), objs[0].pk])
+        else:
+            cursor.execute(_update_sql(model, tuple(field_names)), [[obj.pk for obj in objs], *columns])
 
 
 @cache
@@ -47,6 +50,13 @@ def _update_sql(model: type[Model], field_names: tuple[str, ...]) -> str:
     )
 
 
+@cache
+def _update_one_sql(model: type[Model], field_names: tuple[str, ...]) -> str:
+    meta, quote = model._meta, connection.ops.quote_name
+    assignments = ", ".join(f"{quote(meta.get_field(name).column)} = %s" for name in field_names)
+    return f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+
+
 def binary_parameters_cursor():
     """A psycopg cursor with server-side binding on Django's own connection, so inside the current
     transaction, and wrapped as Django wraps its cursors (health check, execute wrappers, query logging in
@@ -61,6 +71,7 @@ def binary_parameters_cursor():
     # is replaced (CONN_HEALTH_CHECKS), once per request.
     connection.close_if_health_check_failed()
     connection.ensure_connection()
+    connection.validate_thread_sharing()
     with connection.wrap_database_errors:
         cursor = psycopg.Cursor(connection.connection)
     return _statement_logging_cursor(cursor) if connection.queries_logged else connection.make_cursor(cursor)

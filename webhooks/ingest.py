@@ -60,16 +60,16 @@ def store_delivery(
     # wakes the workers in the same transaction). The stored event is the work: nothing else is queued.
     event_pk = insert_event(event, unless_erased=unless_erased)
     if event_pk is None:
-        # A duplicate, or (rarely) an event about an erased contact: then stored redacted, a statement more.
+        # A duplicate, or (rarely) an event about an erased contact: then stored redacted, two statements more.
         first = stored_event_pk(provider.name, delivery.dedupe_key)
         if first is not None:
             return StoredDelivery(event_pk=first, duplicate=True)
-        if unless_erased:
+        if unless_erased and contact_erased(event):
             event["body"], event["redacted_at"] = provider.redacted_body(delivery.payload), now
             event_pk = insert_event(event, unless_erased=False)
         if event_pk is None:
             first = stored_event_pk(provider.name, delivery.dedupe_key)
-            if first is None:  # the conflicting row is gone again (pruned or rolled back): not stored
+            if first is None:  # the conflicting row is gone again (deleted meanwhile): not stored, 503
                 raise IntegrityError("webhook event conflicted with a row that no longer exists")
             return StoredDelivery(event_pk=first, duplicate=True)
     if settings.WEBHOOK_PROCESSING == "inline":
@@ -79,6 +79,11 @@ def store_delivery(
 
 def stored_event_pk(provider: str, dedupe_key: str) -> int | None:
     return WebhookEvent.objects.filter(provider=provider, dedupe_key=dedupe_key).values_list("pk", flat=True).first()
+
+
+def contact_erased(event: dict) -> bool:
+    subject = {name: event[name] for name in ("provider", "account_id", "external_id")}
+    return ErasedSubject.objects.filter(**subject).exists()
 
 
 def insert_event(values: dict, *, unless_erased: bool) -> int | None:

@@ -105,7 +105,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # The statements bound server-side (ingest's INSERT, the worker's set-based writes: config/bulk.py) are
 # prepared after a few runs on a connection, so PostgreSQL parses and plans each once, not per delivery.
 # Django's own queries bind client-side and are never prepared. Off behind a pooler in transaction mode
-# that cannot keep prepared statements (PgBouncer before 1.21, or its max_prepared_statements = 0).
+# that cannot keep prepared statements (PgBouncer before 1.22, or its max_prepared_statements = 0).
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
     "DATABASE_PREPARED_STATEMENTS", default=True
 ):

@@ -27,14 +27,19 @@ def columns(instance, *, without=("updated_at",)):
     }
 
 
-def test_contacts_written_in_one_statement_read_back_as_save_would_have_written_them():
+CHANGES = [
+    {"name": "Ana Costa", "tags": ["vip", "ção"], "custom_fields": {"plano": "anual"}, "last_call_at": WHEN},
+    {"can_sms": None, "status_id": 3, "status": "Members", "field_versions": {"name": ["2026", "evt_1"]}},
+    {"phone": "", "remote_updated_at": None, "needs_refresh": True, "refresh_attempts": 2, "notes": "nota"},
+]
+
+
+# Several rows are written by one UPDATE … FROM unnest (PostgreSQL), one row by a plain UPDATE by its key.
+@pytest.mark.parametrize("together", [True, False], ids=["one statement for all", "one row at a time"])
+def test_contacts_written_in_one_statement_read_back_as_save_would_have_written_them(together):
     by_bulk = [ContactFactory(name="Ana"), ContactFactory(name="Bia", can_sms=True), ContactFactory(name="Caio")]
     by_save = [ContactFactory(name="Ana"), ContactFactory(name="Bia", can_sms=True), ContactFactory(name="Caio")]
-    changes = [
-        {"name": "Ana Costa", "tags": ["vip", "ção"], "custom_fields": {"plano": "anual"}, "last_call_at": WHEN},
-        {"can_sms": None, "status_id": 3, "status": "Members", "field_versions": {"name": ["2026", "evt_1"]}},
-        {"phone": "", "remote_updated_at": None, "needs_refresh": True, "refresh_attempts": 2, "notes": "nota"},
-    ]
+    changes = CHANGES
     for bulk, save, change in zip(by_bulk, by_save, changes, strict=True):
         for name, value in change.items():
             setattr(bulk, name, value)
@@ -43,9 +48,10 @@ def test_contacts_written_in_one_statement_read_back_as_save_would_have_written_
     before = Contact.objects.get(pk=by_bulk[0].pk).updated_at
 
     with CaptureQueriesContext(connection) as captured:
-        bulk_update_by_pk(by_bulk, WRITTEN_FIELDS)
+        for batch in [by_bulk] if together else [[contact] for contact in by_bulk]:
+            bulk_update_by_pk(batch, WRITTEN_FIELDS)
 
-    assert len(captured.captured_queries) == 1
+    assert len(captured.captured_queries) == (1 if together else 3)
     for bulk, save in zip(by_bulk, by_save, strict=True):
         stored, expected = Contact.objects.get(pk=bulk.pk), Contact.objects.get(pk=save.pk)
         # Apart from what differs between the two factories' contacts (ids, phone, email, and the search text

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from contacts.models import Contact
 from tests.conftest import SIGNERS, encode
 from tests.factories import ContactFactory
-from webhooks.models import WebhookEvent, WebhookEventStatus
+from webhooks.models import ErasedSubject, WebhookEvent, WebhookEventStatus
 
 # Inline: the INSERT, then a batch of one: (the contact's lock,) the event, the contact, its write, the
 # outcome. No savepoint: a failure rolls the attempt back and applies it again the isolating way.
@@ -130,6 +130,20 @@ def test_with_workers_a_delivery_is_one_insert_and_no_explicit_transaction(cost_
     assert len(cost.statements) == 1 and cost.statements[0].startswith('INSERT INTO "webhooks_webhookevent"'), cost
     assert (cost.commits, cost.rollbacks) == (0, 0)
     assert not Contact.objects.exists()
+
+
+@pytest.mark.usefixtures("worker_mode")
+def test_with_workers_a_late_delivery_about_an_erased_contact_costs_four_statements(cost_of, timely_fixture):
+    ErasedSubject.objects.create(provider="timely", account_id="ws_abc123", external_id="cont_456")
+
+    response, cost = cost_of("timely", timely_fixture("contact.updated"))
+
+    assert response.json()["status"] == "accepted"
+    # The INSERT that skipped it, the look-ups that tell why (no duplicate; its contact erased), the
+    # redacted INSERT; each commits on its own.
+    assert [sql.split(" ")[0] for sql in cost.statements] == ["INSERT", "SELECT", "SELECT", "INSERT"], cost
+    assert (cost.commits, cost.rollbacks) == (0, 0)
+    assert WebhookEvent.objects.get().redacted_at is not None
 
 
 @pytest.mark.usefixtures("worker_mode")
