@@ -13,11 +13,16 @@ READ_DATABASE_SETTINGS = (
 )
 
 
-def database_settings(module: str, **environment: str) -> list[str]:
-    env = {key: value for key, value in os.environ.items() if key != "CONN_MAX_AGE"}
+# The variables these tests set: never inherited from the environment the suite runs in.
+CONTROLLED = ("CONN_MAX_AGE", "DATABASE_PREPARED_STATEMENTS")
+
+
+def database_settings(module: str, read: str = READ_DATABASE_SETTINGS, **environment: str) -> list[str]:
+    """What ``read`` prints under settings ``module`` with ``environment``, in a fresh interpreter."""
+    env = {key: value for key, value in os.environ.items() if key not in CONTROLLED}
     env.update(DJANGO_SETTINGS_MODULE=module, SECRET_KEY="k" * 60, **environment)
     result = subprocess.run(
-        [sys.executable, "-c", READ_DATABASE_SETTINGS],
+        [sys.executable, "-c", read],
         cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, check=True, timeout=60,
     )  # fmt: skip
     return result.stdout.split()
@@ -50,11 +55,5 @@ READ_PREPARE_THRESHOLD = (
     ],
 )
 def test_prepared_statements_are_on_for_postgresql_unless_a_pooler_needs_them_off(environment, expected):
-    unset = ("DATABASE_URL", "DATABASE_PREPARED_STATEMENTS")
-    env = {key: value for key, value in os.environ.items() if key not in unset}
-    env.update(DJANGO_SETTINGS_MODULE="config.settings.production", SECRET_KEY="k" * 60, **environment)
-    result = subprocess.run(
-        [sys.executable, "-c", READ_PREPARE_THRESHOLD],
-        cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, check=True, timeout=60,
-    )  # fmt: skip
-    assert result.stdout.split() == [expected]
+    # DATABASE_URL is always given: the suite's own (SQLite or PostgreSQL) is never the one read.
+    assert database_settings("config.settings.production", READ_PREPARE_THRESHOLD, **environment) == [expected]
