@@ -9,8 +9,10 @@ import logging
 import time
 from datetime import UTC, datetime
 
+from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext, pgettext_lazy
 
 EARLIEST_YEAR, LATEST_YEAR = 1900, 9000
 
@@ -31,6 +33,42 @@ def display_time(moment: datetime | None, *, empty: str = "—") -> str:
     if moment is None:
         return empty
     return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
+# Months as a sentence names them: Portuguese writes them in lower case ("dezembro de 2026"), and Django's
+# own month names are capitalized (they also head calendars).
+MONTHS_IN_A_SENTENCE = [
+    pgettext_lazy("month in a sentence", "January"),
+    pgettext_lazy("month in a sentence", "February"),
+    pgettext_lazy("month in a sentence", "March"),
+    pgettext_lazy("month in a sentence", "April"),
+    pgettext_lazy("month in a sentence", "May"),
+    pgettext_lazy("month in a sentence", "June"),
+    pgettext_lazy("month in a sentence", "July"),
+    pgettext_lazy("month in a sentence", "August"),
+    pgettext_lazy("month in a sentence", "September"),
+    pgettext_lazy("month in a sentence", "October"),
+    pgettext_lazy("month in a sentence", "November"),
+    pgettext_lazy("month in a sentence", "December"),
+]
+
+
+def display_date(moment: datetime | None, *, empty: str = "—") -> str:
+    """The local day of ``moment`` in ``DATE_FORMAT`` (dd/mm/aaaa in Portuguese)."""
+    if moment is None:
+        return empty
+    return date_format(timezone.localtime(moment), "DATE_FORMAT")
+
+
+def month_in_a_sentence(moment: datetime) -> str:
+    """The local month of ``moment`` as a sentence says it: "December 2026", "dezembro de 2026"."""
+    local = timezone.localtime(moment)
+    return gettext("%(month)s %(year)d") % {"month": MONTHS_IN_A_SENTENCE[local.month - 1], "year": local.year}
+
+
+def time_ago(moment: datetime) -> str:
+    """How long ago ``moment`` was, as people say it ("now", "3 minutes ago", "há 3 minutos")."""
+    return naturaltime(moment)
 
 
 def zone_label() -> str:

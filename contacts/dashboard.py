@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from config.timestamps import month_in_a_sentence
 from contacts.requests import desk_counts
 from contacts.selectors import contact_counts_by_provider_and_source, erasures_since, last_erasure_log_verification
 
@@ -23,6 +24,7 @@ def erasures_panel(user, *, now: datetime) -> dict | None:
     return {
         "this_month": erasures_since(month_start),
         "month": month_start,
+        "month_label": month_in_a_sentence(month_start),
         "last_verification": last_erasure_log_verification(),
     }
 

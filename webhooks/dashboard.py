@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext
 
 from webhooks.models import WebhookEventStatus
@@ -52,9 +52,16 @@ def nice_ceiling(value: int) -> int:
         step *= 10
 
 
+def localized_number(value: int) -> str:
+    """A count as the reader writes it ("1,200", "1.200"): text in the chart is localized here, because the
+    template draws the SVG with localization off (a decimal comma in a coordinate breaks the drawing)."""
+    return number_format(value, force_grouping=True)
+
+
 def event_chart(hours, rejected=None) -> dict:
     """Geometry of a bar chart drawn as SVG by the template: per hour, the accepted events stacked by status
-    and, beside them, the requests refused unstored (``rejected``: ``(hour, signature, account)`` per hour)."""
+    and, beside them, the requests refused unstored (``rejected``: ``(hour, signature, account)`` per hour).
+    Coordinates are numbers (the template writes them unlocalized); every text is a string already localized."""
     rejected = rejected or [(hour.hour, 0, 0) for hour in hours]
     refused = [signature + account for _hour, signature, account in rejected]
     top = nice_ceiling(max([*(hour.total for hour in hours), *refused], default=0) or 1)
@@ -79,7 +86,7 @@ def event_chart(hours, rejected=None) -> dict:
                     width=round(slot * 0.6 - 1, 2),
                     height=round(height, 2),
                     colour=colour,
-                    title=f"{date_format(local_hour, 'DATETIME_FORMAT')}: {count} {status.label}",
+                    title=f"{date_format(local_hour, 'DATETIME_FORMAT')}: {localized_number(count)} {status.label}",
                 )
             )
         if refused[index]:
@@ -97,11 +104,17 @@ def event_chart(hours, rejected=None) -> dict:
                 )
             )
         if local_hour.hour % 6 == 0:
-            labels.append({"x": round(x + slot / 2, 2), "text": f"{local_hour:%H:00}", "day": f"{local_hour:%m-%d}"})
+            labels.append({
+                "x": round(x + slot / 2, 2),
+                "text": date_format(local_hour, "TIME_FORMAT"),
+                "day": date_format(local_hour, "MONTH_DAY_FORMAT"),
+            })  # fmt: skip
     gridlines = [
         {"y": round(PLOT_TOP + plot_height * (1 - fraction), 2), "value": int(top * fraction)}
         for fraction in (0, 0.5, 1)
     ]
+    for line in gridlines:
+        line["label"] = localized_number(line["value"])
     return {
         "width": CHART_WIDTH,
         "height": CHART_HEIGHT,

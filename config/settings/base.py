@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # relative times ("3 minutes ago") in good Portuguese too
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",

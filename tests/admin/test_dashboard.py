@@ -43,8 +43,8 @@ def test_chart_is_inline_svg_with_one_bar_per_hour_and_status_and_no_scripts(adm
     assert '<svg class="crm-chart"' in page
     assert "<script" not in page.split('id="crm-dashboard"')[1].split("</svg>")[0]
     assert not re.search(r"<script[^>]+src=\"https?://", page)
-    # Each bar's hour in TIME_ZONE (America/Sao_Paulo by default: "-03"), then its count and status.
-    titles = re.findall(r"<title>\d{4}-\d\d-\d\d \d\d:00:00 -03: (\d+ \w+)</title>", page)
+    # Each bar's hour in TIME_ZONE (named once, in the header), then its count and status.
+    titles = re.findall(r"<title>\d{4}-\d\d-\d\d \d\d:00: (\d+ \w+)</title>", page)
     assert sorted(titles) == ["1 Failed", "1 Processed", "3 Processed"]
     assert "(5 received)" in page
 
@@ -200,3 +200,38 @@ def test_a_spike_of_failed_signature_checks_raises_a_warning(admin_client, histo
         assert "/admin/webhooks/rejecteddelivery/" in warning.group(1)
     else:
         assert warning is None
+
+
+def test_in_portuguese_the_chart_keeps_svg_numbers_and_localizes_only_its_texts(admin_client):
+    """A decimal comma in an SVG coordinate ("1169,08") draws nothing: coordinates stay numbers, while the
+    texts a person reads (counts, hours, days) are Brazilian."""
+    now = timezone.now()
+    WebhookEventFactory.create_batch(3, status="processed", received_at=now)
+    WebhookEventFactory(status="failed", received_at=now - timedelta(hours=7))
+
+    page = admin_client.get("/admin/", headers={"accept-language": "pt-BR"}).content.decode()
+    svg = page.split('<svg class="crm-chart"')[1].split("</svg>")[0]
+
+    coordinates = re.findall(r'\b(?:x|y|x1|x2|y1|y2|width|height)="([^"]*)"', svg)
+    assert len(coordinates) > 20
+    assert [value for value in coordinates if not re.fullmatch(r"-?\d+(\.\d+)?", value)] == []
+    local = timezone.localtime(now)
+    assert f"<title>{local:%d/%m/%Y %H}:00: 3 Processado</title>" in svg
+    days = re.findall(r'class="crm-axis crm-muted" text-anchor="middle">([^<]*)</text>', svg)
+    assert days and all(re.fullmatch(r"\d\d/\d\d", day) for day in days)
+    assert f"{local:%d/%m}" in days or f"{timezone.localtime(now - timedelta(hours=6)):%d/%m}" in days
+
+
+def test_the_month_and_the_last_verification_read_as_a_person_says_them(admin_client):
+    ErasureLogVerification.objects.create(ok=True, records=0, verified_at=timezone.now())
+    month = timezone.localtime().month
+
+    portuguese = admin_client.get("/admin/", headers={"accept-language": "pt-BR"}).content.decode()
+    english = admin_client.get("/admin/", headers={"accept-language": "en"}).content.decode()
+
+    portuguese_months = ["janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho", "agosto", "setembro",
+                         "outubro", "novembro", "dezembro"]  # fmt: skip
+    assert f"{portuguese_months[month - 1]} de {timezone.localtime().year}" in portuguese
+    assert f"{timezone.localtime():%B %Y}" in english
+    assert "(agora)" in portuguese and "(now)" in english
+    assert "há 0" not in portuguese and " 0 minutos" not in portuguese

@@ -103,10 +103,11 @@ def logged_in(page, admin_user):
 
 @pytest.fixture
 def logged_in_pt_br(chromium_browser, live_server, admin_user):
-    """Staff whose browser asks for Brazilian Portuguese, logged in (a 1,366 px screen)."""
+    """Staff whose browser asks for Brazilian Portuguese, in Brazil, logged in (a 1,366 px screen)."""
     context = chromium_browser.new_context(
-        viewport={"width": 1366, "height": 900}, base_url=live_server.url, locale="pt-BR"
-    )
+        viewport={"width": 1366, "height": 900}, base_url=live_server.url, locale="pt-BR",
+        timezone_id="America/Sao_Paulo",
+    )  # fmt: skip
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield log_in(page, admin_user)

@@ -1,7 +1,9 @@
-"""Staff read times in TIME_ZONE (America/Sao_Paulo unless set), one format with the zone shown; the REST
-API and the logs stay in UTC whatever TIME_ZONE says, so their readers never see a change."""
+"""Staff read times in TIME_ZONE (America/Sao_Paulo unless set), to the minute, in their language's format,
+the zone named once per page (the header); the REST API and the logs stay in UTC whatever TIME_ZONE says, so
+their readers never see a change."""
 
 import logging
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -27,7 +29,7 @@ def test_time_zone_and_language_default_to_brazil_and_english_and_read_the_envir
     assert chosen.stdout.splitlines()[-1].split() == ["America/Manaus", "pt-br"], chosen.stderr
 
 
-def test_admin_times_are_local_in_one_format_with_the_zone(admin_client):
+def test_admin_times_are_local_to_the_minute_with_the_zone_named_once(admin_client):
     event = WebhookEventFactory(received_at=MOMENT, occurred_at=MOMENT, external_id="cont_1")
     contact = ContactFactory(external_id="cont_1", remote_created_at=MOMENT)
 
@@ -35,23 +37,33 @@ def test_admin_times_are_local_in_one_format_with_the_zone(admin_client):
     event_page = admin_client.get(reverse("admin:webhooks_webhookevent_change", args=[event.pk])).content.decode()
     contact_page = admin_client.get(reverse("admin:contacts_contact_change", args=[contact.pk])).content.decode()
 
-    assert display_time(MOMENT) == "2026-04-19 11:30:05 -03"
+    assert display_time(MOMENT) == "2026-04-19 11:30"
     for page in (listing, event_page, contact_page):
-        assert "2026-04-19 11:30:05 -03" in page
+        assert "2026-04-19 11:30" in page
         assert "14:30:05" not in page
-        assert 'id="crm-time-zone"' in page and "America/Sao_Paulo (UTC-03:00)" in page
-    assert contact_page.count("2026-04-19 11:30:05 -03") >= 3  # the field and both timeline columns
+        assert 'id="crm-time-zone"' in page and page.count("America/Sao_Paulo (UTC-03:00)") == 1
+        assert "11:30:05" not in page and "11:30 -03" not in page
+    assert contact_page.count("2026-04-19 11:30") >= 3  # the field and both timeline columns
 
 
-def test_the_format_is_the_same_in_portuguese(admin_client):
-    ContactFactory(remote_created_at=MOMENT)
-    contact = ContactFactory(remote_created_at=MOMENT)
+def test_in_portuguese_times_read_dd_mm_aaaa_hh_mm(admin_client):
+    event = WebhookEventFactory(received_at=MOMENT, occurred_at=MOMENT, external_id="cont_1")
+    contact = ContactFactory(external_id="cont_1", remote_created_at=MOMENT)
+    pt_br = {"accept-language": "pt-BR"}
 
-    page = admin_client.get(reverse("admin:contacts_contact_change", args=[contact.pk]),
-                            headers={"accept-language": "pt-BR"}).content.decode()  # fmt: skip
+    pages = [
+        admin_client.get(reverse("admin:contacts_contact_change", args=[contact.pk]), headers=pt_br),
+        admin_client.get(reverse("admin:contacts_contact_changelist"), headers=pt_br),
+        admin_client.get(reverse("admin:webhooks_webhookevent_changelist"), headers=pt_br),
+        admin_client.get(reverse("admin:webhooks_webhookevent_change", args=[event.pk]), headers=pt_br),
+    ]
 
-    assert "2026-04-19 11:30:05 -03" in page
-    assert 'lang="pt-br"' in page
+    for page in (response.content.decode() for response in pages):
+        assert 'lang="pt-br"' in page
+        assert re.search(r"\b\d\d/\d\d/\d{4} \d\d:\d\d\b", page)
+        assert not re.search(r">[^<]*\b\d{4}-\d\d-\d\d\b", page.replace("&quot;", '"'))  # no ISO day shown
+        assert page.count("America/Sao_Paulo (UTC-03:00)") == 1
+    assert "19/04/2026 11:30" in pages[0].content.decode()  # the contact's field and its timeline
 
 
 @pytest.mark.parametrize("zone", ["America/Sao_Paulo", "Asia/Tokyo"])
