@@ -71,7 +71,12 @@ def contact_timeline(contact: Contact) -> list[TimelineEntry]:
         with_values=not contact.is_erased,
     )
     entries = [entry for entry in (answer or ()) if isinstance(entry, TimelineEntry)]
-    return sorted(entries, key=lambda entry: (entry.received_at, entry.event_pk), reverse=True)
+    # Newest first by the time the page shows for each (when it happened; when it arrived if the provider
+    # did not say): FitProTracker's deliveries often arrive in another order than their changes happened.
+    return sorted(
+        entries, key=lambda entry: (entry.occurred_at or entry.received_at, entry.received_at, entry.event_pk),
+        reverse=True,
+    )  # fmt: skip
 
 
 def contact_counts_by_provider_and_source() -> list[dict]:

@@ -11,8 +11,10 @@ from django.utils.translation import gettext_lazy as _
 
 from config.admin import ReadOnlyModelAdmin
 from config.csv_export import cell_text, csv_response
+from config.list_filters import LabelledValuesFilter
 from config.pagination import CappedCountPaginator
 from webhooks.models import PayloadPurge, RejectedDelivery, WebhookEvent
+from webhooks.readable import actor_type_label, field_label, readable_reason, readable_rejection
 from webhooks.replay import reprocess_events
 from webhooks.signals import events_exported
 
@@ -38,8 +40,8 @@ class WebhookEventAdmin(ReadOnlyModelAdmin):
     fieldsets = [
         (None, {"fields": ["provider", "event_type", "event_id", "dedupe_key", "account_id", "external_id",
                            "contact_link"]}),
-        (_("Outcome"), {"fields": ["status_badge", "status_reason", "changed_fields_display", "drift_display",
-                                "actor_type", "actor_id"]}),
+        (_("Outcome"), {"fields": ["status_badge", "status_reason_display", "changed_fields_display",
+                                "drift_display", "actor_type_display", "actor_id"]}),
         (_("History"), {"fields": ["occurred_at", "received_at", "attempts", "next_attempt_at", "processed_at"],
                         "description": _("When it happened upstream, when it reached us, how many times it was "
                                          "processed (a retry or a replay adds one), when it is retried next, and "
@@ -59,6 +61,14 @@ class WebhookEventAdmin(ReadOnlyModelAdmin):
     @admin.display(description=_("Status"), ordering="status")
     def status_badge(self, obj):
         return format_html('<span class="crm-badge crm-status-{}">{}</span>', obj.status, obj.get_status_display())
+
+    @admin.display(description=_("status reason"))
+    def status_reason_display(self, obj):
+        return readable_reason(obj.status_reason) or "—"
+
+    @admin.display(description=_("actor type"))
+    def actor_type_display(self, obj):
+        return actor_type_label(obj.actor_type) or "—"
 
     @admin.display(description=_("Changed fields"))
     def changed_fields_display(self, obj):
@@ -143,7 +153,7 @@ def contact_url(event: WebhookEvent) -> str:
 def _field_names(names):
     if not names:
         return "—"
-    return format_html_join(" ", "<code>{}</code>", ((name,) for name in names))
+    return format_html_join(" ", "<code>{}</code>", ((field_label(name),) for name in names))
 
 
 def export_name(extension: str) -> str:
@@ -167,11 +177,19 @@ def _csv_cell(value) -> str:
     return cell_text(value)
 
 
+class RejectionReasonFilter(LabelledValuesFilter):
+    label = staticmethod(readable_rejection)
+
+
 @admin.register(RejectedDelivery)
 class RejectedDeliveryAdmin(admin.ModelAdmin):
-    list_display = ["hour", "provider", "reason", "count", "last_remote_addr"]
-    list_filter = ["provider", "reason"]
+    list_display = ["hour", "provider", "reason_display", "count", "last_remote_addr"]
+    list_filter = ["provider", ("reason", RejectionReasonFilter)]
     date_hierarchy = "hour"
+
+    @admin.display(description=_("reason"), ordering="reason")
+    def reason_display(self, obj):
+        return readable_rejection(obj.reason)
 
     def has_add_permission(self, request):
         return False

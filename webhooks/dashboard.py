@@ -9,6 +9,7 @@ from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext
 
 from webhooks.models import WebhookEventStatus
+from webhooks.readable import readable_reason
 from webhooks.selectors import (
     STUCK_AFTER,
     attention_counts,
@@ -146,12 +147,15 @@ def events_panel(user, *, now: datetime) -> dict | None:
         return None
     hours = hourly_event_counts(hours=48, now=now)
     rejected = hourly_rejected_counts(hours=48, now=now)
+    attention = list(events_needing_attention(now=now))
+    for event in attention:
+        event.reason_display = readable_reason(event.status_reason)
     return {
         "chart": event_chart(hours, rejected),
         "rejected": sum(signature + account for _hour, signature, account in rejected),
         "signature_spike": signature_spike(rejected),
         "received": sum(hour.total for hour in hours),
-        "attention": list(events_needing_attention(now=now)),
+        "attention": attention,
         "counts": attention_counts(now=now),
         "stuck_minutes": int(STUCK_AFTER.total_seconds() // 60),
     }

@@ -167,6 +167,11 @@ class TimelineEntry:
     actor_type: str = ""
     admin_url: str = ""
     values: tuple[tuple[str, str | None, str], ...] = ()
+    # The status, the reason and the actor type as the reader reads them (translated; the fields above are
+    # stored values, in English).
+    status_label: str = ""
+    reason_label: str = ""
+    actor_type_label: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -13,6 +13,7 @@ from webhooks.events import ContactEvent, ProcessingError, StoredPayload, Timeli
 from webhooks.models import RejectedDelivery, WebhookEvent, WebhookEventStatus
 from webhooks.processing import interpret
 from webhooks.providers import UnknownProvider
+from webhooks.readable import actor_type_label, readable_reason
 
 # An event still ``received`` this long after it was due (on arrival, or for a retry) is not being applied:
 # no `webhook_worker` is running (or, inline, no `webhook_worker --once` from cron).
@@ -155,6 +156,9 @@ def events_for_contact(
             actor_type=event.actor_type,
             admin_url=reverse("admin:webhooks_webhookevent_change", args=[event.pk]),
             values=changed_values(event) if with_values else (),
+            status_label=event.get_status_display(),
+            reason_label=readable_reason(event.status_reason),
+            actor_type_label=actor_type_label(event.actor_type),
         )
         for event in events
     ]

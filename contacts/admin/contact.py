@@ -16,17 +16,34 @@ from config.pagination import CappedCountPaginator
 from config.timestamps import display_time
 from contacts.access import Kind, filters_of, record_access
 from contacts.admin.access import RecordsContactAccess
-from contacts.admin.display import custom_fields_html, phone_html, provider_key, tags_html, timeline_html
+from contacts.admin.display import (
+    custom_fields_html,
+    phone_html,
+    provider_key,
+    tags_html,
+    timeline_html,
+    value_label,
+)
 from contacts.admin.erase import ErasesOnRequest
 from contacts.admin.exports import FilteredCsvExport
-from contacts.admin.filters import ErasedFilter, IndexedValuesFilter, ProviderFilter
+from contacts.admin.filters import (
+    CreatedFilter,
+    ErasedFilter,
+    IndexedValuesFilter,
+    LabelledIndexedValuesFilter,
+    OwnerFilter,
+    ProviderFilter,
+    TagFilter,
+    UpdatedFilter,
+)
 from contacts.admin.requests import contact_choice_label
 from contacts.models import SYNCED_FIELDS, Contact
 from contacts.selectors import contact_timeline, search_contacts
 from contacts.services import request_refresh
 
 # Shown in their readable form on the contact's page instead of raw JSON or raw E.164.
-READABLE_FIELDS = {"tags": "tags_display", "custom_fields": "custom_fields_display", "phone": "phone_display"}
+READABLE_FIELDS = {"tags": "tags_display", "custom_fields": "custom_fields_display", "phone": "phone_display",
+                   "source": "source_display", "status": "status_display"}  # fmt: skip
 # The provider's fields on the contact's page, by what staff look for; a field with no value is left out.
 PROVIDER_FIELD_GROUPS = [
     (_("Who"), ["name", "phone", "email", "avatar_url"]),
@@ -50,10 +67,11 @@ CONTACT_EXPORT_FIELDS = ("id", "provider", "account_id", "external_id", "name", 
 class ContactAdmin(RecordsContactAccess, ErasesOnRequest, FilteredCsvExport, admin.ModelAdmin):
     # Narrow enough for a 1,366 px screen with both sidebars: the provider key in one column, the
     # sub-group (FPT only) left to its filter.
-    list_display = ["display_name", "state_badges", "provider_key", "phone_display", "email", "source", "status",
-                    "updated_at"]  # fmt: skip
-    list_filter = [ProviderFilter, ("source", IndexedValuesFilter), ErasedFilter, "needs_refresh",
-                   ("status", IndexedValuesFilter), ("sub_group_id", IndexedValuesFilter)]  # fmt: skip
+    list_display = ["display_name", "state_badges", "provider_key", "phone_display", "email", "source_display",
+                    "status_display", "updated_at"]  # fmt: skip
+    list_filter = [ProviderFilter, ("source", LabelledIndexedValuesFilter), ("status", LabelledIndexedValuesFilter),
+                   TagFilter, OwnerFilter, CreatedFilter, UpdatedFilter, ErasedFilter, "needs_refresh",
+                   ("sub_group_id", IndexedValuesFilter)]  # fmt: skip
     # Only to show the search box: get_search_results searches the folded search_text (contacts.search).
     search_fields = ["search_text"]
     list_per_page = 100
@@ -120,8 +138,12 @@ class ContactAdmin(RecordsContactAccess, ErasesOnRequest, FilteredCsvExport, adm
         for title, options in fieldsets:
             if title is None:  # the record's state: its bookkeeping fields only when they say something
                 fields = [name for name in options["fields"] if name not in WHEN_SET or WHEN_SET[name](obj)]
+                if obj.is_erased:
+                    options = {**options, "description": TOMBSTONE_DESCRIPTION}
                 shown.append((title, {**options, "fields": fields}))
                 continue
+            if obj.is_erased and "crm-local-fields" in options.get("classes", ()):
+                continue  # a tombstone has no notes to edit: they went with the rest
             if "crm-provider-fields" not in options.get("classes", ()):
                 shown.append((title, options))
                 continue
@@ -207,6 +229,14 @@ class ContactAdmin(RecordsContactAccess, ErasesOnRequest, FilteredCsvExport, adm
             )
         return format_html_join(" ", "{}", ((badge,) for badge in badges)) if badges else "—"
 
+    @admin.display(description=_("source"), ordering="source")
+    def source_display(self, obj):
+        return value_label(obj.source) or "—"
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_display(self, obj):
+        return value_label(obj.status) or "—"
+
     @admin.display(description=_("Tags"))
     def tags_display(self, obj):
         return tags_html(obj.tags)
@@ -235,6 +265,10 @@ class ContactAdmin(RecordsContactAccess, ErasesOnRequest, FilteredCsvExport, adm
         return value
 
 
+TOMBSTONE_DESCRIPTION = _(
+    "This contact was erased: only its provider ids and the record of the erasure are kept. Nothing on this "
+    "page can be changed."
+)
 # Bookkeeping fields of the contact's page shown only when they hold something.
 WHEN_SET = {
     "refresh_attempts": lambda contact: contact.refresh_attempts > 0,

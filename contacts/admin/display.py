@@ -3,11 +3,22 @@ webhook timeline, provider keys. HTML built with ``format_html`` only (every val
 
 import phonenumbers
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 
 from config.timestamps import display_time
+from contacts.models import Contact
 from contacts.normalize import possible_phone_number
+
+
+def value_label(value: str) -> str:
+    """A stored value from the providers' closed lists (an FPT status like "Members", a Timely channel like
+    "widget") in the reader's language; the providers mark those words for translation. Other values, and
+    every value in English, read as stored."""
+    return gettext(value) if value else value
 
 
 def provider_key(obj):
@@ -73,14 +84,14 @@ def timeline_html(entries):
         '<div class="crm-reason">{}</div></td><td>{}</td><td class="crm-fields">{}</td></tr>',
         (
             (
-                display_time(entry.occurred_at),
+                display_time(entry.occurred_at or entry.received_at),
                 received,
                 display_time(entry.received_at),
                 entry.admin_url,
                 entry.event_type,
                 entry.status,
-                entry.status,
-                entry.status_reason,
+                entry.status_label or entry.status,
+                entry.reason_label or entry.status_reason,
                 _actor(entry),
                 _changed(entry),
             )
@@ -110,7 +121,26 @@ def _readable(value) -> str:
 def _actor(entry) -> str:
     if not (entry.actor_type or entry.actor_id):
         return "—"
-    return " ".join(part for part in (entry.actor_type, entry.actor_id) if part)
+    return " ".join(part for part in (entry.actor_type_label or entry.actor_type, entry.actor_id) if part)
+
+
+def field_label(name: str) -> str:
+    """A contact field's name as staff read it ("custom_fields" → "custom fields", "campos personalizados")."""
+    try:
+        return str(Contact._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
+
+
+def _field_value(name: str, value):
+    """A changed value as the page shows it: a time in local time like every other on the page."""
+    try:
+        field = Contact._meta.get_field(name)
+    except FieldDoesNotExist:
+        return value
+    if isinstance(field, models.DateTimeField) and value and (moment := parse_datetime(value)) is not None:
+        return display_time(moment)
+    return value
 
 
 def _changed(entry):
@@ -120,13 +150,16 @@ def _changed(entry):
         changed = format_html_join(
             "",
             '<div class="crm-change"><code>{}</code> {}</div>',
-            ((name, _old_to_new(before, after)) for name, before, after in entry.values),
+            (
+                (field_label(name), _old_to_new(_field_value(name, before), _field_value(name, after)))
+                for name, before, after in entry.values
+            ),
         )
     else:
-        changed = format_html_join(" ", "<code>{}</code>", ((name,) for name in entry.changed_fields))
+        changed = format_html_join(" ", "<code>{}</code>", ((field_label(name),) for name in entry.changed_fields))
     if not entry.drift:
         return changed
-    drift = format_html_join(" ", "<code>{}</code>", ((name,) for name in entry.drift))
+    drift = format_html_join(" ", "<code>{}</code>", ((field_label(name),) for name in entry.drift))
     return format_html('{} <span class="crm-muted">{}: {}</span>', changed, gettext("drift"), drift)
 
 

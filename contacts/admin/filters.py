@@ -1,11 +1,17 @@
-"""The contact list's filters: each refuses a value it does not know (the admin's "invalid filter" page)
-rather than show the whole list as if it were filtered."""
+"""The contact list's filters, picked from a list or typed in a box: each refuses a value it does not know
+(the admin's "invalid filter" page) rather than show the whole list as if it were filtered."""
+
+import json
 
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.db import connection
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from config.list_filters import DateRangeFilter, InputFilter, LabelledValuesFilter
+from contacts.admin.display import value_label
 from contacts.selectors import distinct_values
 
 
@@ -34,6 +40,12 @@ class IndexedValuesFilter(admin.AllValuesFieldListFilter):
         self.lookup_choices = distinct_values(field_path)
 
 
+class LabelledIndexedValuesFilter(IndexedValuesFilter, LabelledValuesFilter):
+    """Source and status: their values in the reader's language ("Members" reads "Membros")."""
+
+    label = staticmethod(value_label)
+
+
 class ProviderFilter(admin.SimpleListFilter):
     """The configured providers (``WEBHOOK_PROVIDERS``); any other value is refused, not an empty list."""
 
@@ -49,3 +61,37 @@ class ProviderFilter(admin.SimpleListFilter):
         if self.value() not in settings.WEBHOOK_PROVIDERS:
             raise IncorrectLookupParameters("unknown provider")
         return queryset.filter(provider=self.value())
+
+
+class TagFilter(InputFilter):
+    """Contacts carrying a tag (its exact text, any case): a JSON string inside the stored list."""
+
+    title = _("tag")
+    inputs = [("tag", _("tag"), "text")]
+
+    def filter_for(self, values: dict) -> Q:
+        # The column's JSON text holds the tag as a JSON string, quotes included: "vip" finds the tag vip, not
+        # vip-gold. SQLite keeps the text as Python wrote it (non-ASCII escaped), PostgreSQL's jsonb writes
+        # its own (characters as they are).
+        as_json = json.dumps(values["tag"], ensure_ascii=connection.vendor != "postgresql")
+        return Q(tags__icontains=as_json)
+
+
+class OwnerFilter(InputFilter):
+    """Contacts assigned to one staff member at the provider (their id there)."""
+
+    title = _("owner")
+    inputs = [("assigned_to", _("owner's id"), "text")]
+
+    def filter_for(self, values: dict) -> Q:
+        return Q(assigned_to=values["assigned_to"])
+
+
+class CreatedFilter(DateRangeFilter):
+    title = _("first stored")
+    field = "created_at"
+
+
+class UpdatedFilter(DateRangeFilter):
+    title = _("last changed")
+    field = "updated_at"

@@ -93,7 +93,7 @@ def test_a_brazilian_browser_sees_rejected_deliveries_and_the_signature_warning(
 
     warning.locator("a").click()
     page.wait_for_url("**/webhooks/rejecteddelivery/**")
-    expect(page.locator("#result_list")).to_contain_text("signature does not match")
+    expect(page.locator("#result_list")).to_contain_text("a assinatura não confere")  # stored in English
 
 
 def test_the_root_the_api_root_the_schema_and_the_favicon_in_a_browser(page, live_server, screenshot):

@@ -21,16 +21,22 @@ SOURCES = ["config", "contacts", "webhooks", "templates", "manage.py"]
 
 
 def msgids(po: Path) -> set[str]:
-    """The singular msgids of a .po file (the header's empty one left out)."""
-    found, current, key = set(), [], None
+    """The singular msgids of a .po file (the header's empty one left out), a msgid with a context as gettext
+    keys it: "context\x04msgid"."""
+    found, current, key, context = set(), [], None, ""
     for line in [*po.read_text(encoding="utf-8").splitlines(), ""]:
-        if line.startswith(('msgid "', 'msgid_plural "', "msgstr")) or not line.startswith('"'):
+        if line.startswith(('msgctxt "', 'msgid "', 'msgid_plural "', "msgstr")) or not line.startswith('"'):
             if key == "msgid" and "".join(current):
-                found.add("".join(current))
+                found.add(f"{context}\x04{''.join(current)}" if context else "".join(current))
+                context = ""
+            elif key == "msgctxt":
+                context = "".join(current)
             key, current = None, []
             if line.startswith('msgid "'):
                 key, current = "msgid", [ast.literal_eval(line[len("msgid ") :])]
-        elif key == "msgid":
+            elif line.startswith('msgctxt "'):
+                key, current = "msgctxt", [ast.literal_eval(line[len("msgctxt ") :])]
+        elif key in ("msgid", "msgctxt"):
             current.append(ast.literal_eval(line))
     return found
 
@@ -110,3 +116,13 @@ def test_the_browser_chooses_the_language(admin_client, accept_language, expecte
         assert phrase in text
     for phrase in absent:
         assert phrase not in text
+
+
+@pytest.mark.parametrize("kind", ["--only-fuzzy", "--untranslated"])
+def test_the_committed_catalog_has_no_fuzzy_or_untranslated_entry(kind):
+    """A fuzzy entry is left out of the .mo (its English shows), an empty one too: neither is committed."""
+    found = subprocess.run(["msgattrib", kind, "--no-obsolete", str(CATALOG / "django.po")],
+                           capture_output=True, text=True, check=True).stdout  # fmt: skip
+    entries = [line for line in found.splitlines() if line.startswith("msgid ") and line != 'msgid ""']
+
+    assert entries == []

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from webhooks.events import ContactEvent, ContactEventKind
 from webhooks.providers.base import Delivery, Ignore, WebhookProvider
 from webhooks.providers.fields import (
@@ -31,15 +33,16 @@ DELETED = "contact.deleted"
 STATUS_CHANGED = "contact.status_changed"
 SUB_GROUP_CHANGED = "contact.sub_group_changed"
 
-# FPT's fixed status ids and their labels (sub-groups are user-defined per location: ids only).
+# FPT's fixed status ids and their labels (sub-groups are user-defined per location: ids only). A contact's
+# ``status`` stores the English label (the API answers it); the admin shows it in the reader's language.
 STATUS_LABELS = {
-    1: "Leads",
-    2: "Prospects",
-    3: "Members",
-    4: "Past Members",
-    5: "Non-members",
-    6: "Other",
-    7: "Staff",
+    1: gettext_noop("Leads"),
+    2: gettext_noop("Prospects"),
+    3: gettext_noop("Members"),
+    4: gettext_noop("Past Members"),
+    5: gettext_noop("Non-members"),
+    6: gettext_noop("Other"),
+    7: gettext_noop("Staff"),
 }
 
 # FPT payloads hold ids only; anything else that ever appears in one is redacted (an allowlist fails safe).

@@ -9,6 +9,8 @@ import uuid
 from collections.abc import Mapping
 from datetime import datetime
 
+from django.utils.translation import gettext_noop
+
 from webhooks.events import ContactEvent, ContactEventKind
 from webhooks.providers.base import Delivery, Ignore, WebhookProvider
 from webhooks.providers.fields import (
@@ -31,6 +33,16 @@ CREATED = "contact.created"
 UPDATED = "contact.updated"
 DELETED = "contact.deleted"
 
+# The channels Timely documents for ``source``: stored as Timely sends them (the API answers them), shown by
+# the admin in the reader's language.
+SOURCE_CHANNELS = (
+    gettext_noop("whatsapp"),
+    gettext_noop("instagram"),
+    gettext_noop("widget"),
+    gettext_noop("telegram"),
+    gettext_noop("api"),
+    gettext_noop("manual"),
+)
 # Payload keys (in ``data``) that map one-to-one to contact fields Timely owns.
 CONTACT_FIELDS = ("name", "phone", "email", "avatar_url", "source", "tags", "custom_fields", "assigned_to")
 # Values that never describe the person: kept when a payload is redacted. Everything else goes; the actors
