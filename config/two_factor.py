@@ -8,6 +8,7 @@ false, staff may still enrol at ``setup``. How to enrol and recover: docs/access
 """
 
 import base64
+import math
 
 import segno
 from django import forms
@@ -18,9 +19,10 @@ from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django_otp import devices_for_user, user_has_device
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -73,15 +75,41 @@ class CodeForm(forms.Form):
         return "".join(self.cleaned_data["code"].split()).lower()
 
 
+def device_type_for(code: str):
+    """TOTP codes are 6 digits; anything else is a backup code."""
+    return TOTPDevice if code.isdigit() and len(code) == 6 else StaticDevice
+
+
 def verified_device(user, code: str):
     """The user's confirmed device that accepts ``code``, or None. TOTP codes are 6 digits; anything else is
     tried as a backup code (used once). Each device throttles its own failures (django-otp)."""
-    device_type = TOTPDevice if code.isdigit() and len(code) == 6 else StaticDevice
+    device_type = device_type_for(code)
     with transaction.atomic():
         for device in device_type.objects.devices_for_user(user, confirmed=True).select_for_update():
             if device.verify_token(code):
                 return device
     return None
+
+
+def seconds_to_wait(devices) -> int:
+    """How long until any of ``devices`` checks a code again (django-otp doubles a device's pause after each
+    wrong code), or 0: a code typed during the pause is refused unchecked, right or wrong."""
+    waits = []
+    for device in devices:
+        allowed, data = device.verify_is_allowed()
+        if allowed:
+            return 0
+        locked_until = (data or {}).get("locked_until")
+        waits.append(math.ceil((locked_until - timezone.now()).total_seconds()) if locked_until else 1)
+    return max(1, min(waits)) if waits else 0
+
+
+def wait_message(seconds: int) -> str:
+    return ngettext(
+        "Too many wrong codes in a row: wait %(seconds)d second, then enter the current code.",
+        "Too many wrong codes in a row: wait %(seconds)d seconds, then enter the current code.",
+        seconds,
+    ) % {"seconds": seconds}
 
 
 def issue_backup_codes(user) -> list[str]:
@@ -132,11 +160,15 @@ def verify_view(request, site):
         return redirect_to_login(_next_url(request, site), reverse("admin:two_factor_setup"), REDIRECT_FIELD_NAME)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = verified_device(user, form.cleaned_data["code"])
+        code = form.cleaned_data["code"]
+        wait = seconds_to_wait(device_type_for(code).objects.devices_for_user(user, confirmed=True))
+        device = None if wait else verified_device(user, code)
         if device is not None:
             otp_login(request, device)
             return redirect(_next_url(request, site))
-        form.add_error("code", gettext("That code was not accepted: use the current one (or an unused backup code)."))
+        form.add_error("code", wait_message(wait) if wait else gettext(
+            "That code was not accepted: use the current one (or an unused backup code)."
+        ))  # fmt: skip
     context = _context(request, site, title=gettext("Two-factor authentication"), form=form)
     return TemplateResponse(request, "admin/two_factor/verify.html", context)
 
@@ -151,7 +183,10 @@ def setup_view(request, site):
         user=user, name=APP_DEVICE_NAME, confirmed=False
     )
     form = CodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    wait = seconds_to_wait([device]) if request.method == "POST" else 0
+    if request.method == "POST" and form.is_valid() and wait:
+        form.add_error("code", wait_message(wait))
+    elif request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["code"]):
             device.confirmed = True
             device.save(update_fields=["confirmed"])

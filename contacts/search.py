@@ -85,9 +85,10 @@ class SearchTextField(models.TextField):
         return value
 
 
-def search_condition(term: str) -> models.Q | None:
-    """Every word of the term folded into ``search_text``; a phone-shaped term by its digits, also as
-    the E.164 number it stands for ("(047) 99123-4567" → 5547991234567). None for an empty term."""
+def search_condition(term: str, *, also=None) -> models.Q | None:
+    """Every word of the term folded into ``search_text`` (or in what ``also(word)`` matches, a condition or
+    None); a phone-shaped term by its digits, also as the E.164 number it stands for ("(047) 99123-4567" →
+    5547991234567). None for an empty term."""
     from contacts.normalize import normalize_phone  # imports contacts.models, which imports this module
 
     folded = fold(term)
@@ -104,5 +105,8 @@ def search_condition(term: str) -> models.Q | None:
         # A word like "99123-4567" is a phone fragment: its digits are what the column holds.
         if PHONE_TERM.match(word) and len(_digits(word)) >= PHONE_MIN_DIGITS:
             word = _digits(word)
-        condition &= models.Q(search_text__contains=word)
+        word_condition = models.Q(search_text__contains=word)
+        if also is not None and (other := also(word)) is not None:
+            word_condition |= other
+        condition &= word_condition
     return condition

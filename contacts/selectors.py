@@ -6,9 +6,10 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
+from contacts.labels import LABELLED_FIELDS, value_label
 from contacts.models import Contact, ErasureLogVerification, ErasureRecord
 from contacts.required_receivers import the_one_answer
-from contacts.search import search_condition
+from contacts.search import fold, search_condition
 from contacts.services.erasure import fingerprint
 from webhooks.events import TimelineEntry
 from webhooks.signals import contact_timeline as contact_timeline_signal
@@ -16,11 +17,28 @@ from webhooks.signals import contact_timeline as contact_timeline_signal
 
 def search_contacts(queryset: QuerySet, term: str) -> QuerySet:
     """Contacts whose name, email, phone (however typed), tags, custom field values or ids hold every word
-    of the term, whatever its case, accents and word order; a tombstone by its exact provider id."""
-    condition = search_condition(term)
+    of the term, whatever its case, accents and word order, or whose source or status reads that word in the
+    reader's language ("membros" finds FPT's "Members"); a tombstone by its exact provider id."""
+    condition = search_condition(term, also=labels_matching())
     if condition is None:
         return queryset
     return queryset.filter(condition | Q(external_id=term.strip()))
+
+
+def labels_matching():
+    """For a folded search word, the contacts whose source or status label (in the reader's language) holds it:
+    the labels of the values the columns hold (read through their indexes, once per search)."""
+    labels = {field: [(value, fold(value_label(value))) for value in distinct_values(field) if value]
+              for field in LABELLED_FIELDS}  # fmt: skip
+
+    def matching(word: str) -> Q | None:
+        condition = Q()
+        for field, values in labels.items():
+            if found := [value for value, label in values if word in label]:
+                condition |= Q(**{f"{field}__in": found})
+        return condition or None
+
+    return matching
 
 
 def distinct_values(field_name: str) -> list:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from config.admin import ReadOnlyModelAdmin
-from config.csv_export import cell_text, csv_response
+from config.csv_export import cell_text, column_titles, csv_response
 from config.list_filters import LabelledValuesFilter
 from config.pagination import CappedCountPaginator
 from webhooks.models import PayloadPurge, RejectedDelivery, WebhookEvent
@@ -137,7 +137,7 @@ class WebhookEventAdmin(ReadOnlyModelAdmin):
         events = queryset.defer(None).order_by("id").iterator(chunk_size=500)
         return csv_response(
             filename=export_name("csv"),
-            header=columns,
+            header=column_titles(WebhookEvent, columns),
             rows=([export_row(event)[name] for name in columns] for event in events),
             cell=_csv_cell,
         )

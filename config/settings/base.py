@@ -286,4 +286,7 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # django-axes announces itself at INFO in every process, each manage.py command included; its warnings
+    # (lockouts) still come from its other loggers.
+    "loggers": {"axes.apps": {"level": "WARNING"}},
 }

@@ -18,11 +18,11 @@ from contacts.access import Kind, filters_of, record_access
 from contacts.admin.access import RecordsContactAccess
 from contacts.admin.display import (
     custom_fields_html,
+    phone_for_spreadsheet,
     phone_html,
     provider_key,
     tags_html,
     timeline_html,
-    value_label,
 )
 from contacts.admin.erase import ErasesOnRequest
 from contacts.admin.exports import FilteredCsvExport
@@ -37,6 +37,7 @@ from contacts.admin.filters import (
     UpdatedFilter,
 )
 from contacts.admin.requests import contact_choice_label
+from contacts.labels import value_label
 from contacts.models import SYNCED_FIELDS, Contact
 from contacts.selectors import contact_timeline, search_contacts
 from contacts.services import request_refresh
@@ -260,6 +261,8 @@ class ContactAdmin(RecordsContactAccess, ErasesOnRequest, FilteredCsvExport, adm
 
     def export_value(self, obj, name):
         value = getattr(obj, name)
+        if name == "phone":
+            return phone_for_spreadsheet(value)
         if isinstance(value, dict | list):
             return json.dumps(value, ensure_ascii=False, sort_keys=True) if value else ""
         return value

@@ -14,13 +14,6 @@ from contacts.models import Contact
 from contacts.normalize import possible_phone_number
 
 
-def value_label(value: str) -> str:
-    """A stored value from the providers' closed lists (an FPT status like "Members", a Timely channel like
-    "widget") in the reader's language; the providers mark those words for translation. Other values, and
-    every value in English, read as stored."""
-    return gettext(value) if value else value
-
-
 def provider_key(obj):
     """A contact's (or record's) provider key in one narrow cell: provider · account, then the contact id."""
     return format_html(
@@ -40,6 +33,17 @@ def readable_phone(e164: str) -> str:
     same_region = phonenumbers.region_code_for_number(number) == settings.PHONE_DEFAULT_REGION
     style = phonenumbers.PhoneNumberFormat.NATIONAL if same_region else phonenumbers.PhoneNumberFormat.INTERNATIONAL
     return phonenumbers.format_number(number, style)
+
+
+def phone_for_spreadsheet(e164: str) -> str:
+    """A phone as a spreadsheet opens it as text, with no guard to see: as people write it, the country code
+    of a foreign number in parentheses ("(47) 99123-4567", "(+1) 650-253-0000"). A leading "+" would be read
+    as a formula (and get the formula guard, which shows)."""
+    readable = readable_phone(e164) if e164 else e164
+    if readable != e164 and readable.startswith("+"):
+        code, _space, rest = readable.partition(" ")
+        return f"({code}) {rest}"
+    return readable
 
 
 def phone_html(phone: str):

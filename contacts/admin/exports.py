@@ -8,7 +8,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from config.csv_export import csv_response
+from config.csv_export import column_titles, csv_response
 from contacts.access import Kind, record_access
 
 
@@ -55,7 +55,7 @@ class FilteredCsvExport:
         rows = queryset.order_by(self.export_ordering).iterator(chunk_size=1000)
         return csv_response(
             filename=f"{self.export_name}-{timezone.now():%Y%m%dT%H%M%SZ}.csv",
-            header=self.export_fields,
+            header=column_titles(self.model, self.export_fields),
             rows=([self.export_value(obj, name) for name in self.export_fields] for obj in rows),
         )
 

@@ -1,12 +1,14 @@
 """TOTP two-factor authentication for staff: required on every admin URL when ADMIN_REQUIRE_2FA is on."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.urls import URLResolver
+from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
@@ -96,6 +98,48 @@ def test_a_wrong_code_is_refused_and_the_admin_stays_closed(client, two_factor_r
     assert response.status_code == 200
     assert "was not accepted" in response.content.decode()
     assert client.get("/admin/").status_code == 302
+
+
+def just_now(device):
+    """The last wrong code was typed a moment ago."""
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 1
+    device.throttling_failure_timestamp = timezone.now()
+    device.save()
+
+
+def test_a_right_code_just_after_a_wrong_one_is_told_to_wait_not_to_check_the_clock(
+    client, two_factor_required, staff, authenticator
+):
+    client.force_login(staff)
+    wrong = f"{(int(current_code(authenticator)) + 1) % 1_000_000:06d}"
+    client.post(VERIFY, {"code": wrong})
+    just_now(authenticator)  # the right code comes within the pause, however slow this machine is
+
+    page = client.post(VERIFY, {"code": current_code(authenticator)}, headers={"accept-language": "pt-BR"})
+    text = page.content.decode()
+
+    assert "Muitos códigos errados seguidos: aguarde 1 segundo" in text
+    assert "relógio" not in text and "não foi aceito" not in text
+    assert client.get("/admin/").status_code == 302
+    authenticator.refresh_from_db()
+    authenticator.throttling_failure_timestamp -= timedelta(seconds=2)  # the pause is over
+    authenticator.save()
+    assert client.post(VERIFY, {"code": current_code(authenticator)})["Location"] == "/admin/"
+
+
+def test_while_enrolling_a_code_in_the_pause_after_a_wrong_one_is_told_to_wait(client, two_factor_required, staff):
+    client.force_login(staff)
+    client.get(SETUP)
+    device = TOTPDevice.objects.get(user=staff, confirmed=False)
+    client.post(SETUP, {"code": f"{(int(current_code(device)) + 1) % 1_000_000:06d}"})
+    just_now(device)
+
+    text = client.post(SETUP, {"code": current_code(device)}).content.decode()
+
+    assert "Too many wrong codes in a row: wait 1 second" in text and "clock" not in text
+    device.refresh_from_db()
+    assert not device.confirmed
 
 
 def test_a_redirect_after_the_code_stays_on_this_site(client, two_factor_required, staff, authenticator):

@@ -5,6 +5,7 @@ import io
 from datetime import UTC, datetime
 
 import pytest
+from django.utils import translation
 
 from config.csv_export import csv_response, guard_formula
 
@@ -34,3 +35,12 @@ def test_times_are_iso_8601_and_none_is_empty():
     moment = datetime(2026, 4, 19, 16, 0, tzinfo=UTC)
     _text, rows = read(csv_response(filename="x.csv", header=["a", "b", "c"], rows=[[moment, None, 7]]))
     assert rows[1] == ["2026-04-19T16:00:00+00:00", "", "7"]
+
+
+def test_a_decimal_comma_reader_gets_semicolons_and_others_commas():
+    with translation.override("pt-br"):
+        text, _rows = read(csv_response(filename="x.csv", header=["a", "b"], rows=[["1,5", "x"]]))
+    assert text == '\ufeffa;b\r\n1,5;x\r\n'
+    with translation.override("en"):
+        text, _rows = read(csv_response(filename="x.csv", header=["a", "b"], rows=[["1,5", "x"]]))
+    assert text == '\ufeffa,b\r\n"1,5",x\r\n'

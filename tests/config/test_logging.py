@@ -31,3 +31,13 @@ def test_processing_that_breaks_is_logged_with_its_class_and_the_delivery_stands
     assert response.status_code == 200  # stored; it stays due for the worker
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1 and "builtins.RuntimeError" in errors[0] and "boom" not in errors[0]
+
+
+def test_management_commands_print_no_django_axes_banner():
+    from tests.config.test_health_and_settings import run_manage
+
+    result = run_manage("check", DJANGO_SETTINGS_MODULE="config.settings.local")
+
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+    assert "AXES" not in result.stdout + result.stderr

@@ -78,3 +78,17 @@ def test_statuses_and_channels_read_in_portuguese_but_are_stored_and_answered_as
     assert "Membros" in page.content.decode() and ">Members<" not in page.content.decode()
     assert 'class="field-status_display">Members<' in english
     assert admin_client.get(f"/api/contacts/{contact.pk}/").json()["status"] == "Members"
+
+
+def test_search_finds_statuses_and_channels_by_their_label_in_the_readers_language(admin_client):
+    ContactFactory(external_id="member", provider="fpt", status="Members", name="")
+    ContactFactory(external_id="past", provider="fpt", status="Past Members", name="")
+    ContactFactory(external_id="ana_site", source="widget", name="Ana Lima")
+    ContactFactory(external_id="ana_zap", source="whatsapp", name="Ana Souza")
+
+    assert listed(admin_client, q="membros") == {"member", "past"}  # "Ex-membros" holds the word too
+    assert listed(admin_client, q="ex-membros") == {"past"}
+    assert listed(admin_client, q="ana site") == {"ana_site"}  # one word in the name, one in the channel
+    english = admin_client.get(LIST, {"q": "past members"}, headers={"accept-language": "en"})
+    assert {contact.external_id for contact in english.context["cl"].result_list} == {"past"}
+    assert listed(admin_client, q="past members") == set()  # a Portuguese reader's labels are Portuguese

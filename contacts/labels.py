@@ -1,0 +1,13 @@
+"""Stored values from the providers' closed lists (an FPT status like "Members", a Timely channel like
+"widget") as the reader reads them. The provider modules mark those words for translation; the stored value,
+which the API answers, stays the provider's."""
+
+from django.utils.translation import gettext
+
+# The contact fields whose values come from such lists.
+LABELLED_FIELDS = ("source", "status")
+
+
+def value_label(value: str) -> str:
+    """The value in the reader's language; a value no provider lists, and any value in English, as stored."""
+    return gettext(value) if value else value
