@@ -22,6 +22,7 @@ from django.views.decorators.csrf import csrf_protect
 
 from config import two_factor
 from config.query_values import first_problem
+from config.third_party import app_list_in_readers_language
 
 
 class ValidatedChangeListMixin:
@@ -122,6 +123,9 @@ class CrmAdminSite(admin.AdminSite):
         now = now or timezone.now()
         panels = {name: build(user, now=now) for name, build in self.dashboard_panels.items()}
         return {"now": now, **{name: panel for name, panel in panels.items() if panel is not None}}
+
+    def get_app_list(self, request, app_label=None):
+        return app_list_in_readers_language(super().get_app_list(request, app_label))
 
     def index(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "dashboard": self.dashboard(request.user)}

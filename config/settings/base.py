@@ -34,9 +34,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
-    "axes",
+    "config.third_party.AuthenticatorAppsConfig",  # django_otp.plugins.otp_totp, named for people
+    "config.third_party.BackupCodesConfig",  # django_otp.plugins.otp_static
+    "config.third_party.LoginThrottlingConfig",  # axes
     "webhooks",
     "contacts",
 ]

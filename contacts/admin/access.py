@@ -4,10 +4,11 @@ Compliance reads it (``ContactAccessAdmin``: read-only, by contact and by staff 
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from config.admin import ReadOnlyModelAdmin
-from contacts.access import Kind, filters_of, record_access
+from contacts.access import NOT_KEPT, Kind, filters_of, record_access
 from contacts.models import ContactAccess
 
 
@@ -65,7 +66,7 @@ class ContactIdFilter(admin.SimpleListFilter):
 
 @admin.register(ContactAccess)
 class ContactAccessAdmin(ReadOnlyModelAdmin):
-    list_display = ["at", "user", "kind", "contact_accesses", "rows", "filters"]
+    list_display = ["at", "user", "kind", "contact_accesses", "rows", "filters_display"]
     list_filter = ["kind", ContactIdFilter, "user"]
     list_select_related = ["user"]
     search_fields = ["contact_id"]
@@ -81,6 +82,15 @@ class ContactAccessAdmin(ReadOnlyModelAdmin):
             return "—"
         url = reverse("admin:contacts_contactaccess_changelist") + f"?contact={obj.contact_id}"
         return format_html('<a href="{}" title="{}">#{}</a>', url, _("Every access to this contact"), obj.contact_id)
+
+    @admin.display(description=_("filters"))
+    def filters_display(self, obj):
+        """The kept filter as ``name: value`` pairs, a value not kept said in the reader's language."""
+        if not obj.filters:
+            return "—"
+        not_kept = gettext("[not kept]")
+        pairs = sorted(obj.filters.items())
+        return ", ".join(f"{name}: {not_kept if value == NOT_KEPT else value}" for name, value in pairs)
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip().lstrip("#")

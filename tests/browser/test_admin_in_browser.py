@@ -81,7 +81,7 @@ def test_staff_search_a_contact_and_open_its_timeline(logged_in, ana, screenshot
 
     timeline.locator("a", has_text="contact.updated").click()
     page.wait_for_url("**/webhookevent/**")
-    assert "drift in: name" in page.locator(".field-status_reason .readonly").inner_text()
+    assert "drift in: name" in page.locator(".field-status_reason_display .readonly").inner_text()
     screenshot("webhook-event")
 
 
