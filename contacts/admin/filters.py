@@ -63,6 +63,9 @@ class ProviderFilter(admin.SimpleListFilter):
         return queryset.filter(provider=self.value())
 
 
+LONGEST_TAG = 200
+
+
 class TagFilter(InputFilter):
     """Contacts carrying a tag (its exact text, any case): a JSON string inside the stored list."""
 
@@ -70,6 +73,8 @@ class TagFilter(InputFilter):
     inputs = [("tag", _("tag"), "text")]
 
     def filter_for(self, values: dict) -> Q:
+        if len(values["tag"]) > LONGEST_TAG:
+            return Q(pk__in=[])  # no tag is that long (and SQLite refuses a LIKE pattern past 50,000 bytes)
         # The column's JSON text holds the tag as a JSON string, quotes included: "vip" finds the tag vip, not
         # vip-gold. SQLite keeps the text as Python wrote it (non-ASCII escaped), PostgreSQL's jsonb writes
         # its own (characters as they are).
