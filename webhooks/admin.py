@@ -191,6 +191,10 @@ class RejectedDeliveryAdmin(admin.ModelAdmin):
     def reason_display(self, obj):
         return readable_rejection(obj.reason)
 
+    def get_fields(self, request, obj=None):
+        # The reason in the reader's language on the record's page too (the stored words stay).
+        return ["reason_display" if name == "reason" else name for name in super().get_fields(request, obj)]
+
     def has_add_permission(self, request):
         return False
 

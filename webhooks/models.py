@@ -3,6 +3,10 @@ import json
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from config.timestamps import display_time
+from webhooks.readable import readable_rejection
 
 
 class WebhookEventStatus(models.TextChoices):
@@ -153,7 +157,7 @@ class RejectedDelivery(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.provider}: {self.reason} ×{self.count}"
+        return f"{self.provider}: {readable_rejection(self.reason)} ×{self.count}"
 
 
 class ErasedSubject(models.Model):
@@ -200,4 +204,8 @@ class PayloadPurge(models.Model):
         get_latest_by = "purged_at"
 
     def __str__(self):
-        return f"{self.events} payload(s) received before {self.cutoff:%Y-%m-%d %H:%M} purged"
+        return ngettext(
+            "%(count)d payload received before %(cutoff)s purged",
+            "%(count)d payloads received before %(cutoff)s purged",
+            self.events,
+        ) % {"count": self.events, "cutoff": display_time(self.cutoff)}

@@ -37,11 +37,12 @@ FIELD_LABELS = {
     "erased_at": gettext_lazy("erased at"),
 }
 
-# Who made a change at the provider (Timely's ``updated_by_type``/``deleted_by_type``).
+# Who made a change at the provider (Timely's ``updated_by_type``/``deleted_by_type``), the stored codes marked
+# for translation under the context "actor type" (contacts shows an erasure's requester the same way).
 ACTOR_TYPE_LABELS = {
     "attendant": pgettext_lazy("actor type", "attendant"),
-    "agent": pgettext_lazy("actor type", "AI agent"),
-    "api": pgettext_lazy("actor type", "API"),
+    "agent": pgettext_lazy("actor type", "agent"),
+    "api": pgettext_lazy("actor type", "api"),
     "automation": pgettext_lazy("actor type", "automation"),
 }
 

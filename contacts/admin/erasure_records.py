@@ -12,9 +12,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from config.admin import ReadOnlyModelAdmin
+from config.list_filters import LabelledValuesFilter
 from contacts.access import Kind
 from contacts.admin.display import provider_key
 from contacts.admin.exports import FilteredCsvExport
+from contacts.labels import actor_type_label
 from contacts.models import ErasureRecord
 from contacts.selectors import erasures_by_fingerprint
 
@@ -27,13 +29,20 @@ EXPORT_FIELDS = ("sequence", "provider", "account_id", "external_id", "contact_i
                  "email_fingerprint", "phone_fingerprint", "prev_hash", "hash")  # fmt: skip
 
 
+READABLE = {"requested_by_type": "requested_by_type_display"}
+
+
+class RequesterTypeFilter(LabelledValuesFilter):
+    label = staticmethod(actor_type_label)
+
+
 @admin.register(ErasureRecord)
 class ErasureRecordAdmin(FilteredCsvExport, ReadOnlyModelAdmin):
     """The erasure log: read-only for everyone, superusers included; CSV export needs its own permission
     (``contacts.export_erasurerecord``). "Was this person erased?" is answered by the lookup page."""
 
     list_display = ["sequence", "provider_key", "requester", "deleted_at", "erased_at", "reason", "short_hash"]
-    list_filter = ["provider", "requested_by_type", ("erased_at", admin.DateFieldListFilter),
+    list_filter = ["provider", ("requested_by_type", RequesterTypeFilter), ("erased_at", admin.DateFieldListFilter),
                    ("deleted_at", admin.DateFieldListFilter)]  # fmt: skip
     # The reason holds the request's ticket number: staff search by it.
     search_fields = ["=external_id", "=account_id", "=event_id", "reason"]
@@ -51,7 +60,16 @@ class ErasureRecordAdmin(FilteredCsvExport, ReadOnlyModelAdmin):
 
     @admin.display(description=_("Requested by"), ordering="requested_by_type")
     def requester(self, obj):
-        return format_html('{}<br><span class="crm-muted">{}</span>', obj.requested_by_type, obj.requested_by or "—")
+        return format_html('{}<br><span class="crm-muted">{}</span>', actor_type_label(obj.requested_by_type),
+                           obj.requested_by or "—")  # fmt: skip
+
+    @admin.display(description=_("requested by type"))
+    def requested_by_type_display(self, obj):
+        return actor_type_label(obj.requested_by_type)
+
+    def get_fields(self, request, obj=None):
+        # The requester's type in the reader's language (the stored code is what the API and the chain hold).
+        return [READABLE.get(name, name) for name in super().get_fields(request, obj)]
 
     @admin.display(description=_("Hash"))
     def short_hash(self, obj):
