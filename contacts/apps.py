@@ -10,8 +10,10 @@ class ContactsConfig(AppConfig):
     def ready(self):
         from django.contrib import admin
 
+        from config.answer_reads import set_answer_reads_handler
         from config.metrics_view import add_database_gauges
         from contacts import checks, receivers  # noqa: F401  (registers the checks, connects the receiver)
+        from contacts.access import record_answer
         from contacts.dashboard import contacts_panel, erasures_panel, requests_panel
         from contacts.gauges import erasure_log_gauges
 
@@ -19,3 +21,4 @@ class ContactsConfig(AppConfig):
         admin.site.add_dashboard_panel("erasures", erasures_panel)
         admin.site.add_dashboard_panel("requests", requests_panel)
         add_database_gauges("contacts", erasure_log_gauges)
+        set_answer_reads_handler(record_answer)

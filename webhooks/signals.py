@@ -32,6 +32,10 @@ bound per tick, so that a SIGTERM never waits for more than the item in progress
 
 ``events_exported`` is sent when staff export stored events (``user=``, ``export_format=`` "csv" or
 "json", ``rows=``): the payloads in the file hold personal data, so whoever keeps the access trail records it.
+
+``payload_read`` is sent while a request is answered, for each stored event read with its payload
+(``provider=``, ``account_id=``, ``external_id=`` of its subject, ``row=`` the event): whoever keeps the access
+trail names that contact as shown by the answer.
 """
 
 from django.dispatch import Signal
@@ -43,3 +47,4 @@ contact_timeline = Signal()
 subject_payloads = Signal()
 worker_tick = Signal()
 events_exported = Signal()
+payload_read = Signal()
