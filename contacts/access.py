@@ -32,6 +32,7 @@ from contacts.models import Contact, ContactAccess
 from contacts.models.contact import CONTACT_READ
 
 Kind = ContactAccess.Kind
+EVENT_EXPORT_KINDS = {"csv": Kind.EVENTS_CSV, "json": Kind.EVENTS_JSON}
 # The kind of read noted for a webhook payload: its subject's (provider, account id, contact id).
 SUBJECT_READ = "subject"
 # The kind of read noted for an admin history entry about a contact (its text names the contact): its id.
@@ -153,6 +154,16 @@ def _contacts_of(subjects: Iterable[tuple[str, str, str]], logged: Iterable[int]
         return []
     condition = reduce(or_, conditions)
     return list(Contact.objects.filter(condition, erased_at__isnull=True).values_list("pk", flat=True))
+
+
+class ContactAccessTrail:
+    """``contacts``'s side of the bridge (``webhooks.bridge.AccessTrail``)."""
+
+    def record_events_export(self, *, user, export_format: str, rows: int) -> None:
+        record_access(user=user, kind=EVENT_EXPORT_KINDS[export_format], rows=rows)
+
+    def note_payload_read(self, *, provider: str, account_id: str, external_id: str, row) -> None:
+        note_payload_read(provider=provider, account_id=account_id, external_id=external_id, row=row)
 
 
 def prune_access_trail(*, older_than_days: int) -> tuple[datetime, int, int]:

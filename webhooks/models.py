@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from config.answer_reads import collecting
-from webhooks.signals import payload_read
+from webhooks.bridge import access_trail
 
 # An event read with these shows a payload about a known subject.
 PAYLOAD_SUBJECT_FIELDS = frozenset({"body", "provider", "account_id", "external_id"})
@@ -219,7 +219,9 @@ class PayloadPurge(models.Model):
 
 
 def tell_payload_read(event: WebhookEvent) -> None:
-    """The access trail (kept by contacts) learns that this event's payload is part of the answer under way."""
+    """The access trail (kept by contacts, reached through the bridge) learns that this event's payload is part
+    of the answer under way."""
     if event.external_id:
-        payload_read.send(sender=WebhookEvent, provider=event.provider, account_id=event.account_id,
-                          external_id=event.external_id, row=event)  # fmt: skip
+        access_trail().note_payload_read(
+            provider=event.provider, account_id=event.account_id, external_id=event.external_id, row=event
+        )
