@@ -29,7 +29,7 @@ class ContactIdFilter(admin.SimpleListFilter):
 
 @admin.register(ContactAccess)
 class ContactAccessAdmin(ReadOnlyModelAdmin):
-    list_display = ["at", "user", "kind", "contact_accesses", "rows", "filters"]
+    list_display = ["at", "user", "kind", "via", "contact_accesses", "rows", "filters"]
     list_filter = ["kind", ContactIdFilter, "user"]
     list_select_related = ["user"]
     search_fields = ["contact_id"]
