@@ -5,8 +5,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from config.answer_reads import collecting
 from config.timestamps import display_time
+from webhooks.bridge import access_trail
 from webhooks.readable import readable_rejection
+
+# An event read with these shows a payload about a known subject.
+PAYLOAD_SUBJECT_FIELDS = frozenset({"body", "provider", "account_id", "external_id"})
 
 
 class WebhookEventStatus(models.TextChoices):
@@ -128,6 +133,15 @@ class WebhookEvent(models.Model):
     def __str__(self):
         return f"{self.provider} {self.event_type} #{self.pk}"
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        """An event read with its payload while a request is answered (an admin page or export, an API read) is
+        told to the access trail, naming its subject: the one place every page reads payloads through."""
+        event = super().from_db(db, field_names, values)
+        if collecting() and PAYLOAD_SUBJECT_FIELDS.issubset(field_names) and event.body is not None:
+            tell_payload_read(event)
+        return event
+
     @property
     def payload(self):
         """The stored body as JSON (redacted once the contact was erased; None once purged)."""
@@ -209,3 +223,12 @@ class PayloadPurge(models.Model):
             "%(count)d payloads received before %(cutoff)s purged",
             self.events,
         ) % {"count": self.events, "cutoff": display_time(self.cutoff)}
+
+
+def tell_payload_read(event: WebhookEvent) -> None:
+    """The access trail (kept by contacts, reached through the bridge) learns that this event's payload is part
+    of the answer under way."""
+    if event.external_id:
+        access_trail().note_payload_read(
+            provider=event.provider, account_id=event.account_id, external_id=event.external_id, row=event
+        )
