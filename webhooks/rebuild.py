@@ -8,14 +8,15 @@ stored before this rule. Rows are selected by ids, never by matching text.
 
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from config.bulk import binary_parameters_cursor
 from config.erased_ids import stored_id
+from config.locks import lock_subjects
 from webhooks.models import ErasedSubject, WebhookEvent
 from webhooks.providers import UnknownProvider, get_provider
 from webhooks.providers.base import WebhookProvider
@@ -161,14 +162,21 @@ def rebuild_update_sql() -> str:
     )
 
 
-def rebuild_every_erased_subject() -> Counter:
-    """``rebuild_erased_copies``' share in ``webhooks``: every contact ever erased here, every stored copy,
-    by the rule of today (idempotent: a second run changes nothing). Counts per ``table.column``."""
+def rebuild_erased_copies(subjects: Iterable[tuple[str, str, str]] = ()) -> Counter:
+    """``rebuild_erased_copies``' share in ``webhooks``: every stored copy of these contacts (the tombstones
+    ``contacts`` holds) and of every contact listed as erased here, by the rule of today (idempotent: a
+    second run changes nothing). One transaction per contact, under its lock (config.locks), so workers may
+    run meanwhile. Counts per ``table.column``."""
     counts = Counter()
-    subjects = ErasedSubject.objects.order_by("id").values_list("provider", "account_id", "external_id")
-    for provider, account_id, external_id in list(subjects):
-        counts["webhooks_erasedsubject.subjects"] += 1
-        counts.update(
-            rebuild_subject_copies(provider=provider, account_id=account_id, external_id=external_id, everything=True)
-        )
+    listed = ErasedSubject.objects.order_by("id").values_list("provider", "account_id", "external_id")
+    for subject in dict.fromkeys([*subjects, *listed]):
+        counts["webhooks.subjects"] += 1
+        provider, account_id, external_id = subject
+        with transaction.atomic():
+            lock_subjects([subject])
+            counts.update(
+                rebuild_subject_copies(
+                    provider=provider, account_id=account_id, external_id=external_id, everything=True
+                )
+            )
     return counts
