@@ -74,7 +74,7 @@ def test_the_migration_reads_numbers_kept_as_typed_again_and_their_search_text()
     kept_as_typed = ContactFactory(phone="")
     Contact.objects.filter(pk=kept_as_typed.pk).update(phone="0055 47 99123-4567")
     untouched = ContactFactory(phone="+5521987654321")
-    migration = importlib.import_module("contacts.migrations.0015_international_phones_typed_with_00")
+    migration = importlib.import_module("contacts.migrations.0016_international_phones_typed_with_00")
 
     migration.renormalize(apps, None)
 

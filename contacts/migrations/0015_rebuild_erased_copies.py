@@ -24,7 +24,7 @@ def rebuild_erased_copies(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("contacts", "0013_data_subject_requests"),
+        ("contacts", "0014_access_trail_names_every_contact_shown"),
         ("webhooks", "0012_fewer_indexes_per_ingested_event"),
     ]
 

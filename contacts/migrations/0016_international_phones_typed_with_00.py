@@ -40,6 +40,6 @@ def renormalize(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("contacts", "0014_rebuild_erased_copies")]
+    dependencies = [("contacts", "0015_rebuild_erased_copies")]
 
     operations = [migrations.RunPython(renormalize, migrations.RunPython.noop)]
