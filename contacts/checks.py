@@ -2,7 +2,7 @@
 reported by ``manage.py check``, not by failed events or silently missing work."""
 
 from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.core.checks import Error, Tags, Warning, register
 from django.utils.module_loading import import_string
 
 from contacts.required_receivers import REQUIRED_RECEIVERS, connected_receivers
@@ -44,3 +44,21 @@ def check_required_receivers(app_configs, **kwargs):
                 )
             )
     return problems
+
+
+@register(Tags.security, deploy=True)
+def check_fingerprint_key(app_configs, **kwargs):
+    """Production needs the key from the first erasure on: a record written without it can never be found by
+    email or phone ("Was this person erased?"). Only ``check --deploy`` reports it, so the server still starts."""
+    if settings.ERASURE_FINGERPRINT_KEY:
+        return []
+    return [
+        Error(
+            "ERASURE_FINGERPRINT_KEY is not set: erasure records get no fingerprints, so nobody can be told "
+            "whether their data was erased (erasure_lookup, the admin's 'Was this person erased?')",
+            hint="Set it to a long random value kept outside the database, e.g. "
+            "python -c 'import secrets; print(secrets.token_urlsafe(48))', and never change it while the "
+            "erasure log is kept (docs/production.md, First install).",
+            id="contacts.E006",
+        )
+    ]
