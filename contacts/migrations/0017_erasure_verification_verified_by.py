@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contacts', '0014_access_trail_names_every_contact_shown'),
+        ('contacts', '0016_international_phones_typed_with_00'),
     ]
 
     operations = [

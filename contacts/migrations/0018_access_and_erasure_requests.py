@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contacts', '0015_erasure_verification_verified_by'),
+        ('contacts', '0017_erasure_verification_verified_by'),
     ]
 
     operations = [
