@@ -77,7 +77,7 @@ def every_page() -> list[str]:
 
 
 @pytest.fixture
-def a_bit_of_everything(admin_user):
+def a_bit_of_everything(admin_user, erasure_log_cleanup):
     now = timezone.now()
     contact = ContactFactory(name="Ana Costa Ribeiro", phone="+5547991234567", tags=["vip"], source="whatsapp",
                              custom_fields={"plano": "ouro"}, assigned_to="usr_9")  # fmt: skip
