@@ -57,6 +57,8 @@ class FitProTrackerProvider(WebhookProvider):
     kept_values = _KEPT
     subject_id_key = "contactId"
     verbose_name = "FitProTracker"
+    # Their documentation: secrets are 32 characters or more.
+    min_secret_length = 32
 
     def verify(self, *, headers: Mapping[str, str], body: bytes, now: float) -> str:
         header = headers.get(SIGNATURE_HEADER)
