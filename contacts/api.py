@@ -89,7 +89,7 @@ class ErasureRecordSerializer(serializers.ModelSerializer):
         model = ErasureRecord
         fields = [
             "id", "provider", "account_id", "external_id", "event_id", "requested_by", "requested_by_type",
-            "deleted_at", "erased_at", "reason", "erased_fields", "redacted_events", "prev_hash", "hash",
+            "deleted_at", "erased_at", "reason", "erased_fields", "redacted_events", "reference", "prev_hash", "hash",
         ]  # fmt: skip
 
 

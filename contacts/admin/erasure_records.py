@@ -21,10 +21,11 @@ from contacts.selectors import erasures_by_fingerprint
 # Columns of the erasure log's CSV export: every field the hash covers, so the chain can be re-verified from
 # the file. To do so, undo what makes the file safe to open: strip the leading ' that guards cells starting
 # with = + - @ against spreadsheet formulas, re-read times as UTC datetimes and split erased_fields back into
-# a list, then rebuild ErasureRecord.canonical_json().
+# a list, then rebuild ErasureRecord.digest_chain_hash() (hash_scheme 2; a scheme-1 record's digest_hash).
 EXPORT_FIELDS = ("sequence", "provider", "account_id", "external_id", "contact_id", "event_id", "requested_by",
-                 "requested_by_type", "deleted_at", "erased_at", "reason", "erased_fields", "redacted_events",
-                 "email_fingerprint", "phone_fingerprint", "prev_hash", "hash")  # fmt: skip
+                 "requested_by_type", "deleted_at", "erased_at", "reason", "reference", "erased_fields",
+                 "redacted_events", "email_fingerprint", "phone_fingerprint", "hash_scheme", "blanked_digests",
+                 "digest_hash", "prev_hash", "hash")  # fmt: skip
 
 
 @admin.register(ErasureRecord)
@@ -32,11 +33,12 @@ class ErasureRecordAdmin(FilteredCsvExport, ReadOnlyModelAdmin):
     """The erasure log: read-only for everyone, superusers included; CSV export needs its own permission
     (``contacts.export_erasurerecord``). "Was this person erased?" is answered by the lookup page."""
 
-    list_display = ["sequence", "provider_key", "requester", "deleted_at", "erased_at", "reason", "short_hash"]
-    list_filter = ["provider", "requested_by_type", ("erased_at", admin.DateFieldListFilter),
+    list_display = ["sequence", "provider_key", "requester", "deleted_at", "erased_at", "reason", "reference",
+                    "short_hash"]  # fmt: skip
+    list_filter = ["provider", "reason", "requested_by_type", ("erased_at", admin.DateFieldListFilter),
                    ("deleted_at", admin.DateFieldListFilter)]  # fmt: skip
-    # The reason holds the request's ticket number: staff search by it.
-    search_fields = ["=external_id", "=account_id", "=event_id", "reason"]
+    # The reference is the request's ticket id: staff search by it.
+    search_fields = ["=external_id", "=account_id", "=event_id", "=reference"]
     date_hierarchy = "erased_at"
     actions = ["export_selected_csv"]
     export_fields, export_name, export_ordering = EXPORT_FIELDS, "erasure-log", "sequence"

@@ -83,7 +83,7 @@ def test_contacts_are_counted_by_provider_and_source(admin_client):
 
 
 def test_erasure_panel_counts_this_month_and_says_never_verified(admin_client):
-    erase_on_request(contact=ContactFactory(), requested_by="staff", requested_by_type="admin", reason="request")
+    erase_on_request(contact=ContactFactory(), requested_by="staff", requested_by_type="admin", reference="DSR-1")
 
     panel = home(admin_client).split('id="dashboard-erasures"')[1].split("</section>")[0]
 

@@ -210,7 +210,7 @@ def test_lists_fit_a_1366_pixel_screen(chromium_browser, live_server, admin_user
     WebhookEventFactory(external_id="cont_with_a_rather_long_identifier_0001", account_id="ws_abc123")
     erase_contact(contact=ContactFactory(external_id="cont_erased_1"), origin=ErasureOrigin.DATA_SUBJECT_REQUEST,
                   requested_by="dpo@exemplo.com.br", requested_by_type="admin",
-                  reason="Data-subject request by e-mail, ticket 4711")  # fmt: skip
+                  reason="data_subject_request", reference="LGPD/2026/4711")  # fmt: skip
     context = chromium_browser.new_context(viewport={"width": 1366, "height": 768}, base_url=live_server.url)
     page = context.new_page()
     try:

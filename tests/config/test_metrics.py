@@ -179,7 +179,7 @@ class TestOutcomesAndErasures:
         contact = ContactFactory()
         before = value(scrape(), "crm_sync_erasures_total", provider=contact.provider)
         with pytest.raises(RuntimeError), transaction.atomic():
-            erase_on_request(contact=contact, requested_by="u", requested_by_type="cli", reason="test")
+            erase_on_request(contact=contact, requested_by="u", requested_by_type="cli", reference="DSR-1")
             raise RuntimeError("the surrounding transaction fails")
         assert value(scrape(), "crm_sync_erasures_total", provider=contact.provider) == before
 
@@ -242,7 +242,7 @@ class TestReadFromTheDatabase:
         contact = ContactFactory()
         from contacts.services import erase_on_request
 
-        erase_on_request(contact=contact, requested_by="u", requested_by_type="cli", reason="test")
+        erase_on_request(contact=contact, requested_by="u", requested_by_type="cli", reference="DSR-1")
         assert "crm_sync_erasure_log_verification_ok" not in {name for name, _ in scrape()}  # never verified
         run = verify_erasure_log()
         scraped = scrape()

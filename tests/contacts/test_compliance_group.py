@@ -40,7 +40,8 @@ def test_an_auditor_sees_contacts_and_the_log_exports_it_and_erases(client, audi
     assert client.get("/admin/contacts/contactaccess/").status_code == 200
     response = client.post("/admin/contacts/contact/", {"action": "erase_data_subject",
                                                         "_selected_action": [contact.pk], "post": "yes",
-                                                        "reason": "DSR-9"})  # fmt: skip
+                                                        "reason": "data_subject_request",
+                                                        "reference": "DSR-9"})  # fmt: skip
     assert response.status_code == 302
     assert ErasureRecord.objects.filter(contact=contact, requested_by=auditor.username).exists()
 

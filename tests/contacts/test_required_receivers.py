@@ -87,7 +87,7 @@ class TestWithoutTheRedactor:
         contact = ContactFactory(name="Ana Costa")
         event = WebhookEventFactory(external_id=contact.external_id, account_id=contact.account_id)
         with disconnected("subject_erased"), pytest.raises(ReceiverMissing, match="subject_erased reached 0"):
-            erase_on_request(contact=contact, requested_by="dpo", requested_by_type="cli", reason="ticket 12")
+            erase_on_request(contact=contact, requested_by="dpo", requested_by_type="cli", reference="DSR-1")
         assert Contact.objects.get(pk=contact.pk).name == "Ana Costa"
         assert not ErasureRecord.objects.exists()
         event.refresh_from_db()
@@ -96,13 +96,13 @@ class TestWithoutTheRedactor:
     def test_two_redactors_are_refused_too_rather_than_counted_twice(self):
         contact = ContactFactory(name="Ana Costa")
         with a_second_receiver("subject_erased"), pytest.raises(ReceiverMissing, match="reached 2"):
-            erase_on_request(contact=contact, requested_by="dpo", requested_by_type="cli", reason="ticket 12")
+            erase_on_request(contact=contact, requested_by="dpo", requested_by_type="cli", reference="DSR-1")
         assert not ErasureRecord.objects.exists()
 
     def test_the_message_names_no_personal_data(self):
         contact = ContactFactory(name="Ana Costa", email="ana@exemplo.com.br", external_id="cont_456")
         with disconnected("subject_erased"), pytest.raises(ReceiverMissing) as raised:
-            erase_on_request(contact=contact, requested_by="dpo", requested_by_type="cli", reason="ticket 12")
+            erase_on_request(contact=contact, requested_by="dpo", requested_by_type="cli", reference="DSR-1")
         assert "Ana" not in str(raised.value) and "exemplo" not in str(raised.value)
 
 
