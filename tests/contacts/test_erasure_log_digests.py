@@ -189,6 +189,16 @@ class TestTheTriggerLetsOnlyBlankingThrough:
         assert ErasureRecord.objects.get().reference == ""
         assert verify("--full") == (0, "OK 1 records\n")
 
+    def test_the_documented_blanking_statement_keeps_the_chain_whole(self, erase):
+        erase(reason="legal_order", reference="DSR-42")
+        self.run(  # as docs/compliance.md gives it
+            "UPDATE contacts_erasurerecord SET reason = '', blanked_digests = blanked_digests || "
+            "jsonb_build_object('reason', encode(sha256(convert_to(to_jsonb(reason)::text, 'UTF8')), 'hex')) "
+            "WHERE sequence = 1"
+        )
+        assert ErasureRecord.objects.get().reason == ""
+        assert verify("--full") == (0, "OK 1 records\n")
+
     @pytest.mark.parametrize(
         ("assignments", "params"),
         [
