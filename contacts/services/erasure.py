@@ -63,8 +63,8 @@ def erase_on_request(
     reference: str = "",
 ) -> ErasureRecord:
     """An erasure asked of our staff (admin action, ``erase_contact`` command, request desk): ``reason`` is a
-    code (``contacts.erasure_reasons``), ``reference`` an optional ticket id; both are checked first."""
-    check_reason_and_reference(reason=reason, reference=reference)
+    code (``contacts.erasure_reasons``), ``reference`` an optional ticket id; both are checked before anything
+    is written."""
     with transaction.atomic():
         # The contact's lock first, as every writer of it (config.locks), then its row: a deletion
         # webhook may have erased the contact since staff picked it.
