@@ -62,6 +62,12 @@ class AccessTrail(Protocol):
         """Staff exported ``rows`` stored events with their payloads (``export_format`` "csv" or "json")."""
         ...
 
+    def note_payload_read(self, *, provider: str, account_id: str, external_id: str, row) -> None:
+        """A stored payload about this contact was read for the answer a request is getting (``row``: the event
+        read, so a row read but not shown, a page's look-ahead, can be forgotten again). The trail names the
+        contact once the answer is built, with who asked and through which page."""
+        ...
+
 
 class BridgeMisconfigured(RuntimeError):
     """An interface of the bridge has no implementation registered, or more than one."""
