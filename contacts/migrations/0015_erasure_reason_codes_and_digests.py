@@ -128,7 +128,7 @@ def restore_the_guard(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("contacts", "0013_data_subject_requests"),
+        ("contacts", "0014_access_trail_names_every_contact_shown"),
     ]
 
     operations = [
