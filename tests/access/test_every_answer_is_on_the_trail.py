@@ -49,7 +49,7 @@ def people():
         WebhookEventFactory(provider=contact.provider, account_id=contact.account_id,
                             external_id=contact.external_id, body=json.dumps(body).encode())  # fmt: skip
     erased = ContactFactory(name="Carla Erased", external_id="cont_carla")
-    erase_on_request(contact=erased, requested_by="admin", requested_by_type="admin", reason="DSR-1")
+    erase_on_request(contact=erased, requested_by="admin", requested_by_type="admin", reference="DSR-1")
     request = DataSubjectRequest.objects.create(kind=DataSubjectRequest.Kind.ERASURE, received_at=timezone.now())
     request.contacts.add(*contacts)
     return contacts
