@@ -4,7 +4,7 @@
 through their fields' digests: ``hash = SHA-256(prev_hash + JSON of {field: SHA-256(field's canonical JSON)})``.
 A field whose text is blanked later keeps its digest in ``blanked_digests``, so the record still hashes to
 its ``hash`` and the chain still proves it. Records written before (scheme 1) were hashed over their values;
-migration 0015 re-chained them through digests (``digest_hash``, chained like scheme 2 from the genesis) while
+migration 0017 re-chained them through digests (``digest_hash``, chained like scheme 2 from the genesis) while
 their text was whole, and kept their first ``hash`` and ``prev_hash`` beside it. A scheme-2 record follows
 the previous record's ``link_hash``: its ``hash``, or a scheme-1 record's ``digest_hash``.
 """
@@ -99,7 +99,7 @@ class ErasureRecord(HashChained, models.Model):
     hash_scheme = models.PositiveSmallIntegerField(verbose_name=_("hash scheme"), default=2, editable=False)
     # Digests of fields whose text was blanked ({"reason": <SHA-256>}): the hash still covers them.
     blanked_digests = models.JSONField(verbose_name=_("blanked digests"), default=dict, blank=True, editable=False)
-    # Scheme 1 only: the record's hash through digests (migration 0015), which the next record follows.
+    # Scheme 1 only: the record's hash through digests (migration 0017), which the next record follows.
     digest_hash = models.CharField(verbose_name=_("digest hash"), max_length=64, blank=True, editable=False)
 
     objects = AppendOnlyQuerySet.as_manager()

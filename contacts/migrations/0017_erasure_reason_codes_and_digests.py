@@ -128,7 +128,7 @@ def restore_the_guard(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("contacts", "0014_access_trail_names_every_contact_shown"),
+        ("contacts", "0016_international_phones_typed_with_00"),
     ]
 
     operations = [
