@@ -201,3 +201,7 @@ class PayloadPurge(models.Model):
 
     def __str__(self):
         return f"{self.events} payload(s) received before {self.cutoff:%Y-%m-%d %H:%M} purged"
+
+
+# The outbound sender's models live beside it; imported here so Django registers them with the app.
+from webhooks.outbound.models import OutboundAttempt, OutboundEndpoint, OutboundMessage, OutboundStatus  # noqa: E402, F401

@@ -1,0 +1,19 @@
+import pytest
+
+from tests.outbound.receiver import Receiver
+
+
+@pytest.fixture
+def receivers(settings):
+    """Start real receivers on 127.0.0.1 (``receivers(statuses=[...], delay=...)``); loopback is allowed."""
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    started = []
+
+    def start(**options) -> Receiver:
+        receiver = Receiver(**options)
+        started.append(receiver)
+        return receiver
+
+    yield start
+    for receiver in started:
+        receiver.close()
