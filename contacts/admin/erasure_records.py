@@ -15,6 +15,7 @@ from config.admin import ReadOnlyModelAdmin
 from contacts.access import Kind
 from contacts.admin.display import provider_key
 from contacts.admin.exports import FilteredCsvExport
+from contacts.admin.propagation import answer_view, propagation_table
 from contacts.models import ErasureRecord
 from contacts.selectors import erasures_by_fingerprint
 
@@ -44,6 +45,11 @@ class ErasureRecordAdmin(FilteredCsvExport, ReadOnlyModelAdmin):
     list_per_page = 100
     show_full_result_count = False
     change_list_template = "admin/contacts/erasurerecord/change_list.html"  # adds the lookup link
+    readonly_fields = ["propagation_table"]
+
+    @admin.display(description=_("Told downstream"))
+    def propagation_table(self, obj):
+        return propagation_table(obj)
 
     @admin.display(description=_("Provider / account / id"), ordering="provider")
     def provider_key(self, obj):
@@ -59,7 +65,15 @@ class ErasureRecordAdmin(FilteredCsvExport, ReadOnlyModelAdmin):
 
     def get_urls(self):
         lookup = path("lookup/", self.admin_site.admin_view(self.lookup_view), name="contacts_erasurerecord_lookup")
-        return [lookup, *super().get_urls()]
+        answer = path(
+            "propagation/<int:entry_id>/answer/",
+            self.admin_site.admin_view(self.answer_view),
+            name="contacts_erasurerecord_answer",
+        )
+        return [lookup, answer, *super().get_urls()]
+
+    def answer_view(self, request, entry_id):
+        return answer_view(self, request, entry_id)
 
     def lookup_view(self, request):
         """Answers "Was this person erased?": their email or phone, never stored, against the records' keyed

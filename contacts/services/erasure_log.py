@@ -34,8 +34,10 @@ CHUNK = 2000
 
 # --- Appending ---------------------------------------------------------------------------------------
 
-# Records of the erasures of the current batch, appended to the chain when the batch ends (None: at once).
+# Records of the erasures of the current batch, appended to the chain when the batch ends (None: at once),
+# and what is to run once they are (``when_appended``).
 _deferred_records: ContextVar[list[ErasureRecord] | None] = ContextVar("deferred_erasure_records", default=None)
+_deferred_callbacks: ContextVar[list | None] = ContextVar("deferred_erasure_callbacks", default=None)
 
 
 @contextmanager
@@ -46,13 +48,27 @@ def erasure_records_appended_at_the_end():
     first erasure would hold it for the whole batch, and with 1% deletions nearly every batch would wait
     for the one before. Taken at the end, it covers the append, the outcomes' write and the commit."""
     records: list[ErasureRecord] = []
-    token = _deferred_records.set(records)
+    callbacks: list = []
+    token, callbacks_token = _deferred_records.set(records), _deferred_callbacks.set(callbacks)
     try:
         yield
     finally:
         _deferred_records.reset(token)
+        _deferred_callbacks.reset(callbacks_token)
     if records:
         _append_to_chain(records)
+    for callback in callbacks:
+        callback()
+
+
+def when_appended(callback) -> None:
+    """Run ``callback`` once the records appended so far are in the chain (with their ids): now, or at
+    the end of the batch running."""
+    callbacks = _deferred_callbacks.get()
+    if callbacks is None:
+        callback()
+    else:
+        callbacks.append(callback)
 
 
 def append_erasure_record(**values) -> ErasureRecord:
