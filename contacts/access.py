@@ -21,6 +21,7 @@ from django.utils import timezone
 from contacts.models import ContactAccess
 
 Kind = ContactAccess.Kind
+EVENT_EXPORT_KINDS = {"csv": Kind.EVENTS_CSV, "json": Kind.EVENTS_JSON}
 
 NOT_KEPT = "[not kept]"
 # Parameters (admin list filters, API filters, paging and ordering) whose values cannot describe a person.
@@ -56,6 +57,13 @@ def record_access(*, user, kind: Kind, contact_id: int | None = None, rows: int 
         rows=rows,
         filters=filters or {},
     )
+
+
+class ContactAccessTrail:
+    """``contacts``'s side of the bridge (``webhooks.bridge.AccessTrail``)."""
+
+    def record_events_export(self, *, user, export_format: str, rows: int) -> None:
+        record_access(user=user, kind=EVENT_EXPORT_KINDS[export_format], rows=rows)
 
 
 def prune_access_trail(*, older_than_days: int) -> tuple[datetime, int, int]:

@@ -1,11 +1,8 @@
-"""Startup checks: a misnamed contact fetcher, or a signal contacts relies on that nobody (or two) answers, is
-reported by ``manage.py check``, not by failed events or silently missing work."""
+"""Startup checks: a misnamed contact fetcher is reported by ``manage.py check``, not by failed look-ups."""
 
 from django.conf import settings
 from django.core.checks import Error, Warning, register
 from django.utils.module_loading import import_string
-
-from contacts.required_receivers import REQUIRED_RECEIVERS, connected_receivers
 
 
 @register()
@@ -25,22 +22,4 @@ def check_contact_fetchers(app_configs, **kwargs):
             continue
         if not callable(fetcher):
             problems.append(Error(f"the contact fetcher for {provider!r} ({path}) is not callable", id="contacts.E002"))
-    return problems
-
-
-@register()
-def check_required_receivers(app_configs, **kwargs):
-    """Exactly one receiver for each signal contacts asks a question (``contacts.required_receivers``)."""
-    problems = []
-    for required in REQUIRED_RECEIVERS:
-        connected = connected_receivers(required.signal)
-        if connected != 1:
-            problems.append(
-                Error(
-                    f"webhooks.signals.{required.name} has {connected} receivers connected; it needs exactly one, "
-                    f"which {required.does}",
-                    hint="Is 'webhooks' in INSTALLED_APPS, and does its AppConfig.ready import webhooks.receivers?",
-                    id=required.check_id,
-                )
-            )
     return problems

@@ -23,11 +23,10 @@ from contacts.models import (
     DataSubjectRequest,
     ErasureRecord,
 )
-from contacts.required_receivers import the_one_answer
 from contacts.services.erasure import AlreadyErased, erase_on_request, personal_data_quoted
 from contacts.services.refresh import request_refresh
+from webhooks.bridge import stored_events
 from webhooks.events import StoredPayload
-from webhooks.signals import subject_payloads
 
 Status = DataSubjectRequest.Status
 # "Due soon" on the list filter and the dashboard: an open request whose deadline is this close.
@@ -168,16 +167,14 @@ def confirmation_summary(contact: Contact) -> dict:
 
 
 def _stored_payloads(contact: Contact, *, with_payloads: bool = True) -> list[StoredPayload]:
-    """From the one receiver of ``subject_payloads``; raises when none answers, rather than export a
+    """From ``webhooks`` (``stored_events``), which raises when nothing is registered, rather than export a
     person's data without their stored payloads."""
-    answer = the_one_answer(
-        subject_payloads,
+    return stored_events().subject_payloads(
         provider=contact.provider,
         account_id=contact.account_id,
         external_id=contact.external_id,
         with_payloads=with_payloads,
     )
-    return [payload for payload in (answer or ()) if isinstance(payload, StoredPayload)]
 
 
 def _request_summary(request: DataSubjectRequest | None) -> dict | None:

@@ -7,11 +7,10 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
 from contacts.models import Contact, ErasureLogVerification, ErasureRecord
-from contacts.required_receivers import the_one_answer
 from contacts.search import search_condition
 from contacts.services.erasure import fingerprint
+from webhooks.bridge import stored_events
 from webhooks.events import TimelineEntry
-from webhooks.signals import contact_timeline as contact_timeline_signal
 
 
 def search_contacts(queryset: QuerySet, term: str) -> QuerySet:
@@ -59,18 +58,15 @@ def erasures_by_fingerprint(*, email: str = "", phone: str = "") -> QuerySet:
 
 
 def contact_timeline(contact: Contact) -> list[TimelineEntry]:
-    """The contact's webhook events, newest first, from the one receiver of ``contact_timeline`` (the
-    ``webhooks`` app connects it in its ``ready``): contacts never reads the event log's tables. With each
-    change's old and new values, unless the contact is erased: then nothing personal. Raises when no
-    receiver answers, rather than show a contact without its events."""
-    answer = the_one_answer(
-        contact_timeline_signal,
+    """The contact's webhook events, newest first, from ``webhooks`` (``stored_events``): contacts never
+    reads the event log's tables. With each change's old and new values, unless the contact is erased: then
+    nothing personal. Raises when nothing is registered, rather than show a contact without its events."""
+    entries = stored_events().timeline(
         provider=contact.provider,
         account_id=contact.account_id,
         external_id=contact.external_id,
         with_values=not contact.is_erased,
     )
-    entries = [entry for entry in (answer or ()) if isinstance(entry, TimelineEntry)]
     return sorted(entries, key=lambda entry: (entry.received_at, entry.event_pk), reverse=True)
 
 

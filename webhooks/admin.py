@@ -12,9 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from config.admin import ReadOnlyModelAdmin
 from config.csv_export import cell_text, csv_response
 from config.pagination import CappedCountPaginator
+from webhooks.bridge import access_trail
 from webhooks.models import PayloadPurge, RejectedDelivery, WebhookEvent
 from webhooks.replay import reprocess_events
-from webhooks.signals import events_exported
 
 # What an export carries per event: the API's fields plus what staff diagnose with.
 EXPORT_FIELDS = [
@@ -113,7 +113,7 @@ class WebhookEventAdmin(ReadOnlyModelAdmin):
     def export_json(self, request, queryset):
         events = queryset.defer(None).order_by("id").iterator(chunk_size=500)
         rows = [export_row(event) for event in events]
-        events_exported.send(sender=WebhookEvent, user=request.user, export_format="json", rows=len(rows))
+        access_trail().record_events_export(user=request.user, export_format="json", rows=len(rows))
         response = HttpResponse(
             json.dumps(rows, indent=2, ensure_ascii=False, default=str), content_type="application/json"
         )
@@ -123,7 +123,7 @@ class WebhookEventAdmin(ReadOnlyModelAdmin):
     @admin.action(description=_("Export selected events as CSV"), permissions=["export"])
     def export_csv(self, request, queryset):
         columns = [*EXPORT_FIELDS, "payload"]
-        events_exported.send(sender=WebhookEvent, user=request.user, export_format="csv", rows=queryset.count())
+        access_trail().record_events_export(user=request.user, export_format="csv", rows=queryset.count())
         events = queryset.defer(None).order_by("id").iterator(chunk_size=500)
         return csv_response(
             filename=export_name("csv"),

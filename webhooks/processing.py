@@ -32,6 +32,7 @@ from config.failures import backoff_seconds, describe_failure
 from config.locks import lock_subjects_of, subjects_filter
 from config.log_context import log_context
 from config.metrics import observe_worker_batch, record_processed
+from webhooks.bridge import BridgeMisconfigured
 from webhooks.claims import UNREAD_FIELDS, claim_due_events
 from webhooks.events import ContactEvent, EventFailed, Outcome, OutcomeStatus, TransientError
 from webhooks.models import ErasedSubject, WebhookEvent, WebhookEventStatus
@@ -294,25 +295,15 @@ def events_of_erased_contacts(events: list[WebhookEvent]) -> list[WebhookEvent]:
 
 
 def dispatch(changes: list[ContactEvent]) -> list[Outcome]:
-    """One ``contact_events`` signal for the batch; each receiver answers one outcome per event, in order."""
+    """One ``contact_events`` signal for the batch; its one answering receiver gives an outcome per event,
+    in order (``webhooks.bridge``: outcomes are never merged)."""
     answers = [
         response
         for _receiver, response in contact_events.send(sender=ContactEvent, events=changes)
         if isinstance(response, list)
     ]
-    if not answers:
-        return [Outcome(status=OutcomeStatus.IGNORED, reason="no receiver handled this event")] * len(changes)
-    if len(answers) == 1:
-        return answers[0]
-    return [merge_outcomes(outcomes) for outcomes in zip(*answers, strict=True)]
-
-
-def merge_outcomes(outcomes: tuple[Outcome, ...]) -> Outcome:
-    processed = any(o.status == OutcomeStatus.PROCESSED for o in outcomes)
-    return Outcome(
-        status=OutcomeStatus.PROCESSED if processed else OutcomeStatus.IGNORED,
-        reason="; ".join(o.reason for o in outcomes if o.reason),
-        changed=tuple(sorted({name for o in outcomes for name in o.changed})),
-        drift=tuple(sorted({name for o in outcomes for name in o.drift})),
-        subject_erased=any(o.subject_erased for o in outcomes),
-    )
+    if len(answers) != 1:
+        raise BridgeMisconfigured(
+            f"webhooks.signals.contact_events had {len(answers)} receivers answering outcomes; exactly one must"
+        )
+    return answers[0]

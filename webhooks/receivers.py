@@ -3,20 +3,16 @@
 import json
 
 from django.db import connection
-from django.dispatch import receiver
 from django.utils import timezone
 
 from config.bulk import binary_parameters_cursor
 from webhooks.models import ErasedSubject, WebhookEvent
 from webhooks.providers import UnknownProvider, get_provider
-from webhooks.selectors import events_for_contact, payloads_for_contact
-from webhooks.signals import contact_timeline, subject_erased, subject_payloads, subject_reactivated
 
 REDACTION_BATCH = 500
 
 
-@receiver(subject_erased, dispatch_uid="webhooks.redact_stored_payloads")
-def redact_stored_payloads(sender, *, provider: str, account_id: str, external_id: str, **kwargs) -> int:
+def redact_stored_payloads(*, provider: str, account_id: str, external_id: str) -> int:
     """Redact the contact's payloads in place, selected by ids (never by matching text), and remember
     the contact so later deliveries are stored redacted. Returns how many payloads it redacted."""
     # INSERT … ON CONFLICT DO NOTHING: unlike get_or_create, no savepoint and no look-up first.
@@ -49,12 +45,6 @@ def redact_stored_payloads(sender, *, provider: str, account_id: str, external_i
     if batch:
         redacted += _write_redacted(batch, now)
     return redacted
-
-
-@receiver(subject_reactivated, dispatch_uid="webhooks.store_reactivated_subject_as_received")
-def forget_erased_subject(sender, *, provider: str, account_id: str, external_id: str, **kwargs) -> None:
-    """The contact lives again: its new deliveries are stored as received (its old ones stay redacted)."""
-    ErasedSubject.objects.filter(provider=provider, account_id=account_id, external_id=external_id).delete()
 
 
 def _write_redacted(batch: list[tuple[bytes, int]], now) -> int:
@@ -96,24 +86,4 @@ def redaction_update_sql() -> str:
         f"UPDATE {quote(opts.db_table)} AS event SET {quote(opts.get_field('body').column)} = batch.body, "  # noqa: S608
         f"{quote(opts.get_field('redacted_at').column)} = %s "
         f"FROM unnest(%b::bigint[], %b::bytea[]) AS batch(id, body) WHERE event.{quote(opts.pk.column)} = batch.id"
-    )
-
-
-@receiver(contact_timeline, dispatch_uid="webhooks.contact_timeline")
-def contact_timeline_entries(
-    sender, *, provider: str, account_id: str, external_id: str, with_values: bool = False, **kwargs
-):
-    """The contact's deliveries for its page in admin (read-only)."""
-    return events_for_contact(
-        provider=provider, account_id=account_id, external_id=external_id, with_values=with_values
-    )
-
-
-@receiver(subject_payloads, dispatch_uid="webhooks.subject_payloads")
-def contact_payloads(
-    sender, *, provider: str, account_id: str, external_id: str, with_payloads: bool = True, **kwargs
-):
-    """The contact's deliveries with their payloads, for the person's own export (read-only)."""
-    return payloads_for_contact(
-        provider=provider, account_id=account_id, external_id=external_id, with_payloads=with_payloads
     )

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from contacts.models import DownstreamKind, DownstreamSystem
+from webhooks.bridge import stored_events
 
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32
@@ -46,10 +47,7 @@ def masked(secret: str) -> str:
 
 def outbound():
     """The outbound sender, reached through the bridge (the one crossing into ``webhooks``)."""
-    # TEMPORARY until webhooks.bridge lands: then ``from webhooks.bridge import stored_events``.
-    from webhooks.outbound.bridge_side import OutboundMessages
-
-    return OutboundMessages()
+    return stored_events()
 
 
 def save_downstream_system(system: DownstreamSystem) -> DownstreamSystem:

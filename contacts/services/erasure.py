@@ -2,7 +2,7 @@
 contact, the person asked us (a data-subject request), or a restored database lacks an exported erasure.
 
 The contact row stays as a tombstone (provider, account, external id, erased_at, needs_refresh); every
-stored payload about it is redacted by ``webhooks`` (``subject_erased``), the admin log is scrubbed, and
+stored payload about it is redacted by ``webhooks`` (``webhooks.bridge.StoredEvents``), the admin log is scrubbed, and
 the erasure is appended to the hash-chained log (``erasure_log``).
 """
 
@@ -25,11 +25,10 @@ from config.locks import lock_subjects
 from config.metrics import record_erasure
 from contacts.models import PERSONAL_FIELDS, Contact, DataSubjectRequest, ErasureRecord
 from contacts.normalize import normalize_email, normalize_phone
-from contacts.required_receivers import the_one_answer
 from contacts.services.erasure_log import append_erasure_record
 from contacts.services.last_write_wins import DELETION_VERSION_KEY, FieldVersion, tombstone_versions
 from contacts.services.propagation import propagate_erasure
-from webhooks.signals import subject_erased
+from webhooks.bridge import stored_events
 
 logger = logging.getLogger(__name__)
 
@@ -194,15 +193,12 @@ def _check_origin(origin: ErasureOrigin, *, event_id: str, deleted_at) -> None:
 
 
 def _redact_stored_payloads(contact: Contact) -> int:
-    """Have the one redactor (``webhooks``) redact every stored payload of the contact; how many it did.
-    Raises when none answers (a misconfiguration ``manage.py check`` reports as contacts.E003): the
-    payloads would stay unredacted while the log said 0."""
-    redacted = the_one_answer(
-        subject_erased, provider=contact.provider, account_id=contact.account_id, external_id=contact.external_id
+    """Have ``webhooks`` redact every stored payload of the contact; how many it did. Raises when no
+    ``StoredEvents`` is registered (``manage.py check`` reports it as webhooks.E010): the payloads would
+    stay unredacted while the log said 0."""
+    return stored_events().rebuild_subject_copies(
+        provider=contact.provider, account_id=contact.account_id, external_id=contact.external_id
     )
-    if not isinstance(redacted, int):
-        raise TypeError("the subject_erased receiver must answer how many payloads it redacted")
-    return redacted
 
 
 def erased_on_request(contact: Contact) -> bool:

@@ -30,8 +30,8 @@ from contacts.services.last_write_wins import (
     apply_fields,
     stored_version,
 )
+from webhooks.bridge import stored_events
 from webhooks.events import ContactEvent, ContactEventKind, ContactSnapshot
-from webhooks.signals import subject_reactivated
 
 logger = logging.getLogger(__name__)
 
@@ -135,8 +135,8 @@ def _apply_snapshot(contact: Contact, snapshot: ContactSnapshot | None) -> Refre
     contact.save()
     if reactivated:
         # From now on its deliveries are stored as received, like any living contact's.
-        subject_reactivated.send(
-            sender=Contact, provider=contact.provider, account_id=contact.account_id, external_id=contact.external_id
+        stored_events().reactivate_subject(
+            provider=contact.provider, account_id=contact.account_id, external_id=contact.external_id
         )
     reason = "; ".join(
         part

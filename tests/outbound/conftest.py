@@ -1,5 +1,7 @@
 import pytest
 
+from tests.config.test_metrics import scrape  # noqa: F401  (fixtures shared with those suites)
+from tests.contacts.test_erasure_reaches_every_copy import deliver  # noqa: F401
 from tests.outbound.receiver import Receiver
 
 

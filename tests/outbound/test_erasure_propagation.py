@@ -13,7 +13,7 @@ from standardwebhooks import Webhook
 from contacts.models import DownstreamSystem, ErasurePropagation, ErasureRecord
 from contacts.services.erasure import erase_on_request
 from contacts.services.propagation import AlreadyAnswered, propagation_of, settle_propagation
-from tests.contacts.test_erasure_reaches_every_copy import ANA, ana_values, build_history, deleted, deliver  # noqa: F401
+from tests.contacts.test_erasure_reaches_every_copy import ANA, ana_values, build_history, deleted
 from tests.database_dump import found_in, full_dump
 from tests.factories import ContactFactory
 from webhooks.outbound.dispatcher import OutboundDispatcher

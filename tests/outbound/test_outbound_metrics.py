@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from contacts.services.erasure import erase_on_request
-from tests.config.test_metrics import scrape, value  # noqa: F401  (the scrape fixture)
+from tests.config.test_metrics import value
 from tests.factories import ContactFactory
 from webhooks.outbound.dispatcher import OutboundDispatcher
 from webhooks.outbound.models import OutboundMessage

@@ -5,8 +5,8 @@ import pytest
 from tests.conftest import encode, timely_headers
 from tests.factories import WebhookEventFactory
 from webhooks import receivers
+from webhooks.bridge import stored_events
 from webhooks.models import ErasedSubject, WebhookEvent, WebhookEventStatus
-from webhooks.signals import subject_erased
 
 
 def updated_body(contact_id: str, name: str) -> bytes:
@@ -28,9 +28,9 @@ def test_erasure_redacts_every_stored_payload_of_the_contact_across_batches(monk
     ]
     other = WebhookEventFactory(external_id="cont_789", body=updated_body("cont_789", "Bruno Silva"))
 
-    responses = subject_erased.send(sender=None, provider="timely", account_id="ws_abc123", external_id="cont_456")
+    redacted = stored_events().rebuild_subject_copies(provider="timely", account_id="ws_abc123", external_id="cont_456")
 
-    assert [count for _receiver, count in responses] == [5]
+    assert redacted == 5
     for event in WebhookEvent.objects.filter(pk__in=[e.pk for e in hers]):
         assert b"Ana Costa" not in bytes(event.body)
         assert event.payload["data"]["changes"]["name"] == {"before": "[redacted]", "after": "[redacted]"}
@@ -43,11 +43,11 @@ def test_erasure_redacts_every_stored_payload_of_the_contact_across_batches(monk
 @pytest.mark.django_db
 def test_payloads_already_redacted_are_not_counted_again():
     WebhookEventFactory(external_id="cont_456", body=updated_body("cont_456", "Ana Costa"))
-    subject_erased.send(sender=None, provider="timely", account_id="ws_abc123", external_id="cont_456")
+    stored_events().rebuild_subject_copies(provider="timely", account_id="ws_abc123", external_id="cont_456")
 
-    responses = subject_erased.send(sender=None, provider="timely", account_id="ws_abc123", external_id="cont_456")
+    redacted = stored_events().rebuild_subject_copies(provider="timely", account_id="ws_abc123", external_id="cont_456")
 
-    assert [count for _receiver, count in responses] == [0]
+    assert redacted == 0
 
 
 def post_unprocessed(client, payload):
@@ -115,7 +115,7 @@ def test_the_binary_redaction_update_goes_through_djangos_cursor_wrappers():
         return execute(sql, params, many, context)
 
     with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(spy):
-        subject_erased.send(sender=None, provider="timely", account_id="ws_abc123", external_id="cont_456")
+        stored_events().rebuild_subject_copies(provider="timely", account_id="ws_abc123", external_id="cont_456")
 
     assert any("unnest" in sql for sql in wrapped)
     logged = [q["sql"] for q in captured.captured_queries if "unnest" in q["sql"]]

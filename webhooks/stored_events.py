@@ -1,0 +1,31 @@
+"""``webhooks``'s side of the bridge (``webhooks.bridge.StoredEvents``): answered from the event log."""
+
+from webhooks.events import StoredPayload, TimelineEntry
+from webhooks.models import ErasedSubject
+from webhooks.outbound.bridge_side import OutboundMessages
+from webhooks.receivers import redact_stored_payloads
+from webhooks.selectors import events_for_contact, payloads_for_contact
+
+
+class EventLog(OutboundMessages):
+    """The stored deliveries of ``WebhookEvent``, for one contact at a time; and the outbound sender's queue."""
+
+    def rebuild_subject_copies(self, *, provider: str, account_id: str, external_id: str) -> int:
+        return redact_stored_payloads(provider=provider, account_id=account_id, external_id=external_id)
+
+    def reactivate_subject(self, *, provider: str, account_id: str, external_id: str) -> None:
+        ErasedSubject.objects.filter(provider=provider, account_id=account_id, external_id=external_id).delete()
+
+    def timeline(
+        self, *, provider: str, account_id: str, external_id: str, with_values: bool = False
+    ) -> list[TimelineEntry]:
+        return events_for_contact(
+            provider=provider, account_id=account_id, external_id=external_id, with_values=with_values
+        )
+
+    def subject_payloads(
+        self, *, provider: str, account_id: str, external_id: str, with_payloads: bool = True
+    ) -> list[StoredPayload]:
+        return payloads_for_contact(
+            provider=provider, account_id=account_id, external_id=external_id, with_payloads=with_payloads
+        )
