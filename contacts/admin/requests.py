@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 from contacts import requests as desk
 from contacts.models import DataSubjectExport, DataSubjectRequest
 from contacts.services import ReasonQuotesPersonalData
+from contacts.services.propagation import request_recipients
 
 Status = DataSubjectRequest.Status
 
@@ -180,6 +181,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
                     and bool(desk.correctable_at_provider(obj))
                 ),
                 "erasures": list(obj.erasures.order_by("sequence")),
+                "recipients": request_recipients(list(obj.erasures.all())),
                 "exports": list(obj.exports.select_related("exported_by")),
             }
         }

@@ -150,3 +150,10 @@ def overdue_erasures(*, limit: int = 20) -> tuple[int, list[ErasureRecord]]:
     erasure_ids = open_entries.values("erasure_id")
     overdue = ErasureRecord.objects.filter(pk__in=erasure_ids).order_by("sequence")
     return overdue.count(), list(overdue[:limit])
+
+
+def request_recipients(records: list[ErasureRecord]) -> dict:
+    """For a data-subject request's answer: every recipient of its erasures with its status, and the ones
+    not done yet (delivered, confirmed or impossible), which the desk keeps as follow-ups."""
+    entries = [entry for per_record in propagation_of(records).values() for entry in per_record]
+    return {"recipients": entries, "follow_ups": [entry for entry in entries if entry["status"] not in DONE]}

@@ -3,6 +3,7 @@ import pytest
 from tests.config.test_metrics import scrape  # noqa: F401  (fixtures shared with those suites)
 from tests.contacts.test_erasure_reaches_every_copy import deliver  # noqa: F401
 from tests.outbound.receiver import Receiver
+from tests.webhooks.test_webhook_worker_processes import workers  # noqa: F401
 
 
 @pytest.fixture

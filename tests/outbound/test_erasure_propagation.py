@@ -19,7 +19,7 @@ from tests.factories import ContactFactory
 from webhooks.outbound.dispatcher import OutboundDispatcher
 from webhooks.outbound.models import OutboundMessage
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("erasure_log_cleanup")]
 
 
 def add_system(*args: str) -> str:

@@ -14,7 +14,7 @@ from webhooks.outbound.dispatcher import OutboundDispatcher
 from webhooks.outbound.models import OutboundMessage
 from webhooks.outbound.queue import configure_endpoint, queue_messages
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("erasure_log_cleanup")]
 
 
 def test_pending_messages_by_system_and_the_oldest_ones_age(scrape):

@@ -58,9 +58,10 @@ class OutboundDispatcher:
                 try:
                     handed_out = self.dispatch()
                     backoff = FIRST_BACKOFF_SECONDS
-                except (DatabaseError, InterfaceError) as exc:
-                    logger.warning("outbound: database unavailable (%s); retrying in %.1fs", describe_failure(exc),
-                                   backoff)  # fmt: skip
+                except Exception as exc:  # noqa: BLE001  (the database, or a bug: this thread must go on)
+                    level = logging.WARNING if isinstance(exc, DatabaseError | InterfaceError) else logging.ERROR
+                    logger.log(level, "outbound: claiming failed (%s); retrying in %.1fs", describe_failure(exc),
+                               backoff)  # fmt: skip
                     connection.close()
                     self.stopping.wait(backoff)
                     backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
@@ -107,7 +108,7 @@ class OutboundDispatcher:
             if exclude:
                 # Tried once already in this --once run: left for the next one.
                 release([message for message in claimed if message.pk in exclude])
-            claimed = [message for message in claimed if message.pk not in exclude]
+                claimed = [message for message in claimed if message.pk not in exclude]
         shares: dict[int, list[OutboundMessage]] = {}
         for message in claimed:
             shares.setdefault(message.endpoint_id, []).append(message)
