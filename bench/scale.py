@@ -35,7 +35,7 @@ from contacts.search import search_document  # noqa: E402
 from contacts.services import ErasureOrigin, erase_contact  # noqa: E402
 from webhooks.models import WebhookEvent  # noqa: E402
 from webhooks.providers import get_provider  # noqa: E402
-from webhooks.receivers import REDACTION_BATCH, redaction_update_sql  # noqa: E402
+from webhooks.rebuild import REBUILD_BATCH, rebuild_update_sql  # noqa: E402
 
 # Contacts with 1,000 stored events each: the first for the explained, rolled-back pass, the others erased
 # for real, each timed once (a rolled-back rerun would leave dead row versions behind and time something
@@ -217,20 +217,21 @@ def erase(out: Path) -> None:
         redacted_at__isnull=True,
         body__isnull=False,
     )
-    plan = pending.only("id", "body").order_by("id").explain(analyze=True, buffers=True)
-    lines += ["## the payloads to redact (webhooks.receivers.redact_stored_payloads)", "", "```", plan, "```", ""]
+    plan = pending.only("id", "body", "headers").order_by("id").explain(analyze=True, buffers=True)
+    lines += ["## the events to rebuild (webhooks.rebuild.rebuild_subject_copies)", "", "```", plan, "```", ""]
 
-    # The redaction UPDATE, with the binary parameters the erasure sends (the first batch's payloads).
+    # The rebuild UPDATE, with the binary parameters the erasure sends (the first batch's copies).
     if connection.vendor == "postgresql":
         provider = get_provider("timely")
-        rows = list(pending.order_by("id").values_list("id", "body")[:REDACTION_BATCH])
-        bodies = [provider.redacted_body(json.loads(bytes(body))) for _pk, body in rows]
+        rows = list(pending.order_by("id").values_list("id", "body", "event_type", "headers")[:REBUILD_BATCH])
+        bodies = [provider.rebuilt_body(json.loads(bytes(body)), event_type=kind) for _pk, body, kind, _h in rows]
+        headers = [json.dumps(provider.rebuilt_headers(item)) for _pk, _body, _kind, item in rows]
         with transaction.atomic(), binary_parameters_cursor() as cursor:
-            ids = [pk for pk, _body in rows]
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + redaction_update_sql(), [timezone.now(), ids, bodies])
+            ids = [row[0] for row in rows]
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + rebuild_update_sql(), [timezone.now(), ids, bodies, headers])
             plan = "\n".join(row[0] for row in cursor.fetchall())
             transaction.set_rollback(True)
-        lines += [f"## {len(rows)} payloads' redaction: {redaction_update_sql()}", "", "```", plan, "```", ""]
+        lines += [f"## {len(rows)} copies' rebuild: {rebuild_update_sql()}", "", "```", plan, "```", ""]
 
     many = [query["sql"] for query in captured.captured_queries if " times: UPDATE " in query["sql"]]
     if many:  # payloads redacted one statement each (executemany, not PostgreSQL's unnest): explain one
@@ -330,7 +331,8 @@ def backlog(size: int, offset: int) -> None:
                 provider=provider.name, dedupe_key=delivery.dedupe_key, event_id=delivery.event_id,
                 event_type=delivery.event_type, account_id=delivery.account_id, external_id=delivery.external_id,
                 occurred_at=delivery.occurred_at, received_at=now, next_attempt_at=now, erasure=erasure,
-                body=provider.redacted_body(delivery.payload) if erasure else request.body,
+                body=(provider.rebuilt_body(delivery.payload, event_type=delivery.event_type) if erasure
+                      else request.body),
                 redacted_at=now if erasure else None, headers={"Content-Type": "application/json"},
                 signature_form="bench", remote_addr="127.0.0.1",
             )

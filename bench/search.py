@@ -8,6 +8,11 @@ the trigram index once the rows are in (as a real table would have it), then for
 ``EXPLAIN (ANALYZE, BUFFERS)`` of the admin's page query and of its count, and the whole admin list page
 (``/admin/contacts/contact/?q=…`` through Django's handler), timed. Plans go to
 ``bench/results/search-<N>.txt``.
+
+``--trail`` also times list pages with and without the access trail (``--trail --no-search``: only that),
+alternately in one process against the same rows: the admin's contact list (its first page, and a search),
+and a page of the API's contact list, each 100 contacts, so 100 trail rows in one INSERT, whose own time is
+measured apart.
 """
 
 import argparse
@@ -152,6 +157,65 @@ def measure(out: Path) -> None:
     print(f"    plans in {out}")
 
 
+TRAIL_PAGES = [("admin list", "/admin/contacts/contact/", {}), ("admin search `joao`", "/admin/contacts/contact/",
+               {"q": "joao"}), ("API page", "/api/contacts/", {"page_size": "100"})]  # fmt: skip
+TRAIL_RUNS = 21
+TRAIL_MIDDLEWARE = "config.answer_reads.AnswerReadsMiddleware"
+
+
+def measure_trail() -> None:
+    """Each page asked alternately through a client with the access trail and one without it (the same
+    settings minus the middleware that hands an answer's reads to the trail): the medians, their ratio, and
+    the trail's INSERT alone."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import override_settings
+
+    user, _ = get_user_model().objects.get_or_create(
+        username="bench-search", defaults={"is_staff": True, "is_superuser": True}
+    )
+    with_trail = Client(HTTP_HOST="127.0.0.1")
+    with_trail.force_login(user)
+    with override_settings(MIDDLEWARE=[name for name in settings.MIDDLEWARE if name != TRAIL_MIDDLEWARE]):
+        without_trail = Client(HTTP_HOST="127.0.0.1")  # its handler loads the middleware at its first request
+        without_trail.force_login(user)
+        for _label, path, params in TRAIL_PAGES:
+            assert without_trail.get(path, params).status_code == 200
+    inserts = []
+
+    def timed_insert(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            if sql.startswith('INSERT INTO "contacts_contactaccess"'):
+                inserts.append((time.perf_counter() - started) * 1000)
+
+    print(f"    {Contact.objects.count():,} contacts, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {_load()}")
+    print("| page | without the trail | with it | ratio | the trail's INSERT (100 rows) |")
+    print("|---|---|---|---|---|")
+    for label, path, params in TRAIL_PAGES:
+        with_trail.get(path, params)  # warm
+        timings = {True: [], False: []}
+        inserts.clear()
+        for _ in range(TRAIL_RUNS):
+            for trail, client in ((False, without_trail), (True, with_trail)):
+                with connection.execute_wrapper(timed_insert):
+                    started = time.perf_counter()
+                    response = client.get(path, params)
+                    timings[trail].append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200
+        plain, traced = statistics.median(timings[False]), statistics.median(timings[True])
+        print(f"| {label} | {plain:.0f} ms | {traced:.0f} ms | {traced / plain:.2f} | "
+              f"{statistics.median(inserts):.1f} ms ({len(inserts)} of {TRAIL_RUNS}) |")  # fmt: skip
+    print(f"    {_load()}")
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
+
+
 def _execution(plan: str) -> str:
     time_line = next(line for line in plan.splitlines() if line.startswith("Execution Time"))
     return time_line.split(":", 1)[1].strip()
@@ -160,13 +224,18 @@ def _execution(plan: str) -> str:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=1_000_000)
+    parser.add_argument("--trail", action="store_true", help="also time list pages with and without the trail")
+    parser.add_argument("--no-search", action="store_true", help="skip the search terms' plans and pages")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("bench.search measures PostgreSQL: set DATABASE_URL to a throwaway PostgreSQL database")
     call_command("migrate", verbosity=0)
     load(args.size)
     build_index()
-    measure(Path("bench/results") / f"search-{args.size}.txt")
+    if not args.no_search:
+        measure(Path("bench/results") / f"search-{args.size}.txt")
+    if args.trail:
+        measure_trail()
 
 
 if __name__ == "__main__":

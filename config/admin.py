@@ -12,6 +12,7 @@ from functools import cache, partial
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.urls import path, reverse
@@ -69,27 +70,51 @@ def validated_changelist(changelist_class: type) -> type:
 
 
 class ValidatedFiltersMixin:
-    """For a ModelAdmin: its changelist, whichever class it uses, validates as ``ValidatedChangeListMixin``."""
+    """For a ModelAdmin: its changelist, whichever class it uses, validates as ``ValidatedChangeListMixin``; its
+    autocomplete fields show a refused form again (``ChosenKeysOnly``) instead of failing."""
 
     def get_changelist(self, request, **kwargs):
         return validated_changelist(super().get_changelist(request, **kwargs))
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = CheckedAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = CheckedAutocompleteSelectMultiple(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class ChosenKeysOnly:
+    """An autocomplete widget shown again with a refused form looks its chosen values up to label them; a value
+    that is no key of the model (a word, a NUL) would make that lookup raise (a 500). It is left out: the form
+    already says it is not a valid choice."""
+
+    def optgroups(self, name, value, attr=None):
+        return super().optgroups(name, [item for item in value if _is_key(self.field, item)], attr)
+
+
+def _is_key(field, value) -> bool:
+    try:
+        field.target_field.get_prep_value(value)
+    except (TypeError, ValueError, ValidationError):
+        return False
+    return True
+
+
+class CheckedAutocompleteSelect(ChosenKeysOnly, AutocompleteSelect):
+    pass
+
+
+class CheckedAutocompleteSelectMultiple(ChosenKeysOnly, AutocompleteSelectMultiple):
+    pass
+
 
 class LabelledAutocompleteJsonView(AutocompleteJsonView):
-    """Django's autocomplete, asking the searched model's admin for two optional things: ``autocomplete_label(obj)``
-    (a result's text, e.g. a contact's provider ids beside its name, so homonyms can be told apart) and
-    ``autocomplete_shown(request, rows)`` (told how many results a search showed, e.g. for the access trail)."""
-
-    def get(self, request, *args, **kwargs):
-        response = super().get(request, *args, **kwargs)
-        if (shown := getattr(self.model_admin, "autocomplete_shown", None)) is not None:
-            shown(request, len(self.shown_results))
-        return response
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        self.shown_results = context["object_list"]
-        return context
+    """Django's autocomplete, asking the searched model's admin for ``autocomplete_label(obj)``: a result's
+    text (e.g. a contact's provider ids beside its name, so homonyms can be told apart)."""
 
     def serialize_result(self, obj, to_field_name):
         result = super().serialize_result(obj, to_field_name)

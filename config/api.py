@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.utils.urls import replace_query_param
 
+from config.answer_reads import page_of_rows
 from config.query_values import query_value_problem
 from config.two_factor import needs_second_factor
 
@@ -84,6 +85,10 @@ class IdCursorPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 1000
 
+    def paginate_queryset(self, queryset, request, view=None):
+        # DRF reads one row more than the page: the access trail must not name it (it is not shown).
+        return page_of_rows(lambda: super(IdCursorPagination, self).paginate_queryset(queryset, request, view))
+
     def decode_cursor(self, request):
         """DRF's cursor, whose position (an id, as text) must also be one the database can compare."""
         try:
@@ -136,9 +141,14 @@ class UpdatedAtCursorPagination(BasePagination):
             else:
                 after = Q(**{f"{field}__gte": value}) & (Q(**{f"{field}__gt": value}) | Q(**{f"{tiebreak}__gt": pk}))
                 rows = queryset.filter(after).order_by(field, tiebreak)
-        page = list(rows[: self.page_size + 1])
-        has_more = len(page) > self.page_size
-        page = page[: self.page_size]
+        read = []
+
+        def read_page():
+            read.extend(rows[: self.page_size + 1])  # one more: whether another page follows
+            return read[: self.page_size]
+
+        page = page_of_rows(read_page)
+        has_more = len(read) > self.page_size
         if self.backwards:
             page.reverse()
         # Coming from a cursor means there are rows on the side we came from.

@@ -38,12 +38,23 @@ def normalize_phone(raw: Any) -> str:
 
 
 def possible_phone_number(text: str) -> phonenumbers.PhoneNumber | None:
-    """The number ``text`` may be (read in ``PHONE_DEFAULT_REGION`` when it has no country code), or None."""
+    """The number ``text`` may be (read in ``PHONE_DEFAULT_REGION`` when it has no country code), or None.
+
+    A number typed with the ``00`` international prefix ("0055 47 99123-4567") that is no valid number of
+    the default region is read as ``+`` and the rest: read in the region, Brazil's ``0`` + carrier-code
+    dialling makes it another country's number, and then no usual spelling of it would find the record."""
+    region = settings.PHONE_DEFAULT_REGION
+    number = _parsed(text, region)
+    if text.lstrip().startswith("00") and not (number and phonenumbers.is_valid_number_for_region(number, region)):
+        number = _parsed("+" + text.lstrip()[2:], None) or number
+    return number if number and phonenumbers.is_possible_number(number) else None
+
+
+def _parsed(text: str, region: str | None) -> phonenumbers.PhoneNumber | None:
     try:
-        number = phonenumbers.parse(text, settings.PHONE_DEFAULT_REGION)
+        return phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         return None
-    return number if phonenumbers.is_possible_number(number) else None
 
 
 def normalize_email(raw: Any) -> str:

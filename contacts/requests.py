@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from config.answer_reads import collecting
 from contacts.access import Kind, record_access
 from contacts.models import (
     LOCAL_FIELDS,
@@ -213,9 +214,11 @@ def _erasure_entry(record: ErasureRecord) -> dict:
 
 
 def record_export(*, request: DataSubjectRequest | None, contact: Contact, user, export_format: str) -> None:
-    """Every export lands in the access trail; one made from a request is recorded on the request too."""
+    """Every export lands in the access trail (in a web answer, that answer's own row names the contact); one
+    made from a request is recorded on the request too."""
     with transaction.atomic():
-        record_access(user=user, kind=Kind.DATA_SUBJECT_EXPORT, contact_id=contact.pk, rows=1)
+        if not collecting():
+            record_access(user=user, kind=Kind.DATA_SUBJECT_EXPORT, contact_id=contact.pk, rows=1)
         if request is not None:
             DataSubjectExport.objects.create(
                 request=request,

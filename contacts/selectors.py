@@ -8,7 +8,7 @@ from django.db.models import Count, Q, QuerySet
 
 from contacts.models import Contact, ErasureLogVerification, ErasureRecord
 from contacts.search import search_condition
-from contacts.services.erasure import fingerprint
+from contacts.services.erasure import earlier_phone_fingerprint, fingerprint
 from webhooks.bridge import stored_events
 from webhooks.events import TimelineEntry
 
@@ -53,7 +53,7 @@ def erasures_by_fingerprint(*, email: str = "", phone: str = "") -> QuerySet:
     if email and (email_fp := fingerprint("email", email)):
         condition |= Q(email_fingerprint=email_fp)
     if phone and (phone_fp := fingerprint("phone", phone)):
-        condition |= Q(phone_fingerprint=phone_fp)
+        condition |= Q(phone_fingerprint__in=[phone_fp, earlier_phone_fingerprint(phone) or phone_fp])
     return ErasureRecord.objects.filter(condition).order_by("sequence")
 
 

@@ -18,6 +18,7 @@ that only listen answer None. No receiver at all is reported by the same check; 
 processing raise ``BridgeMisconfigured`` (outcomes are never merged), so the events fail and stay stored.
 """
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -36,6 +37,12 @@ class StoredEvents(Protocol):
     def rebuild_subject_copies(self, *, provider: str, account_id: str, external_id: str) -> int:
         """The contact is erased: keep no personal data in its stored copies, now or in later deliveries.
         Returns how many stored payloads it rewrote."""
+        ...
+
+    def rebuild_erased_copies(self, *, subjects: Iterable[tuple[str, str, str]]) -> dict[str, int]:
+        """Rebuild every stored copy of these erased contacts (``(provider, account_id, external_id)``) and
+        of every contact listed as erased, by today's rule; idempotent. How many values changed, per
+        ``table.column``."""
         ...
 
     def reactivate_subject(self, *, provider: str, account_id: str, external_id: str) -> None:
@@ -81,6 +88,12 @@ class AccessTrail(Protocol):
 
     def record_events_export(self, *, user, export_format: str, rows: int) -> None:
         """Staff exported ``rows`` stored events with their payloads (``export_format`` "csv" or "json")."""
+        ...
+
+    def note_payload_read(self, *, provider: str, account_id: str, external_id: str, row) -> None:
+        """A stored payload about this contact was read for the answer a request is getting (``row``: the event
+        read, so a row read but not shown, a page's look-ahead, can be forgotten again). The trail names the
+        contact once the answer is built, with who asked and through which page."""
         ...
 
 

@@ -9,8 +9,10 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections,
 from django.utils import timezone
 
 from config.bulk import binary_parameters_cursor
+from config.erased_ids import stored_id
 from webhooks.models import ErasedSubject, WebhookEvent
 from webhooks.providers.base import Delivery, WebhookProvider
+from webhooks.rebuild import rebuilt_columns
 
 logger = logging.getLogger(__name__)
 
@@ -33,13 +35,15 @@ def store_delivery(
     """Insert the event (the unique key decides duplicates, also under concurrency); inline, apply it once
     committed. Raises ``DatabaseError`` when it cannot be stored."""
     now = timezone.now()
+    # Ids are stored in plain form, any other as its keyed digest from the start (config.erased_ids): the
+    # same everywhere, so duplicates and an erased contact are recognised without the text.
     event = {
         "provider": provider.name,
-        "dedupe_key": delivery.dedupe_key,
-        "event_id": delivery.event_id,
+        "dedupe_key": stored_id(delivery.dedupe_key),
+        "event_id": stored_id(delivery.event_id),
         "event_type": delivery.event_type,
-        "account_id": delivery.account_id,
-        "external_id": delivery.external_id,
+        "account_id": stored_id(delivery.account_id),
+        "external_id": stored_id(delivery.external_id),
         "occurred_at": delivery.occurred_at,
         "received_at": now,
         "next_attempt_at": now,  # due at once
@@ -52,7 +56,7 @@ def store_delivery(
     }
     if provider.redacted_before_saving(delivery):
         # A deletion's personal data is never saved, not even once.
-        event["body"], event["redacted_at"] = provider.redacted_body(delivery.payload), now
+        rebuild_before_saving(provider, event, delivery, now)
     # A late event of any type about an erased contact is committed only in its redacted form: as received,
     # it is inserted only if its contact is not erased, checked inside the INSERT itself.
     unless_erased = event["redacted_at"] is None and bool(delivery.external_id)
@@ -61,20 +65,26 @@ def store_delivery(
     event_pk = insert_event(event, unless_erased=unless_erased)
     if event_pk is None:
         # A duplicate, or (rarely) an event about an erased contact: then stored redacted, two statements more.
-        first = stored_event_pk(provider.name, delivery.dedupe_key)
+        first = stored_event_pk(provider.name, event["dedupe_key"])
         if first is not None:
             return StoredDelivery(event_pk=first, duplicate=True)
         if unless_erased and contact_erased(event):
-            event["body"], event["redacted_at"] = provider.redacted_body(delivery.payload), now
+            rebuild_before_saving(provider, event, delivery, now)
             event_pk = insert_event(event, unless_erased=False)
         if event_pk is None:
-            first = stored_event_pk(provider.name, delivery.dedupe_key)
+            first = stored_event_pk(provider.name, event["dedupe_key"])
             if first is None:  # the conflicting row is gone again (deleted meanwhile): not stored, 503
                 raise IntegrityError("webhook event conflicted with a row that no longer exists")
             return StoredDelivery(event_pk=first, duplicate=True)
     if settings.WEBHOOK_PROCESSING == "inline":
         process_after_commit(event_pk)
     return StoredDelivery(event_pk=event_pk, duplicate=False)
+
+
+def rebuild_before_saving(provider: WebhookProvider, event: dict, delivery: Delivery, now) -> None:
+    """The event as an erased contact's copy is stored: rebuilt from what its provider declares may
+    survive (``webhooks.rebuild``)."""
+    event.update(rebuilt_columns(provider, event, payload=delivery.payload), redacted_at=now)
 
 
 def stored_event_pk(provider: str, dedupe_key: str) -> int | None:

@@ -4,6 +4,12 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.answer_reads import collecting
+from webhooks.bridge import access_trail
+
+# An event read with these shows a payload about a known subject.
+PAYLOAD_SUBJECT_FIELDS = frozenset({"body", "provider", "account_id", "external_id"})
+
 
 class WebhookEventStatus(models.TextChoices):
     RECEIVED = "received", _("Received")
@@ -124,6 +130,15 @@ class WebhookEvent(models.Model):
     def __str__(self):
         return f"{self.provider} {self.event_type} #{self.pk}"
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        """An event read with its payload while a request is answered (an admin page or export, an API read) is
+        told to the access trail, naming its subject: the one place every page reads payloads through."""
+        event = super().from_db(db, field_names, values)
+        if collecting() and PAYLOAD_SUBJECT_FIELDS.issubset(field_names) and event.body is not None:
+            tell_payload_read(event)
+        return event
+
     @property
     def payload(self):
         """The stored body as JSON (redacted once the contact was erased; None once purged)."""
@@ -201,6 +216,15 @@ class PayloadPurge(models.Model):
 
     def __str__(self):
         return f"{self.events} payload(s) received before {self.cutoff:%Y-%m-%d %H:%M} purged"
+
+
+def tell_payload_read(event: WebhookEvent) -> None:
+    """The access trail (kept by contacts, reached through the bridge) learns that this event's payload is part
+    of the answer under way."""
+    if event.external_id:
+        access_trail().note_payload_read(
+            provider=event.provider, account_id=event.account_id, external_id=event.external_id, row=event
+        )
 
 
 # The outbound sender's models live beside it; imported here so Django registers them with the app.

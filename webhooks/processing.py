@@ -38,6 +38,7 @@ from webhooks.events import ContactEvent, EventFailed, Outcome, OutcomeStatus, T
 from webhooks.models import ErasedSubject, WebhookEvent, WebhookEventStatus
 from webhooks.providers import get_provider
 from webhooks.providers.base import Delivery, Ignore
+from webhooks.rebuild import REBUILT_COLUMNS, rebuilt_columns
 from webhooks.signals import contact_events
 
 logger = logging.getLogger(__name__)
@@ -199,13 +200,19 @@ def record_outcomes(
     # A failed or retrying event of an erased contact must not keep its personal data while it waits.
     failed = [event for event in events if not isinstance(results[event.pk], Outcome)]
     redacted += events_of_erased_contacts(failed)
+    unread = [event.pk for event in redacted if "headers" in event.get_deferred_fields()]
+    headers = dict(WebhookEvent.objects.filter(pk__in=unread).values_list("pk", "headers")) if unread else {}
     for event in redacted:
-        # Arrived while the contact was being erased, or after: redact it now.
-        event.body = get_provider(event.provider).redacted_body(event.payload)
+        # Arrived while the contact was being erased, or after: rebuilt now, its outcome's reason too.
+        if event.pk in headers:
+            event.headers = headers[event.pk]
+        columns = {name: getattr(event, name) for name in REBUILT_COLUMNS}
+        for name, value in rebuilt_columns(get_provider(event.provider), columns).items():
+            setattr(event, name, value)
         event.redacted_at = now
     bulk_update_by_pk(events, OUTCOME_FIELDS)
     if redacted:
-        bulk_update_by_pk(redacted, ("body", "redacted_at"))
+        bulk_update_by_pk(redacted, (*REBUILT_COLUMNS, "redacted_at"))
 
 
 def schedule_retry_or_fail(event: WebhookEvent, exc: Exception, *, now: datetime) -> None:

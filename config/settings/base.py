@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "config.two_factor.AdminTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Collects the people's data each answer reads, for the access trail (contacts.access).
+    "config.answer_reads.AnswerReadsMiddleware",
     # Last, as django-axes asks: turns a locked-out login attempt into its lockout answer.
     "axes.middleware.AxesMiddleware",
 ]

@@ -1,5 +1,5 @@
-"""The access trail in the admin: what records it (``RecordsContactAccess``, for the contact admin) and where
-Compliance reads it (``ContactAccessAdmin``: read-only, by contact and by staff user)."""
+"""The access trail in the admin, where Compliance reads it: read-only, by contact, staff user and kind. (What
+records it is ``contacts.access``, for every page at once.)"""
 
 from django.contrib import admin
 from django.urls import reverse
@@ -7,43 +7,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from config.admin import ReadOnlyModelAdmin
-from contacts.access import Kind, filters_of, record_access
 from contacts.models import ContactAccess
-
-
-class RecordsContactAccess:
-    """Every contact page opened (GET), its history (whose entries name the contact), and every list page
-    shown adds one row to the access trail."""
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        response = super().change_view(request, object_id, form_url, extra_context)
-        contact = _shown(response, "original")
-        if request.method == "GET" and contact is not None:
-            record_access(user=request.user, kind=Kind.CONTACT_PAGE, contact_id=contact.pk)
-        return response
-
-    def history_view(self, request, object_id, extra_context=None):
-        response = super().history_view(request, object_id, extra_context)
-        contact = _shown(response, "object")
-        if contact is not None:
-            record_access(user=request.user, kind=Kind.CONTACT_HISTORY, contact_id=contact.pk)
-        return response
-
-    def changelist_view(self, request, extra_context=None):
-        response = super().changelist_view(request, extra_context)
-        changelist = _shown(response, "cl")
-        if request.method == "GET" and changelist is not None:
-            # len() runs the page's query now; the template then iterates the same, already fetched, rows.
-            shown = len(changelist.result_list)
-            record_access(user=request.user, kind=Kind.CONTACT_LIST, rows=shown, filters=filters_of(request.GET))
-        return response
-
-
-def _shown(response, name):
-    """What a rendered admin page is about to show (None for a redirect, an error or a download)."""
-    if response.status_code != 200:
-        return None
-    return (getattr(response, "context_data", None) or {}).get(name)
 
 
 class ContactIdFilter(admin.SimpleListFilter):
@@ -65,7 +29,7 @@ class ContactIdFilter(admin.SimpleListFilter):
 
 @admin.register(ContactAccess)
 class ContactAccessAdmin(ReadOnlyModelAdmin):
-    list_display = ["at", "user", "kind", "contact_accesses", "rows", "filters"]
+    list_display = ["at", "user", "kind", "via", "contact_accesses", "rows", "filters"]
     list_filter = ["kind", ContactIdFilter, "user"]
     list_select_related = ["user"]
     search_fields = ["contact_id"]

@@ -11,9 +11,11 @@ from contacts.models.contact import Contact
 class ContactAccess(models.Model):
     """The access trail: who read or exported contacts' data, when, and how (LGPD Art. 37).
 
-    Ids only, never a copied value: ``contact`` for one contact's page or API read, ``rows`` for a list or
-    a bulk export, ``filters`` for a list (parameter names; values only where they cannot describe a
-    person, see ``contacts.access``). An erasure leaves these rows: they answer who saw the person before.
+    Ids only, never a copied value: one row per contact an answer showed (a page, a list page, an action's
+    page, an API read, an export), naming it in ``contact``, with the page it went through (``kind``,
+    ``via``), how many contacts that answer showed (``rows``) and its filter (parameter names; values only
+    where they cannot describe a person, see ``contacts.access``). A bulk export also leaves one row with
+    its count and no contact. An erasure leaves these rows: they answer who saw the person before.
     """
 
     class Kind(models.TextChoices):
@@ -27,6 +29,14 @@ class ContactAccess(models.Model):
         EVENTS_JSON = "events_json", _("Webhook events exported (JSON)")
         ERASURES_CSV = "erasures_csv", _("Erasure log exported (CSV)")
         DATA_SUBJECT_EXPORT = "data_subject_export", _("Data-subject export")
+        CONTACT_ACTION = "contact_action", _("Action page on selected contacts (admin)")
+        CONTACT_SEARCH = "contact_search", _("Contact search offered (admin)")
+        REQUEST_DESK = "request_desk", _("Data-subject request desk (admin)")
+        EVENT_PAGE = "event_page", _("Webhook event page viewed (admin)")
+        API_EVENT = "api_event", _("Webhook event read (API)")
+        API_EVENT_LIST = "api_event_list", _("Webhook event list read (API)")
+        ADMIN_PAGE = "admin_page", _("Other admin page")
+        API_READ = "api_read", _("Other API read")
 
     at = models.DateTimeField(_("at"), default=timezone.now)
     user = models.ForeignKey(
@@ -36,8 +46,12 @@ class ContactAccess(models.Model):
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.PROTECT, db_index=False,
                                 related_name="+", verbose_name=_("contact"))  # fmt: skip
+    via = models.CharField(
+        _("via"), max_length=100, blank=True, default="",
+        help_text=_("The page or API endpoint (its URL name), and the admin action if one was asked for."),
+    )  # fmt: skip
     rows = models.PositiveIntegerField(
-        _("rows"), null=True, blank=True, help_text=_("Lists and bulk exports: how many rows.")
+        _("rows"), null=True, blank=True, help_text=_("How many contacts the answer showed, or an export held.")
     )
     filters = models.JSONField(
         _("filters"), default=dict, blank=True, help_text=_("Lists: the filter used, without personal data.")

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from config.answer_reads import collecting, note_read
 from contacts.search import SearchTextField
 
 # Values the provider owns, set only by sync (rule 5 keeps local fields out of their reach).
@@ -43,6 +44,11 @@ TOMBSTONE_VALUES = models.Q(
     # The folded copy of those values the search reads (contacts.search): personal data too.
     search_text="",
 )  # fmt: skip
+
+# A contact read with any of these shows the person's data (the folded search copy included).
+NOTED_FIELDS = frozenset((*PERSONAL_FIELDS, "search_text"))
+# The kind of read ``config.answer_reads`` collects for a contact (its id).
+CONTACT_READ = "contact"
 
 
 class TombstoneIsReadOnly(PermissionDenied):
@@ -176,6 +182,17 @@ class Contact(models.Model):
         if self.is_erased and (held := self.personal_fields_held()):
             raise TombstoneIsReadOnly(f"contact #{self.pk} is erased: {', '.join(held)} cannot be set")
         super().save(*args, **kwargs)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        """Every contact read with its personal data while a request is answered is noted for the access trail
+        (``contacts.access``): the one place every page, API read, action and export reads contacts through. A
+        tombstone, or a row read without its personal fields, shows nobody's data."""
+        contact = super().from_db(db, field_names, values)
+        shows_data = not NOTED_FIELDS.isdisjoint(field_names)
+        if collecting() and shows_data and ("erased_at" not in field_names or contact.erased_at is None):
+            note_read(CONTACT_READ, contact.pk, row=contact)
+        return contact
 
     @property
     def is_erased(self) -> bool:

@@ -224,6 +224,21 @@ def fingerprint(kind: str, value: str) -> str:
         normalized = "".join(ch for ch in normalized if ch.isdigit())
     if not normalized:
         return ""
+    return _keyed(kind, normalized)
+
+
+def earlier_phone_fingerprint(value: str) -> str:
+    """The fingerprint a record made before numbers typed with the ``00`` prefix were read as international
+    holds for this number, or '': such a number was kept as typed, so its fingerprint is of ``00`` and its
+    digits (``0055 47 99123-4567`` → ``005547991234567``). Looked up beside today's, by ``erasure_lookup``."""
+    if not settings.ERASURE_FINGERPRINT_KEY or not value:
+        return ""
+    e164 = normalize_phone(value)
+    return _keyed("phone", f"00{e164[1:]}") if e164.startswith("+") else ""
+
+
+def _keyed(kind: str, normalized: str) -> str:
+    key = settings.ERASURE_FINGERPRINT_KEY
     return hmac.new(key.encode(), f"{kind}:{normalized}".encode(), hashlib.sha256).hexdigest()
 
 

@@ -1,4 +1,5 @@
-"""The access trail: one row (one INSERT) per read or export of contacts' data, ids only, kept past erasure."""
+"""The access trail: a row naming each contact an answer showed (one INSERT per answer), ids only, kept past
+erasure."""
 
 from datetime import timedelta
 
@@ -12,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from contacts.models import ContactAccess
+from contacts.models import ContactAccess, DataSubjectRequest
 from contacts.permissions import COMPLIANCE_GROUP
 from contacts.services import erase_on_request
 from tests.database_dump import found_in, full_dump
@@ -40,23 +41,30 @@ def trail():
     return list(ContactAccess.objects.order_by("id").values("user__username", "kind", "contact_id", "rows", "filters"))
 
 
-def test_opening_a_contact_s_page_records_who_and_which_contact(admin_client, admin_user, ana):
+def rows_of(kind):
+    return list(ContactAccess.objects.filter(kind=kind).order_by("contact_id").values_list("contact_id", "rows"))
+
+
+def test_opening_a_contact_s_page_records_who_which_contact_and_through_what(admin_client, admin_user, ana):
     assert admin_client.get(f"/admin/contacts/contact/{ana.pk}/change/").status_code == 200
 
     (row,) = ContactAccess.objects.all()
-    assert (row.user, row.kind, row.contact_id, row.rows) == (admin_user, Kind.CONTACT_PAGE, ana.pk, None)
+    assert (row.user, row.kind, row.contact_id, row.rows) == (admin_user, Kind.CONTACT_PAGE, ana.pk, 1)
+    assert row.via == "admin:contacts_contact_change"
     assert timezone.now() - row.at < timedelta(minutes=1)
 
 
 def test_opening_a_contact_s_history_records_it_too(admin_client, admin_user, ana):
     assert admin_client.get(f"/admin/contacts/contact/{ana.pk}/history/").status_code == 200
 
-    assert trail() == [{"user__username": "admin", "kind": Kind.CONTACT_HISTORY, "contact_id": ana.pk, "rows": None,
+    assert trail() == [{"user__username": "admin", "kind": Kind.CONTACT_HISTORY, "contact_id": ana.pk, "rows": 1,
                         "filters": {}}]  # fmt: skip
 
 
-def test_a_missing_contact_records_nothing(admin_client):
+def test_a_missing_contact_or_a_redirect_records_nothing(admin_client, ana):
     assert admin_client.get("/admin/contacts/contact/999999/change/").status_code == 302
+    by_key = {"provider": ana.provider, "account_id": ana.account_id, "external_id": ana.external_id}
+    assert admin_client.get("/admin/contacts/contact/by-key/", by_key).status_code == 302
     assert not ContactAccess.objects.exists()
 
 
@@ -69,13 +77,69 @@ def test_recording_a_page_view_costs_one_insert_and_nothing_else(admin_client, a
     assert touching[0].lstrip().upper().startswith("INSERT")
 
 
-def test_a_list_page_is_one_row_with_its_count_and_filter_but_never_the_search_term(admin_client, ana):
-    ContactFactory.create_batch(3, name="Ana Souza")
+def test_a_list_page_names_every_contact_shown_in_one_insert_but_never_the_search_term(admin_client, ana):
+    others = ContactFactory.create_batch(3, name="Ana Souza")
+    ContactFactory(name="Bruno Lima")
 
-    admin_client.get("/admin/contacts/contact/", {"q": "Ana", "provider__exact": "timely", "o": "2"})
+    with CaptureQueriesContext(connection) as queries:
+        admin_client.get("/admin/contacts/contact/", {"q": "Ana", "provider__exact": "timely", "o": "2"})
 
-    assert trail() == [{"user__username": "admin", "kind": Kind.CONTACT_LIST, "contact_id": None, "rows": 4,
-                        "filters": {"o": "2", "provider__exact": "timely", "q": "[not kept]"}}]  # fmt: skip
+    assert [q["sql"] for q in queries if "contacts_contactaccess" in q["sql"]][0].upper().startswith("INSERT")
+    assert len([q for q in queries if "contacts_contactaccess" in q["sql"]]) == 1
+    shown = sorted([ana.pk, *(c.pk for c in others)])
+    filters = {"o": "2", "provider__exact": "timely", "q": "[not kept]"}
+    assert sorted(trail(), key=lambda row: row["contact_id"]) == [
+        {"user__username": "admin", "kind": Kind.CONTACT_LIST, "contact_id": pk, "rows": 4, "filters": filters}
+        for pk in shown
+    ]
+
+
+def test_a_list_answered_to_a_post_is_recorded_as_a_get_is(admin_client, ana):
+    # A POST with only the CSRF token (no action) renders the list, search included.
+    response = admin_client.post(f"/admin/contacts/contact/?q={ANA['email']}", {})
+
+    assert response.status_code == 200 and ANA["name"] in response.content.decode()
+    assert rows_of(Kind.CONTACT_LIST) == [(ana.pk, 1)]
+
+
+def test_an_invalid_change_form_shows_the_contact_again_and_records_it(admin_client, ana):
+    # A NUL is refused by the form (Django's null-character validator): the page comes back with the error.
+    response = admin_client.post(f"/admin/contacts/contact/{ana.pk}/change/", {"notes": "a\x00b"})
+
+    assert response.status_code == 200 and ANA["name"] in response.content.decode()
+    assert rows_of(Kind.CONTACT_PAGE) == [(ana.pk, 1)]
+
+
+def test_the_erase_confirmation_page_names_each_contact_it_lists(admin_client, ana):
+    bruno = ContactFactory(name="Bruno Lima")
+    selected = {"action": "erase_data_subject", "_selected_action": [ana.pk, bruno.pk]}
+
+    response = admin_client.post("/admin/contacts/contact/", selected)
+
+    assert response.status_code == 200 and "Bruno Lima" in response.content.decode()
+    assert rows_of(Kind.CONTACT_ACTION) == sorted([(ana.pk, 2), (bruno.pk, 2)])
+    assert set(ContactAccess.objects.values_list("via", flat=True)) == {
+        "admin:contacts_contact_changelist/erase_data_subject"
+    }
+
+
+def test_an_unknown_action_name_is_not_stored(admin_client, ana):
+    admin_client.post("/admin/contacts/contact/", {"action": ANA["name"], "_selected_action": [ana.pk]})
+
+    assert ANA["name"] not in str(list(ContactAccess.objects.values_list("via", "filters")))
+
+
+def test_the_request_desk_names_the_contacts_it_links(admin_client, ana):
+    request = DataSubjectRequest.objects.create(kind=DataSubjectRequest.Kind.ERASURE, received_at=timezone.now())
+    request.contacts.add(ana)
+
+    for page in ("change", "erase"):
+        suffix = "change/" if page == "change" else "erase/"
+        assert admin_client.get(f"/admin/contacts/datasubjectrequest/{request.pk}/{suffix}").status_code == 200
+    admin_client.get("/admin/contacts/datasubjectrequest/")  # the register names contacts by id only
+
+    assert rows_of(Kind.REQUEST_DESK) == [(ana.pk, 1), (ana.pk, 1)]
+    assert ContactAccess.objects.count() == 2
 
 
 def test_an_api_read_of_one_contact_records_the_reader_and_the_contact(client, api_user, ana):
@@ -84,21 +148,43 @@ def test_an_api_read_of_one_contact_records_the_reader_and_the_contact(client, a
     assert client.get(f"/api/contacts/{ana.pk}/", headers=headers).status_code == 200
     assert client.get("/api/contacts/999999/", headers=headers).status_code == 404
 
-    assert trail() == [{"user__username": "crm-reader", "kind": Kind.API_CONTACT, "contact_id": ana.pk, "rows": None,
+    assert trail() == [{"user__username": "crm-reader", "kind": Kind.API_CONTACT, "contact_id": ana.pk, "rows": 1,
                         "filters": {}}]  # fmt: skip
 
 
-def test_an_api_page_of_contacts_is_one_row_with_its_count(client, api_user, ana):
+def test_an_api_page_of_contacts_names_each_contact_it_served(client, api_user, ana):
     _, headers = api_user
-    ContactFactory.create_batch(2)
+    others = ContactFactory.create_batch(2)
 
     client.get("/api/contacts/", {"search": ANA["phone"], "provider": "timely"}, headers=headers)
-    client.get("/api/contacts/", {"page_size": "2"}, headers=headers)
+    page = client.get("/api/contacts/", {"page_size": "2"}, headers=headers).json()["results"]
 
-    assert [(row["kind"], row["rows"], row["filters"]) for row in trail()] == [
-        (Kind.API_CONTACT_LIST, 1, {"provider": "timely", "search": "[not kept]"}),
-        (Kind.API_CONTACT_LIST, 2, {"page_size": "2"}),
-    ]
+    served = [contact["id"] for contact in page]
+    assert len(served) == 2 and set(served) <= {ana.pk, *(c.pk for c in others)}
+    assert sorted((row["kind"], row["contact_id"], row["rows"], row["filters"]) for row in trail()) == sorted([
+        (Kind.API_CONTACT_LIST, ana.pk, 1, {"provider": "timely", "search": "[not kept]"}),
+        *[(Kind.API_CONTACT_LIST, pk, 2, {"page_size": "2"}) for pk in served],
+    ])  # fmt: skip
+
+
+def test_the_contact_page_links_to_every_access_to_it(admin_client, ana):
+    page = admin_client.get(f"/admin/contacts/contact/{ana.pk}/change/").content.decode()
+
+    link = f'href="/admin/contacts/contactaccess/?contact={ana.pk}"'
+    assert link in page
+    listed = admin_client.get(f"/admin/contacts/contactaccess/?contact={ana.pk}")
+    assert [row.contact_id for row in listed.context["cl"].result_list] == [ana.pk]  # the page view just made
+
+
+def test_staff_who_may_not_read_the_trail_get_no_link_to_it(client, ana):
+    sales = UserFactory(is_staff=True)
+    sales.user_permissions.add(Permission.objects.get(codename="view_contact"))
+    client.force_login(sales)
+
+    page = client.get(f"/admin/contacts/contact/{ana.pk}/change/").content.decode()
+
+    assert ANA["name"] in page and "/admin/contacts/contactaccess/" not in page
+    assert rows_of(Kind.CONTACT_PAGE) == [(ana.pk, 1)]
 
 
 def test_erasure_log_exports_are_one_row_each_with_their_count(admin_client):
@@ -137,12 +223,13 @@ def test_the_trail_holds_no_personal_value_and_keeps_its_rows_after_the_erasure(
     event = WebhookEventFactory(external_id="cont_ana")
     admin_client.post("/admin/webhooks/webhookevent/", {"action": "export_json", "_selected_action": [event.pk]})
     before = trail()
-    assert len(before) == 1 + 2 * len(ANA) + 1 + 1
+    # Her page, each search (admin and API), her API read, the export naming her, and the export's count.
+    assert len(before) == 1 + 2 * len(ANA) + 1 + 1 + 1
+    assert ContactAccess.objects.filter(contact_id=ana.pk).count() == len(before) - 1
 
     erase_on_request(contact=ana, requested_by="admin", requested_by_type="admin", reason="DSR-7")
 
     assert trail() == before  # who saw her before the erasure is still answered
-    assert ContactAccess.objects.filter(contact_id=ana.pk).count() == 2
     assert found_in(full_dump(), ANA.values()) == []
 
 
@@ -188,7 +275,7 @@ def test_a_filter_value_the_list_ignored_is_recorded_without_its_nul(admin_clien
     # value of a filter, erased=%00yes, is refused with the invalid-filter page instead: nothing is listed.)
     assert admin_client.get("/admin/contacts/contact/?o=1%00").status_code == 200
 
-    assert trail() == [{"user__username": "admin", "kind": Kind.CONTACT_LIST, "contact_id": None, "rows": 1,
+    assert trail() == [{"user__username": "admin", "kind": Kind.CONTACT_LIST, "contact_id": ana.pk, "rows": 1,
                         "filters": {"o": "1"}}]  # fmt: skip
 
 

@@ -183,8 +183,11 @@ class TestRegister:
             str(first.pk): f"Ana Costa — #{first.pk} timely / ws_abc123 / cont_1",
             str(second.pk): f"Ana Costa — #{second.pk} timely / ws_other / cont_2",
         }
-        trail = ContactAccess.objects.get(kind=ContactAccess.Kind.CONTACT_LIST)
-        assert (trail.user, trail.rows, trail.filters["term"]) == (auditor, 2, "[not kept]")
+        trail = ContactAccess.objects.filter(kind=ContactAccess.Kind.CONTACT_SEARCH).order_by("contact_id")
+        assert [(row.user, row.contact_id, row.rows, row.filters["term"]) for row in trail] == [
+            (auditor, first.pk, 2, "[not kept]"),
+            (auditor, second.pk, 2, "[not kept]"),
+        ]
 
     def test_sales_staff_see_nothing_of_the_desk(self, client):
         sales = UserFactory(is_staff=True)

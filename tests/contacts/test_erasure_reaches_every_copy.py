@@ -159,26 +159,25 @@ def test_after_erasure_a_full_dump_holds_none_of_the_persons_data(deliver, admin
     assert record.redacted_events == 4
 
 
-def test_redaction_keeps_each_payloads_structure_and_event_kind(deliver, admin_client, monkeypatch):
+def test_rebuild_keeps_each_payloads_declared_fields_and_event_kind(deliver, admin_client, monkeypatch):
     build_history(deliver, admin_client, monkeypatch)
     originals = {e.event_id: e.payload for e in WebhookEvent.objects.filter(external_id=ANA["external_id"])}
     deliver(deleted(ANA["external_id"], event_id="evt_a5", name=ANA["names"][0], phone=ANA["phones"][3],
                     email=ANA["emails"][1]))  # fmt: skip
 
-    def shape(value):
-        if isinstance(value, dict):
-            return {key: shape(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [shape(item) for item in value]
-        return type(value).__name__ if value is None else "value"
-
     for event in WebhookEvent.objects.filter(external_id=ANA["external_id"]).exclude(event_id="evt_a5"):
-        assert shape(event.payload) == shape(originals[event.event_id])
-        assert event.payload["event"] == originals[event.event_id]["event"]
-        assert event.payload["data"]["contact_id"] == ANA["external_id"]
+        original = originals[event.event_id]
+        assert event.payload["event"] == original["event"]
+        # The envelope's declared keys stay; of ``data`` a contact event keeps its declared keys, another
+        # family (unpublished shape) none.
+        assert set(event.payload) == set(original)
+        if original["event"].startswith("contact."):
+            assert event.payload["data"]["contact_id"] == ANA["external_id"]
+            assert set(event.payload["data"]) <= set(original["data"])
+        else:
+            assert event.payload["data"] == {}
     update = WebhookEvent.objects.get(event_id="evt_a2").payload
-    assert update["data"]["changes"]["name"] == {"before": "[redacted]", "after": "[redacted]"}
-    assert update["data"]["changes"]["tags"]["after"] == ["[redacted]", "[redacted]"]
+    assert update["data"]["changes"] == "[redacted]"  # free-form: keys and values go
     assert update["data"]["updated_by"] == "usr_321"  # who changed it is staff, not the subject
 
 

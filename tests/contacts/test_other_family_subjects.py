@@ -11,7 +11,6 @@ from tests.conftest import load_fixture
 from tests.contacts.fpt_events import fpt_event
 from tests.database_dump import found_in, full_dump
 from webhooks.models import WebhookEvent, WebhookEventStatus
-from webhooks.providers.fields import REDACTED
 
 pytestmark = pytest.mark.django_db
 
@@ -107,8 +106,8 @@ def test_an_event_of_another_family_naming_no_readable_contact_is_stored_redacte
     assert (event.external_id, event.redacted_at is not None) == ("", True)
     assert event.event_id == (payload.get("event_id") or payload.get("eventId"))
     stored = event.payload
-    assert stored.get("event_id", stored.get("eventId")) == event.event_id  # ids kept per the allowlist
-    assert REDACTED in stored["data"].values()
+    assert stored.get("event_id", stored.get("eventId")) == event.event_id  # declared ids kept
+    assert stored["data"] == {}  # another family's data: unpublished, nothing declared survives
     assert found_in(full_dump(), PERSON.values()) == []
 
 

@@ -48,14 +48,14 @@ def test_deletion_writes_one_erasure_record_without_personal_data(post_webhook):
     assert not any(value in serialized for value in PERSON)
 
 
-def test_every_stored_payload_of_the_contact_is_redacted_keeping_its_shape(post_webhook):
+def test_every_stored_payload_of_the_contact_is_rebuilt_from_its_declared_fields(post_webhook):
     deliver_history(post_webhook)
     for event in WebhookEvent.objects.all():
         raw = bytes(event.body).decode()
         assert not any(value in raw for value in PERSON), event.event_type
         assert event.redacted_at is not None
     updated = WebhookEvent.objects.get(event_type="contact.updated").payload
-    assert updated["data"]["changes"]["name"] == {"before": REDACTED, "after": REDACTED}
+    assert updated["data"]["changes"] == REDACTED  # free-form: keys and values go
     assert updated["data"]["updated_by"] == "usr_321"  # not personal: kept for the audit
     assert updated["event_id"] == "evt_01HX5B3M2PGTS6YADOV8Q1XDF"
 

@@ -136,34 +136,45 @@ def test_unreadable_status_id_is_skipped_and_named_without_quoting_it(post_webho
     assert "Members" not in event.status_reason
 
 
-class TestRedaction:
-    """FPT payloads hold ids only, so redaction keeps them; anything unexpected is redacted."""
+class TestRebuild:
+    """FPT payloads hold ids, codes and one time, so an erased copy keeps them; anything else goes, key and all."""
 
-    def test_redaction_keeps_every_documented_id_and_drops_unknown_values(self):
+    def test_rebuild_keeps_every_documented_field_and_drops_undeclared_keys(self):
         payload = load_fixture("fpt", "contact.status_changed")
         payload["contactName"] = "Maria Silva"
-        payload["data"]["email"] = "maria@exemplo.com.br"
-        redacted = get_provider("fpt").redact(payload)
-        assert redacted["contactName"] == REDACTED and redacted["data"]["email"] == REDACTED
-        del payload["contactName"], payload["data"]["email"]
-        del redacted["contactName"], redacted["data"]["email"]
-        assert redacted == payload
+        payload["data"]["maria@exemplo.com.br"] = {"Maria Silva": 1}
+        rebuilt = json.loads(get_provider("fpt").rebuilt_body(payload, event_type="contact.status_changed"))
+        del payload["contactName"], payload["data"]["maria@exemplo.com.br"]
+        # The time is written again from its value (UTC, microseconds): no sender's text survives.
+        assert rebuilt.pop("eventTimestamp") == "2026-04-19T15:10:02.905000Z"
+        del payload["eventTimestamp"]
+        assert rebuilt == payload
 
-    def test_deletions_are_stored_already_redacted_with_their_ids(self, post_webhook):
+    @pytest.mark.parametrize(
+        ("key", "value"),
+        [("apiVersion", "Maria Silva"), ("organizationId", "maria@exemplo.com.br"), ("eventTimestamp", "ontem")],
+    )
+    def test_a_declared_value_failing_its_validator_becomes_the_marker_or_a_digest(self, key, value):
+        payload = {**load_fixture("fpt", "contact.status_changed"), key: value}
+        rebuilt = json.loads(get_provider("fpt").rebuilt_body(payload, event_type="contact.status_changed"))
+        assert rebuilt[key] == REDACTED or rebuilt[key].startswith("hmac-sha256:")
+        assert value not in json.dumps(rebuilt)
+
+    def test_deletions_are_stored_already_rebuilt_with_their_ids(self, post_webhook):
         payload = load_fixture("fpt", "contact.deleted")
         post_webhook("fpt", payload)
         event = WebhookEvent.objects.get()
         assert event.redacted_at is not None
-        assert event.payload == payload
+        assert event.payload == {**payload, "eventTimestamp": "2026-04-19T16:00:00.000000Z"}
 
-    def test_late_events_of_an_erased_contact_are_stored_redacted(self, post_webhook):
+    def test_late_events_of_an_erased_contact_are_stored_rebuilt(self, post_webhook):
         ErasedSubject.objects.create(provider="fpt", account_id="48213", external_id="9917342")
         payload = load_fixture("fpt", "contact.updated")
         payload["data"]["email"] = "maria@exemplo.com.br"
         post_webhook("fpt", payload)
         event = WebhookEvent.objects.get()
         assert event.redacted_at is not None
-        assert event.payload["data"] == {"contactId": 9917342, "operation": "update", "email": REDACTED}
+        assert event.payload["data"] == {"contactId": 9917342, "operation": "update"}
 
 
 class TestSamples:

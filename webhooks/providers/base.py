@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
+from config.erased_ids import is_plain_id
 from webhooks.events import ContactEvent
-from webhooks.providers.fields import EnvelopeError, KeptValues, as_id, redact_except
+from webhooks.providers.fields import EnvelopeError, as_id
 from webhooks.providers.json_body import load_json_leniently, load_json_object
+from webhooks.providers.schema import COMMON_SURVIVING_HEADERS, Schema, rebuild, rebuilt_headers
 from webhooks.providers.signing import check_fresh, hmac_sha256_hex, signed_by_any, timestamped
 
 
@@ -47,10 +49,13 @@ class WebhookProvider:
     stored_headers: ClassVar[tuple[str, ...]] = ()
     # The event type whose payload is redacted before it is first saved.
     deletion_event_type: ClassVar[str]
-    # Where the payload's values that never describe the person are (``webhooks.providers.fields``: a tree of
-    # keys, ``KEEP`` or ``PlainId``): redaction keeps those and replaces every other value, wherever the
-    # provider puts personal data.
-    kept_values: ClassVar[KeptValues] = {}
+    # What survives an erasure (``webhooks.providers.schema``), declared field by field: of the events of
+    # ``family_prefix`` (its contact events), of every other family (unpublished shapes: the envelope only),
+    # and of the stored headers besides the common ones. Everything undeclared goes.
+    family_prefix: ClassVar[str] = "contact."
+    surviving_fields: ClassVar[Schema] = {}
+    surviving_other_family_fields: ClassVar[Schema] = {}
+    surviving_headers: ClassVar[Schema] = {}
     # The key of an event's ``data`` object naming its contact (``contact.*`` events).
     subject_id_key: ClassVar[str]
 
@@ -138,14 +143,23 @@ class WebhookProvider:
                 raise refused from None
             return payload
 
-    def redact(self, payload: Any) -> Any:
-        """Return the payload with every personal value replaced by ``REDACTED``, keys kept."""
-        return redact_except(payload, self.kept_values)
+    def surviving_schema(self, event_type: str) -> Schema:
+        """The declaration an event of ``event_type`` is rebuilt from (a type that is no plain id is no
+        family's: rebuilding a rebuilt copy changes nothing)."""
+        if is_plain_id(event_type) and event_type.startswith(self.family_prefix):
+            return self.surviving_fields
+        return self.surviving_other_family_fields
 
-    def redacted_body(self, payload: Any) -> bytes:
-        """The payload redacted, encoded as a stored body is (compact UTF-8 JSON): what every copy of a
-        personal payload becomes, whether redacted before it is first saved or in place later."""
-        return json.dumps(self.redact(payload), ensure_ascii=False, separators=(",", ":")).encode()
+    def rebuilt_body(self, payload: Any, *, event_type: str) -> bytes:
+        """The payload rebuilt from what is declared to survive, encoded as a stored body is (compact UTF-8
+        JSON): what every copy of a payload about an erased contact becomes, before it is first saved or
+        in place later."""
+        rebuilt = rebuild(payload, self.surviving_schema(event_type))
+        return json.dumps(rebuilt, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def rebuilt_headers(self, headers: Any) -> dict[str, str]:
+        """The stored headers that survive an erasure: the common allowlist and the provider's own."""
+        return rebuilt_headers(headers, {**COMMON_SURVIVING_HEADERS, **self.surviving_headers})
 
     def event_identity(self, delivery: Delivery) -> dict[str, Any]:
         """The ``ContactEvent`` arguments every event of a delivery shares: whose, when, which."""

@@ -1,10 +1,7 @@
-"""What an envelope's values may be: ids, types and times we can store, actors as plain ids, and
-redaction by a provider's own description of the values that never describe the person."""
+"""What an envelope's values may be: ids, types and times we can store, and actors as plain ids."""
 
 import re
 import unicodedata
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -96,64 +93,3 @@ def check_stored_text(text: str, *, field: str, max_length: int) -> str:
     if (problem := text_column_problem(text, max_length=max_length)) is not None:
         raise EnvelopeError(f"'{field}' {problem}")
     return text
-
-
-# --- redaction ------------------------------------------------------------------------------------------
-# A provider describes what redaction keeps as a tree of its payload's keys (``WebhookProvider.kept_values``):
-# ``KEEP`` keeps a plain value (string, number, boolean, null), ``PlainId(width)`` keeps an actor only as
-# ``plain_id`` reads it (so the stored body says no more than the erasure record), a nested mapping describes
-# an object. Every key the tree does not name is redacted: an allowlist fails safe when a provider adds one.
-KEEP = "keep"
-
-
-@dataclass(frozen=True)
-class PlainId:
-    max_length: int
-
-
-KeptValues = Mapping[str, "str | PlainId | KeptValues"]
-
-
-def redact_values(value: Any) -> Any:
-    """Keep the shape (keys, list lengths, nulls), replace every value with ``REDACTED``."""
-    if isinstance(value, dict):
-        return {key: redact_values(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [redact_values(item) for item in value]
-    if value is None:
-        return None
-    return REDACTED
-
-
-def redact_except(value: Any, kept: KeptValues) -> Any:
-    """``value`` with every value ``kept`` does not describe replaced by ``REDACTED``, keys kept. An object or
-    a list is redacted even under a ``KEEP`` key, since a kept key holds ids and times, not records
-    (``{"id": ..., "name": ...}``), and so is anything ``load_json_leniently`` could not read."""
-    if not isinstance(value, dict):
-        return redact_values(value)
-    redacted = {}
-    for key, item in value.items():
-        rule = kept.get(key)
-        # ``dict``, not ``Mapping``: an ABC's isinstance is ten times slower, and an erasure redacts a
-        # thousand payloads in its transaction (the trees are plain dicts: ``kept_values``).
-        if isinstance(rule, dict) and isinstance(item, dict):
-            redacted[key] = redact_except(item, rule)
-        elif isinstance(rule, PlainId):
-            redacted[key] = None if item is None else plain_id(item, max_length=rule.max_length)
-        elif rule == KEEP and _is_json_scalar(item):
-            redacted[key] = item
-        else:
-            redacted[key] = redact_values(item)
-    return redacted
-
-
-def kept_rule(kept: KeptValues, path: tuple[str, ...]) -> Any:
-    """What ``kept`` says of the value at ``path`` (``KEEP``, a ``PlainId``, a mapping), or None: redacted."""
-    rule: Any = kept
-    for key in path:
-        rule = rule.get(key) if isinstance(rule, Mapping) else None
-    return rule
-
-
-def _is_json_scalar(value: Any) -> bool:
-    return value is None or isinstance(value, str | int | float)

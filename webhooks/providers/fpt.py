@@ -14,13 +14,13 @@ from typing import Any
 from webhooks.events import ContactEvent, ContactEventKind
 from webhooks.providers.base import Delivery, Ignore, WebhookProvider
 from webhooks.providers.fields import (
-    KEEP,
     MAX_ID_LENGTH,
     EnvelopeError,
     as_event_type,
     check_stored_text,
     parse_timestamp,
 )
+from webhooks.providers.schema import Id, Number, OneOf, Time
 from webhooks.providers.signing import HEX_SHA256, UNIX_SECONDS, SignatureError, timestamped
 
 SIGNATURE_HEADER = "X-FPT-Signature"
@@ -42,19 +42,32 @@ STATUS_LABELS = {
     7: "Staff",
 }
 
-# FPT payloads hold ids only; anything else that ever appears in one is redacted (an allowlist fails safe).
-_KEPT = {
-    **dict.fromkeys(("eventId", "eventType", "eventTimestamp", "locationId", "organizationId", "apiVersion"), KEEP),
-    "data": dict.fromkeys(
-        ("contactId", "operation", "previousStatusId", "newStatusId", "previousSubGroupId", "newSubGroupId"), KEEP
-    ),
+# What survives an erasure (webhooks.providers.schema; docs/erasure-rules.md has the table): FPT's documented
+# fields are ids, codes and one time; anything else that ever appears in a payload goes.
+OPERATIONS = frozenset({"create", "update", "delete"})
+_ENVELOPE = {
+    **dict.fromkeys(("eventId", "eventType", "locationId", "organizationId"), Id()),
+    "eventTimestamp": Time(),
+    "apiVersion": OneOf(frozenset({"v1"})),
 }
+_SURVIVING_CONTACT_FIELDS = {
+    **_ENVELOPE,
+    "data": {
+        "contactId": Id(),
+        "operation": OneOf(OPERATIONS),
+        **dict.fromkeys(("previousStatusId", "newStatusId"), Number(0, 2**31 - 1)),
+        **dict.fromkeys(("previousSubGroupId", "newSubGroupId"), Id()),
+    },
+}
+# Other families: shapes unpublished, so nothing of ``data`` survives.
+_SURVIVING_OTHER_FAMILY_FIELDS = {**_ENVELOPE, "data": {}}
 
 
 class FitProTrackerProvider(WebhookProvider):
     name = "fpt"
     deletion_event_type = DELETED
-    kept_values = _KEPT
+    surviving_fields = _SURVIVING_CONTACT_FIELDS
+    surviving_other_family_fields = _SURVIVING_OTHER_FAMILY_FIELDS
     subject_id_key = "contactId"
     verbose_name = "FitProTracker"
 

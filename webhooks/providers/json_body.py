@@ -16,7 +16,9 @@ MAX_JSON_DEPTH = 32
 def load_json_object(body: bytes) -> dict:
     """Parse a body into a dict that every later step can store, redact and render again."""
     try:
-        payload = json.loads(body, parse_constant=_refuse_constant, parse_float=_finite_float)
+        payload = json.loads(
+            body, parse_constant=_refuse_constant, parse_float=_finite_float, object_pairs_hook=_unique_keys
+        )
     except EnvelopeError:
         raise
     except (UnicodeDecodeError, ValueError, RecursionError):
@@ -123,6 +125,17 @@ def _cut_deeper_than(payload: dict, max_depth: int) -> None:
                     container[key] = UNREADABLE
                 else:
                     pending.append((child, depth + 1))
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
+    """An object whose keys are all different. With a key twice, a body means two values where every
+    reader keeps one: what we store would say more than what we apply, show or export to the person (the
+    access export would miss a value we hold). Refused (400), naming no key: a key can be personal data.
+    A deletion still erases (``load_json_leniently`` keeps the last value, and its body is rebuilt)."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise EnvelopeError("body has an object with the same key twice")
+    return obj
 
 
 def _refuse_constant(name: str):

@@ -12,16 +12,15 @@ from datetime import datetime
 from webhooks.events import ContactEvent, ContactEventKind
 from webhooks.providers.base import Delivery, Ignore, WebhookProvider
 from webhooks.providers.fields import (
-    KEEP,
     MAX_ACTOR_ID_LENGTH,
     MAX_ACTOR_TYPE_LENGTH,
     EnvelopeError,
-    PlainId,
     actor_fields,
     as_event_type,
     as_id,
     parse_timestamp,
 )
+from webhooks.providers.schema import Actor, Digits, Id, OneOf, Personal, Time
 from webhooks.providers.signing import HEX_SHA256, UNIX_SECONDS, SignatureError, timestamped
 
 SIGNATURE_HEADER = "X-Timely-Signature"
@@ -33,24 +32,39 @@ DELETED = "contact.deleted"
 
 # Payload keys (in ``data``) that map one-to-one to contact fields Timely owns.
 CONTACT_FIELDS = ("name", "phone", "email", "avatar_url", "source", "tags", "custom_fields", "assigned_to")
-# Values that never describe the person: kept when a payload is redacted. Everything else goes; the actors
-# only as plain ids.
-_KEPT = {
-    **dict.fromkeys(("event", "event_id", "timestamp", "workspace_id"), KEEP),
+# What survives an erasure (webhooks.providers.schema; docs/erasure-rules.md has the table). Documented
+# enums are closed sets; the actors (and their types) only as the plain ids the event row and the erasure
+# record keep, so a stored payload says no more than they do; the person's fields and the free-form objects
+# (``custom_fields``, ``changes``: keys and values) keep only their declared key.
+SOURCES = frozenset({"whatsapp", "instagram", "widget", "telegram", "api", "manual"})
+_ENVELOPE = {"event": Id(), "event_id": Id(), "timestamp": Time(), "workspace_id": Id()}
+_SURVIVING_CONTACT_FIELDS = {
+    **_ENVELOPE,
     "data": {
-        **dict.fromkeys(("contact_id", "source", "assigned_to", "created_at", "updated_at", "deleted_at"), KEEP),
-        "updated_by": PlainId(MAX_ACTOR_ID_LENGTH),
-        "updated_by_type": PlainId(MAX_ACTOR_TYPE_LENGTH),
-        "deleted_by": PlainId(MAX_ACTOR_ID_LENGTH),
-        "deleted_by_type": PlainId(MAX_ACTOR_TYPE_LENGTH),
+        "contact_id": Id(),
+        "source": OneOf(SOURCES),
+        "assigned_to": Id(),
+        **dict.fromkeys(("created_at", "updated_at", "deleted_at"), Time()),
+        "updated_by": Actor(MAX_ACTOR_ID_LENGTH),
+        "updated_by_type": Actor(MAX_ACTOR_TYPE_LENGTH),
+        "deleted_by": Actor(MAX_ACTOR_ID_LENGTH),
+        "deleted_by_type": Actor(MAX_ACTOR_TYPE_LENGTH),
+        **dict.fromkeys(
+            ("name", "phone", "email", "avatar_url", "tags", "custom_fields", "changes", "notes"), Personal()
+        ),
     },
 }
+# Other families (conversation.*, message.*): their shapes are unpublished, so nothing of ``data`` survives
+# (the contact they name is the event row's own contact id).
+_SURVIVING_OTHER_FAMILY_FIELDS = {**_ENVELOPE, "data": {}}
 
 
 class TimelyProvider(WebhookProvider):
     name = "timely"
     deletion_event_type = DELETED
-    kept_values = _KEPT
+    surviving_fields = _SURVIVING_CONTACT_FIELDS
+    surviving_other_family_fields = _SURVIVING_OTHER_FAMILY_FIELDS
+    surviving_headers = {TIMESTAMP_HEADER: Digits(12)}
     subject_id_key = "contact_id"
     verbose_name = "Timely.ai"
     stored_headers = (TIMESTAMP_HEADER,)
@@ -138,7 +152,9 @@ class TimelyProvider(WebhookProvider):
             if actor["actor_type"] == "api" and actor["actor_id"] in self.config.get("IGNORE_ACTORS", ()):
                 return Ignore(f"our own API write (updated_by {actor['actor_id']})")
             fields, previous, unreadable = {}, {}, []
-            for key, change in (data.get("changes") or {}).items():
+            # Not an object only in a copy rebuilt after an erasure (parse refuses it on arrival).
+            changes = data.get("changes") if isinstance(data.get("changes"), dict) else {}
+            for key, change in changes.items():
                 if key not in CONTACT_FIELDS:
                     continue
                 if not isinstance(change, dict) or "after" not in change:

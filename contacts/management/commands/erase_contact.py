@@ -3,6 +3,7 @@ import getpass
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from config.erased_ids import stored_id
 from contacts.models import Contact
 from contacts.services.erasure import AlreadyErased, ReasonQuotesPersonalData, erase_on_request
 
@@ -32,6 +33,8 @@ class Command(BaseCommand):
         key = {"provider": provider.strip(), "account_id": account.strip(), "external_id": external_id.strip()}
         if not all(key.values()):
             raise CommandError("--provider, --account and --external-id must not be empty")
+        # As stored: an id not in plain form only as its keyed digest (config.erased_ids).
+        key.update(account_id=stored_id(key["account_id"]), external_id=stored_id(key["external_id"]))
         if not reason.strip():
             raise CommandError("--reason must not be empty")
         if key["provider"] not in settings.WEBHOOK_PROVIDERS:

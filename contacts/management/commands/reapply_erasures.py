@@ -4,12 +4,14 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from contacts.erasure_export import InvalidExport, reapply_erasures
+from contacts.services.rebuild import rebuild_erased_copies
 
 
 class Command(BaseCommand):
     help = (
         "After restoring the database from a backup: erase again every contact whose erasure is in the "
-        "export (from `export_erasure_log`) but not in the restored log, appending their records to the chain."
+        "export (from `export_erasure_log`) but not in the restored log, appending their records to the chain; "
+        "then rebuild every erased contact's stored copies (as `rebuild_erased_copies`)."
     )
 
     def add_arguments(self, parser):
@@ -31,3 +33,7 @@ class Command(BaseCommand):
             f"contact(s) again, {report.already_erased} already erased, {report.reactivated} reactivated at "
             "their provider since the export (left alone)"
         )
+        # A restored database holds copies made before the erasure rules it runs under now: rebuilt too.
+        rebuilt = rebuild_erased_copies()
+        for name, count in sorted(rebuilt.items()):
+            self.stdout.write(f"rebuilt {name}: {count}")

@@ -9,8 +9,9 @@ from datetime import datetime
 
 from webhooks.events import ContactEvent, ContactEventKind
 from webhooks.providers.base import Delivery, Ignore, WebhookProvider
-from webhooks.providers.fields import KEEP, EnvelopeError, as_event_type, as_id, parse_timestamp
+from webhooks.providers.fields import EnvelopeError, as_event_type, as_id, parse_timestamp
 from webhooks.providers.json_body import load_json_object
+from webhooks.providers.schema import Id, Personal, Time
 from webhooks.providers.signing import HEX_SHA256, UNIX_SECONDS, SignatureError, timestamped
 
 SIGNATURE_HEADER = "X-Acme-Signature"
@@ -22,7 +23,13 @@ class AcmeProvider(WebhookProvider):
     name = "acme"
     verbose_name = "Acme"
     deletion_event_type = DELETED
-    kept_values = {**dict.fromkeys(("id", "type", "at", "account"), KEEP), "person": {"id": KEEP}}
+    family_prefix = "person."
+    surviving_fields = {
+        **dict.fromkeys(("id", "type", "account"), Id()),
+        "at": Time(),
+        "person": {"id": Id(), "full_name": Personal(), "mail": Personal()},
+    }
+    surviving_other_family_fields = {**dict.fromkeys(("id", "type", "account"), Id()), "at": Time()}
 
     def verify(self, *, headers: Mapping[str, str], body: bytes, now: float) -> str:
         signature, timestamp = headers.get(SIGNATURE_HEADER, ""), headers.get(TIMESTAMP_HEADER, "")
