@@ -2,11 +2,20 @@
 import os
 import sys
 
+# Long-running commands that count for /metrics: their counters join the web processes' (config/shared_counters.py).
+COUNTING_COMMANDS = {"webhook_worker"}
+
 
 def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     from django.core.management import execute_from_command_line
 
+    if sys.argv[1:2] and sys.argv[1] in COUNTING_COMMANDS:
+        from django.conf import settings
+
+        from config.shared_counters import share_counters_between_processes
+
+        share_counters_between_processes(settings)
     execute_from_command_line(sys.argv)
 
 

@@ -1,6 +1,10 @@
 import os
 
+from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 
+from config.shared_counters import share_counters_between_processes
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
+share_counters_between_processes(settings)  # before the apps import prometheus-client
 application = get_wsgi_application()

@@ -270,7 +270,8 @@ SPECTACULAR_SETTINGS = {
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # A directory every process writes its counters to (prometheus-client's multiprocess mode), needed with
 # more than one process (gunicorn's workers, several webhook workers). prometheus-client itself reads it
-# from the process environment on import; set it in the services' units (docs/operations.md).
+# from the process environment on import; set it in the services' units (docs/operations.md). Empty, the
+# serving entry points choose one of the installation's own (config/shared_counters.py).
 PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
 
 # --- Logging ----------------------------------------------------------------------------------------

@@ -16,6 +16,8 @@ class HashChained:
     """``hash = SHA-256(prev_hash + canonical JSON of HASHED_FIELDS)``: each row commits to all before it."""
 
     HASHED_FIELDS: tuple[str, ...] = ()
+    # Fields added after rows were chained: covered when set, so the rows hashed before them still verify.
+    HASHED_WHEN_SET: tuple[str, ...] = ()
 
     def canonical_json(self) -> str:
         def value(name):
@@ -25,11 +27,14 @@ class HashChained:
             return item
 
         return json.dumps(
-            {name: value(name) for name in self.HASHED_FIELDS},
+            {name: value(name) for name in self.HASHED_FIELDS + self.hashed_when_set()},
             sort_keys=True,
             separators=(",", ":"),
             ensure_ascii=True,
         )
+
+    def hashed_when_set(self) -> tuple[str, ...]:
+        return tuple(name for name in self.HASHED_WHEN_SET if getattr(self, name))
 
     def compute_hash(self) -> str:
         return hashlib.sha256((self.prev_hash + self.canonical_json()).encode()).hexdigest()
@@ -151,6 +156,10 @@ class ErasureLogVerification(HashChained, models.Model):
         help_text=_("Hash of the last record checked: a later run proves the log kept it."),
     )
     detail = models.TextField(verbose_name=_("detail"), blank=True)
+    verified_by = models.CharField(
+        verbose_name=_("verified by"), max_length=150, blank=True,
+        help_text=_("The staff user who ran it from the admin; empty for manage.py verify_erasure_log."),
+    )  # fmt: skip
     full = models.BooleanField(
         verbose_name=_("full"), default=True, help_text=_("Whether every record was re-hashed (--full).")
     )
@@ -166,6 +175,7 @@ class ErasureLogVerification(HashChained, models.Model):
     HASHED_FIELDS = (
         "verified_at", "ok", "records", "first_broken_sequence", "head_hash", "detail", "full", "rehashed",
     )  # fmt: skip
+    HASHED_WHEN_SET = ("verified_by",)
 
     class Meta:
         verbose_name = _("erasure log verification")

@@ -114,8 +114,9 @@ class ErasureLogReport:
     rehashed: int = 0
 
 
-def verify_erasure_log(*, full: bool = False, progress_stream=None) -> ErasureLogVerification:
-    """Verify the log (from the last checkpoint, or all of it with ``full``) and record the run, chained.
+def verify_erasure_log(*, full: bool = False, progress_stream=None, verified_by: str = "") -> ErasureLogVerification:
+    """Verify the log (from the last checkpoint, or all of it with ``full``) and record the run, chained, with
+    who ran it (a staff username; empty for the command).
 
     With ``progress_stream``, the records being re-hashed are shown there (config.progress)."""
     checkpoint = None if full else last_checkpoint()
@@ -125,7 +126,7 @@ def verify_erasure_log(*, full: bool = False, progress_stream=None) -> ErasureLo
         report = broken
     else:
         report = check_chain(start=checkpoint, progress_stream=progress_stream)
-    return record_run(report, full=full or checkpoint is None)
+    return record_run(report, full=full or checkpoint is None, verified_by=verified_by)
 
 
 def last_checkpoint() -> ErasureLogVerification | None:
@@ -234,7 +235,7 @@ def _missing_or_rewritten(run: ErasureLogVerification) -> str:
     return f"record {run.records} verified on {run.verified_at:%Y-%m-%d %H:%M} UTC is missing or was rewritten"
 
 
-def record_run(report: ErasureLogReport, *, full: bool) -> ErasureLogVerification:
+def record_run(report: ErasureLogReport, *, full: bool, verified_by: str = "") -> ErasureLogVerification:
     """Append the run to the verification chain. Writers are serialized so that the chain never forks."""
     with transaction.atomic():
         _lock_until_commit(VERIFICATION_CHAIN_LOCK_ID)
@@ -245,6 +246,7 @@ def record_run(report: ErasureLogReport, *, full: bool) -> ErasureLogVerificatio
             first_broken_sequence=report.first_broken_sequence,
             head_hash=report.head_hash,
             detail=report.detail,
+            verified_by=verified_by,
             full=full,
             rehashed=report.rehashed,
             prev_hash=last.hash if last else ErasureLogVerification.GENESIS_HASH,

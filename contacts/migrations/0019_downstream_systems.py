@@ -43,7 +43,7 @@ def revoke(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contacts', '0016_international_phones_typed_with_00'),
+        ('contacts', '0018_access_and_erasure_requests'),
     ]
 
     operations = [
