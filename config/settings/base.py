@@ -9,10 +9,14 @@ from pathlib import Path
 
 import environ
 
+from config.env_file import read_env_file
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# Already read by the entry point that chose these settings; read here too for anything that imports them
+# directly (pytest, scripts naming DJANGO_SETTINGS_MODULE).
+read_env_file()
 
 # A development-only key: production.py refuses to start with it.
 INSECURE_DEV_SECRET_KEY = "django-insecure-crm-sync-development-only"
@@ -165,6 +169,12 @@ ACCESS_LOG_RETENTION_DAYS = env.int("ACCESS_LOG_RETENTION_DAYS", default=180)
 # --- Webhooks ---------------------------------------------------------------------------------------
 
 
+def entry_list(variable: str) -> list[str]:
+    """A comma-separated variable's entries, whitespace around each removed and empty ones dropped: "new, old"
+    (a space after the comma) must not make a secret nobody signs with."""
+    return [entry.strip() for entry in env.list(variable, default=[]) if entry.strip()]
+
+
 def webhook_provider(name: str, **specific) -> dict:
     """One provider's entry, from the variables every provider has: ``<NAME>_WEBHOOK_SECRETS`` (comma-separated,
     several during a rotation; none: its endpoint answers 503) and ``<NAME>_ACCOUNT_IDS`` (the accounts it may
@@ -172,15 +182,15 @@ def webhook_provider(name: str, **specific) -> dict:
     implementing it, by default ``webhooks.providers.<name>`` (docs/providers.md)."""
     prefix = name.upper()
     return {
-        "SECRETS": env.list(f"{prefix}_WEBHOOK_SECRETS", default=[]),
-        "ACCOUNT_IDS": env.list(f"{prefix}_ACCOUNT_IDS", default=[]),
+        "SECRETS": entry_list(f"{prefix}_WEBHOOK_SECRETS"),
+        "ACCOUNT_IDS": entry_list(f"{prefix}_ACCOUNT_IDS"),
         **specific,
     }
 
 
 # Per-provider configuration, keyed by the provider's name in the URL (/webhooks/<name>/): one entry each.
 WEBHOOK_PROVIDERS = {
-    "timely": webhook_provider("timely", IGNORE_ACTORS=env.list("TIMELY_IGNORE_ACTORS", default=[])),
+    "timely": webhook_provider("timely", IGNORE_ACTORS=entry_list("TIMELY_IGNORE_ACTORS")),
     "fpt": webhook_provider("fpt"),
 }
 WEBHOOK_TOLERANCE_SECONDS = env.int("WEBHOOK_TOLERANCE_SECONDS", default=300)
