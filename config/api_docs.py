@@ -1,6 +1,9 @@
 """The API's front door: a root that lists the endpoints, the schema readable in a browser, and docs that
 load nothing from outside."""
 
+import re
+
+from django.urls import URLResolver, get_resolver
 from django.utils.html import escape
 from drf_spectacular.renderers import OpenApiYamlRenderer
 from drf_spectacular.utils import extend_schema
@@ -18,26 +21,31 @@ REDOC_POLICY = (
 )
 
 
+def collection_routes() -> dict[str, str]:
+    """{key: url name} of every collection the apps' routers serve under ``api/`` (``data-subject-requests`` →
+    ``data_subject_requests``), read from the URL configuration so that a new endpoint is listed by itself."""
+    found = {}
+    for entry in get_resolver().url_patterns:
+        if not (isinstance(entry, URLResolver) and str(entry.pattern) == "api/"):
+            continue
+        for route in entry.url_patterns:
+            name = getattr(route, "name", None) or ""
+            # The plain route, not its format-suffix twin (``contacts\.(?P<format>…)``).
+            if name.endswith("-list") and (plain := re.fullmatch(r"\^?([a-z0-9-]+)/\$?", str(route.pattern))):
+                found[plain[1].replace("-", "_")] = name
+    return found
+
+
 class ApiRootView(APIView):
-    """Where each part of the API is."""
+    """Where each part of the API is: every collection, then the schema and its two readers."""
 
     permission_classes = [AllowAny]
 
     @extend_schema(exclude=True)
     def get(self, request):
-        def url(name):
-            return reverse(name, request=request)
-
-        return Response(
-            {
-                "contacts": url("contact-list"),
-                "erasures": url("erasure-list"),
-                "webhook_events": url("webhookevent-list"),
-                "schema": url("api-schema"),
-                "docs": url("api-docs"),
-                "redoc": url("api-redoc"),
-            }
-        )
+        names = {**dict(sorted(collection_routes().items())), "schema": "api-schema", "docs": "api-docs",
+                 "redoc": "api-redoc"}  # fmt: skip
+        return Response({key: reverse(name, request=request) for key, name in names.items()})
 
 
 class SchemaPageRenderer(OpenApiYamlRenderer):

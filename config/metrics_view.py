@@ -18,7 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from config import metrics
+from config import metrics, shared_counters
 
 # Each app's reader of its database values, by app: called at every scrape, returns its metric families.
 DATABASE_GAUGES: dict[str, Callable[[], Iterable[Metric]]] = {}
@@ -51,8 +51,8 @@ class DatabaseCollector:
 
 def scrape_registry() -> CollectorRegistry:
     registry = CollectorRegistry()
-    if settings.PROMETHEUS_MULTIPROC_DIR:
-        MultiProcessCollector(registry, path=settings.PROMETHEUS_MULTIPROC_DIR)
+    if directory := settings.PROMETHEUS_MULTIPROC_DIR or shared_counters.chosen_directory:
+        MultiProcessCollector(registry, path=directory)
     else:
         registry.register(ThisProcessCollector())
     registry.register(DatabaseCollector())
@@ -77,4 +77,11 @@ def metrics_view(request):
             status=401,
             headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
         )
+    if not settings.PROMETHEUS_MULTIPROC_DIR and shared_counters.unshared_reason:
+        # One process's share would read as the whole and jump with whichever process answers: no numbers.
+        return JsonResponse(
+            {"error": f"counters cannot be added up across this server's processes: "
+                      f"{shared_counters.unshared_reason}; set PROMETHEUS_MULTIPROC_DIR (docs/operations.md)"},
+            status=503,
+        )  # fmt: skip
     return HttpResponse(generate_latest(scrape_registry()), content_type=CONTENT_TYPE_LATEST)

@@ -72,6 +72,30 @@ def record_status(request: DataSubjectRequest, *, user, previous_status: str | N
         request.handled_by = user
 
 
+def answer_request(request: DataSubjectRequest, *, user) -> bool:
+    """Mark an open request answered (who, when). False when it was no longer open."""
+    with transaction.atomic():
+        request = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
+        if not request.is_open:
+            return False
+        _mark_answered(request, user=user)
+    return True
+
+
+def _mark_answered(request: DataSubjectRequest, *, user) -> None:
+    previous, request.status = request.status, Status.ANSWERED
+    record_status(request, user=user, previous_status=previous)
+    request.save()
+
+
+def answered_by_erasure(request: DataSubjectRequest) -> bool:
+    """Whether erasing answers everything the request asked: an erasure request, or access then erasure once
+    the person's copy was exported (after the erasure there is nothing left to export)."""
+    if request.kind == DataSubjectRequest.Kind.ERASURE:
+        return True
+    return request.kind == DataSubjectRequest.Kind.ACCESS_AND_ERASURE and request.exports.exists()
+
+
 # --- Deadlines ---------------------------------------------------------------------------------------
 
 
@@ -143,15 +167,6 @@ def subject_export(contact: Contact, *, request: DataSubjectRequest | None = Non
 
 def subject_export_json(document: dict) -> str:
     return json.dumps(document, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2, sort_keys=False)
-
-
-def printable_export(document: dict) -> dict:
-    """The export for its HTML page: the same document, each payload also as indented JSON text."""
-    events = [
-        {**event, "payload_text": json.dumps(event["payload"], cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)}
-        for event in document["events"]
-    ]
-    return {**document, "events": events}
 
 
 def confirmation_summary(contact: Contact) -> dict:
@@ -275,7 +290,8 @@ def erase_from_request(
 ) -> tuple[list[ErasureRecord], list[ErasureRecord]]:
     """Erase every contact the request concerns through the one erasure service (one hash-chained record
     each) and link the records from the request. A contact already erased is not erased again: its last
-    record is linked instead. Returns (new records, records that already existed)."""
+    record is linked instead. When the erasure answers all the request asked (``answered_by_erasure``), the
+    request is marked answered in the same transaction. Returns (new records, records that already existed)."""
     created, existing = [], []
     with transaction.atomic():
         request = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
@@ -296,6 +312,8 @@ def erase_from_request(
             else:
                 created.append(record)
             request.erasures.add(record)
+        if request.is_open and answered_by_erasure(request):
+            _mark_answered(request, user=user)
     return created, existing
 
 

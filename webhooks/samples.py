@@ -7,6 +7,7 @@ and the tests replay them.
 
 import inspect
 import json
+import ssl
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime
@@ -46,10 +47,33 @@ def signed_sample(provider_name: str, event_name: str, *, fresh: bool = True) ->
     return body, headers
 
 
+class Redirected(Exception):
+    """The server answered with a redirect: a signed delivery is never re-sent elsewhere."""
+
+    def __init__(self, status: int, location: str):
+        super().__init__(f"{status} redirect to {location}")
+        self.status, self.location = status, location
+
+
+class NotTLS(Exception):
+    """An https:// URL whose server answered in plain HTTP."""
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # urllib then raises the 3xx as an HTTPError, handled below
+
+
 def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float = 10) -> tuple[int, str]:
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with urllib.request.build_opener(_NoRedirects).open(request, timeout=timeout) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as exc:
+        if 300 <= exc.code < 400:
+            raise Redirected(exc.code, exc.headers.get("Location", "")) from None
         return exc.code, exc.read().decode()
+    except urllib.error.URLError as exc:
+        if isinstance(exc.reason, ssl.SSLError) and "WRONG_VERSION_NUMBER" in str(exc.reason):
+            raise NotTLS(url) from None
+        raise

@@ -212,6 +212,13 @@ if WEBHOOK_PROCESSING not in ("inline", "worker"):
 # often; without LISTEN (SQLite, PgBouncer in transaction mode: WEBHOOK_WORKER_LISTEN=false) it polls.
 WEBHOOK_WORKER_POLL_SECONDS = env.float("WEBHOOK_WORKER_POLL_SECONDS", default=5.0)
 WEBHOOK_WORKER_LISTEN = env.bool("WEBHOOK_WORKER_LISTEN", default=True)
+# Downstream deliveries (docs/downstream.md): a failed try is retried after about BASE × 2^(try-1) seconds
+# (jittered, at most 6 h apart) until GIVE_UP_HOURS after the message was queued, then it is failed.
+OUTBOUND_RETRY_BASE_SECONDS = env.int("OUTBOUND_RETRY_BASE_SECONDS", default=30)
+OUTBOUND_GIVE_UP_HOURS = env.float("OUTBOUND_GIVE_UP_HOURS", default=72)
+# Private, loopback or link-local networks (CIDRs) a downstream URL may reach, over http:// too; public
+# addresses only over https://; cloud metadata addresses never.
+OUTBOUND_ALLOWED_NETWORKS = env.list("OUTBOUND_ALLOWED_NETWORKS", default=[])
 
 # --- Contacts ---------------------------------------------------------------------------------------
 ERASURE_FINGERPRINT_KEY = env.str("ERASURE_FINGERPRINT_KEY", default="")
@@ -221,6 +228,8 @@ ERASURE_FINGERPRINT_KEY = env.str("ERASURE_FINGERPRINT_KEY", default="")
 # dates, outcome and erasure records stay.
 DSR_DEADLINE_DAYS = env.int("DSR_DEADLINE_DAYS", default=15)
 DSR_RETENTION_DAYS = env.int("DSR_RETENTION_DAYS", default=1826)
+# An erasure not yet delivered to, or confirmed by, every downstream system after this long is overdue.
+ERASURE_PROPAGATION_HOURS = env.float("ERASURE_PROPAGATION_HOURS", default=24)
 # Region assumed for phone numbers written without a country code (both providers are Brazilian).
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="BR")
 # Per provider, the dotted path of a callable that looks up a contact's current state
@@ -271,7 +280,8 @@ SPECTACULAR_SETTINGS = {
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # A directory every process writes its counters to (prometheus-client's multiprocess mode), needed with
 # more than one process (gunicorn's workers, several webhook workers). prometheus-client itself reads it
-# from the process environment on import; set it in the services' units (docs/operations.md).
+# from the process environment on import; set it in the services' units (docs/operations.md). Empty, the
+# serving entry points choose one of the installation's own (config/shared_counters.py).
 PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
 
 # --- Logging ----------------------------------------------------------------------------------------

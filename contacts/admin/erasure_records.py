@@ -3,20 +3,24 @@ lookup."""
 
 from django import forms
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from config.admin import ReadOnlyModelAdmin
 from contacts.access import Kind
 from contacts.admin.display import provider_key
 from contacts.admin.exports import FilteredCsvExport
+from contacts.admin.propagation import answer_view, propagation_table
 from contacts.models import ErasureRecord
 from contacts.selectors import erasures_by_fingerprint
+from contacts.services.erasure_log import verify_erasure_log
 
 # Columns of the erasure log's CSV export: every field the hash covers, so the chain can be re-verified from
 # the file. To do so, undo what makes the file safe to open: strip the leading ' that guards cells starting
@@ -45,6 +49,11 @@ class ErasureRecordAdmin(FilteredCsvExport, ReadOnlyModelAdmin):
     list_per_page = 100
     show_full_result_count = False
     change_list_template = "admin/contacts/erasurerecord/change_list.html"  # adds the lookup link
+    readonly_fields = ["propagation_table"]
+
+    @admin.display(description=_("Told downstream"))
+    def propagation_table(self, obj):
+        return propagation_table(obj)
 
     @admin.display(description=_("Provider / account / id"), ordering="provider")
     def provider_key(self, obj):
@@ -67,7 +76,47 @@ class ErasureRecordAdmin(FilteredCsvExport, ReadOnlyModelAdmin):
 
     def get_urls(self):
         lookup = path("lookup/", self.admin_site.admin_view(self.lookup_view), name="contacts_erasurerecord_lookup")
-        return [lookup, *super().get_urls()]
+        answer = path(
+            "propagation/<int:entry_id>/answer/",
+            self.admin_site.admin_view(self.answer_view),
+            name="contacts_erasurerecord_answer",
+        )
+        verify = path("verify/", self.admin_site.admin_view(self.verify_view), name="contacts_erasurerecord_verify")
+        return [lookup, answer, verify, *super().get_urls()]
+
+    def answer_view(self, request, entry_id):
+        return answer_view(self, request, entry_id)
+
+    def verify_view(self, request):
+        """"Verify the log now": the same run as ``manage.py verify_erasure_log``, recorded with who ran it;
+        the dashboard shows the outcome. POST only (it writes the run)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        run = verify_erasure_log(verified_by=request.user.get_username())
+        if run.ok:
+            self.message_user(
+                request,
+                ngettext(
+                    "The erasure log is unbroken: %(count)d record verified.",
+                    "The erasure log is unbroken: %(count)d records verified.",
+                    run.records,
+                )
+                % {"count": run.records},
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(
+                request,
+                gettext("The erasure log is BROKEN at record #%(sequence)s: tell the operator at once.")
+                % {"sequence": run.first_broken_sequence or "?"},
+                messages.ERROR,
+            )
+        target = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+            target = reverse("admin:index", current_app=self.admin_site.name)
+        return HttpResponseRedirect(target)
 
     def lookup_view(self, request):
         """Answers "Was this person erased?": their email or phone, never stored, against the records' keyed

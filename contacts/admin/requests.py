@@ -17,6 +17,8 @@ from contacts import requests as desk
 from contacts.admin.erase import ErasureReasonForm
 from contacts.erasure_reasons import REFERENCE_HELP, is_reference
 from contacts.models import Contact, DataSubjectExport, DataSubjectRequest
+from contacts.report import printable_report
+from contacts.services.propagation import request_recipients
 
 Status = DataSubjectRequest.Status
 
@@ -161,6 +163,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
                  name="contacts_datasubjectrequest_export"),
             path("<int:object_id>/erase/", view(self.erase_view), name="contacts_datasubjectrequest_erase"),
             path("<int:object_id>/look-up/", view(self.look_up_view), name="contacts_datasubjectrequest_look_up"),
+            path("<int:object_id>/answer/", view(self.answer_view), name="contacts_datasubjectrequest_answer"),
             *super().get_urls(),
         ]  # fmt: skip
 
@@ -185,10 +188,13 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
                 "can_export": self.has_export_permission(request) and obj.anonymized_at is None,
                 "can_erase": (
                     self.has_erase_permission(request)
-                    and obj.kind == DataSubjectRequest.Kind.ERASURE
+                    and obj.asks_erasure
                     and obj.is_open
                     and any(not contact.is_erased for contact in contacts)
                 ),
+                "can_answer": obj.is_open and self.has_change_permission(request, obj),
+                # Access, then erasure: the copy comes first, while there is something to export.
+                "export_first": obj.kind == DataSubjectRequest.Kind.ACCESS_AND_ERASURE and not obj.exports.exists(),
                 "can_look_up": (
                     self.has_change_permission(request, obj)
                     and obj.kind == DataSubjectRequest.Kind.CORRECTION
@@ -196,6 +202,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
                     and bool(desk.correctable_at_provider(obj))
                 ),
                 "erasures": list(obj.erasures.order_by("sequence")),
+                "recipients": request_recipients(list(obj.erasures.all())),
                 "exports": list(obj.exports.select_related("exported_by")),
             }
         }
@@ -229,7 +236,8 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
             response = TemplateResponse(
                 request,
                 "admin/contacts/datasubjectrequest/export.html",
-                {"document": desk.printable_export(document), "request_obj": obj},
+                {"document": printable_report(document), "request_obj": obj,
+                 "time_zone": timezone.get_current_timezone_name()},
             )
         response["Cache-Control"] = "no-store"
         return response
@@ -252,13 +260,31 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         )
         return HttpResponseRedirect(reverse("admin:contacts_datasubjectrequest_change", args=[obj.pk]))
 
+    def response_add(self, request, obj, post_url_continue=None):
+        """A new request opens on its desk (its actions), whichever save button was used, but "add another"."""
+        if "_addanother" in request.POST or "_popup" in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        self.message_user(request, _("Request #%(pk)s registered.") % {"pk": obj.pk}, messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:contacts_datasubjectrequest_change", args=[obj.pk]))
+
+    def answer_view(self, request, object_id):
+        """POST: the request's answer was given (the printable page sent, the correction made): close it."""
+        obj = self._request_or_404(request, object_id)
+        if request.method != "POST" or not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        if desk.answer_request(obj, user=request.user):
+            self.message_user(request, _("Request #%(pk)s marked answered.") % {"pk": obj.pk}, messages.SUCCESS)
+        else:
+            self.message_user(request, _("This request was already closed."), messages.WARNING)
+        return HttpResponseRedirect(reverse("admin:contacts_datasubjectrequest_change", args=[obj.pk]))
+
     def erase_view(self, request, object_id):
         """Confirmation page; on POST, every concerned contact is erased through the erasure service."""
         obj = self._request_or_404(request, object_id)
         if not (self.has_change_permission(request, obj) and self.has_erase_permission(request)):
             raise PermissionDenied
         change_url = reverse("admin:contacts_datasubjectrequest_change", args=[obj.pk])
-        if obj.kind != DataSubjectRequest.Kind.ERASURE or not obj.is_open:
+        if not obj.asks_erasure or not obj.is_open:
             self.message_user(request, _("Only an open erasure request erases."), messages.ERROR)
             return HttpResponseRedirect(change_url)
         reason_form = ErasureReasonForm(request.POST if request.method == "POST" else None)
@@ -266,6 +292,9 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
             created, existing = desk.erase_from_request(
                 request=obj, user=request.user, reason=reason_form.cleaned_data["reason"]
             )
+            obj.refresh_from_db()
+            if obj.status == Status.ANSWERED:
+                self.message_user(request, _("The erasure answers the request: marked answered."), messages.SUCCESS)
             self.message_user(
                 request,
                 ngettext(
@@ -296,6 +325,8 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
             "contacts": list(obj.contacts.order_by("pk")),
             "reason_form": reason_form,
             "reference": desk.erasure_reference(obj),
+            "answers_request": obj.kind == DataSubjectRequest.Kind.ERASURE or obj.exports.exists(),
+            "export_first": obj.kind == DataSubjectRequest.Kind.ACCESS_AND_ERASURE and not obj.exports.exists(),
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/contacts/datasubjectrequest/erase_confirmation.html", context)

@@ -4,7 +4,7 @@
 through their fields' digests: ``hash = SHA-256(prev_hash + JSON of {field: SHA-256(field's canonical JSON)})``.
 A field whose text is blanked later keeps its digest in ``blanked_digests``, so the record still hashes to
 its ``hash`` and the chain still proves it. Records written before (scheme 1) were hashed over their values;
-migration 0017 re-chained them through digests (``digest_hash``, chained like scheme 2 from the genesis) while
+migration 0020 re-chained them through digests (``digest_hash``, chained like scheme 2 from the genesis) while
 their text was whole, and kept their first ``hash`` and ``prev_hash`` beside it. A scheme-2 record follows
 the previous record's ``link_hash``: its ``hash``, or a scheme-1 record's ``digest_hash``.
 """
@@ -41,9 +41,16 @@ class HashChained:
     """``hash = SHA-256(prev_hash + canonical JSON of HASHED_FIELDS)``: each row commits to all before it."""
 
     HASHED_FIELDS: tuple[str, ...] = ()
+    # Fields added after rows were chained: covered when set, so the rows hashed before them still verify.
+    HASHED_WHEN_SET: tuple[str, ...] = ()
 
     def canonical_json(self) -> str:
-        return canonical({name: canonical_value(getattr(self, name)) for name in self.HASHED_FIELDS})
+        return canonical(
+            {name: canonical_value(getattr(self, name)) for name in self.HASHED_FIELDS + self.hashed_when_set()}
+        )
+
+    def hashed_when_set(self) -> tuple[str, ...]:
+        return tuple(name for name in self.HASHED_WHEN_SET if getattr(self, name))
 
     def compute_hash(self) -> str:
         return sha256_hex(self.prev_hash + self.canonical_json())
@@ -99,7 +106,7 @@ class ErasureRecord(HashChained, models.Model):
     hash_scheme = models.PositiveSmallIntegerField(verbose_name=_("hash scheme"), default=2, editable=False)
     # Digests of fields whose text was blanked ({"reason": <SHA-256>}): the hash still covers them.
     blanked_digests = models.JSONField(verbose_name=_("blanked digests"), default=dict, blank=True, editable=False)
-    # Scheme 1 only: the record's hash through digests (migration 0017), which the next record follows.
+    # Scheme 1 only: the record's hash through digests (migration 0020), which the next record follows.
     digest_hash = models.CharField(verbose_name=_("digest hash"), max_length=64, blank=True, editable=False)
 
     objects = AppendOnlyQuerySet.as_manager()
@@ -201,6 +208,10 @@ class ErasureLogVerification(HashChained, models.Model):
         help_text=_("Hash of the last record checked: a later run proves the log kept it."),
     )
     detail = models.TextField(verbose_name=_("detail"), blank=True)
+    verified_by = models.CharField(
+        verbose_name=_("verified by"), max_length=150, blank=True,
+        help_text=_("The staff user who ran it from the admin; empty for manage.py verify_erasure_log."),
+    )  # fmt: skip
     full = models.BooleanField(
         verbose_name=_("full"), default=True, help_text=_("Whether every record was re-hashed (--full).")
     )
@@ -216,6 +227,7 @@ class ErasureLogVerification(HashChained, models.Model):
     HASHED_FIELDS = (
         "verified_at", "ok", "records", "first_broken_sequence", "head_hash", "detail", "full", "rehashed",
     )  # fmt: skip
+    HASHED_WHEN_SET = ("verified_by",)
 
     class Meta:
         verbose_name = _("erasure log verification")

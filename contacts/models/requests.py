@@ -26,6 +26,8 @@ class DataSubjectRequest(models.Model):
         CORRECTION = "correction", _("Correction")
         PORTABILITY = "portability", _("Portability")
         ERASURE = "erasure", _("Erasure")
+        # One request for both, answered in that order: the person gets their copy, then nothing is left.
+        ACCESS_AND_ERASURE = "access_erasure", _("Access, then erasure")
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
@@ -100,6 +102,14 @@ class DataSubjectRequest(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
+
+    @property
+    def asks_access(self) -> bool:
+        return self.kind in (self.Kind.ACCESS, self.Kind.PORTABILITY, self.Kind.ACCESS_AND_ERASURE)
+
+    @property
+    def asks_erasure(self) -> bool:
+        return self.kind in (self.Kind.ERASURE, self.Kind.ACCESS_AND_ERASURE)
 
 
 class DataSubjectExport(models.Model):

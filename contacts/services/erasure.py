@@ -28,6 +28,7 @@ from contacts.models import PERSONAL_FIELDS, Contact, DataSubjectRequest, Erasur
 from contacts.normalize import normalize_email, normalize_phone
 from contacts.services.erasure_log import append_erasure_record
 from contacts.services.last_write_wins import DELETION_VERSION_KEY, FieldVersion, tombstone_versions
+from contacts.services.propagation import propagate_erasure
 from webhooks.bridge import stored_events
 
 logger = logging.getLogger(__name__)
@@ -175,6 +176,8 @@ def erase_locked_contact(
             email_fingerprint=email_fingerprint,
             phone_fingerprint=phone_fingerprint,
         )
+        # Every system we shared the person with is told; the source too when the erasure started here.
+        propagate_erasure(record, started_here=not event_id)
     # Said and counted once it holds: inside a webhook's transaction the erasure commits only with the event
     # (and a batch numbers its records at its end: the sequence is read when this runs).
     transaction.on_commit(partial(record_erasure, contact.provider))

@@ -35,8 +35,10 @@ CHUNK = 2000
 
 # --- Appending ---------------------------------------------------------------------------------------
 
-# Records of the erasures of the current batch, appended to the chain when the batch ends (None: at once).
+# Records of the erasures of the current batch, appended to the chain when the batch ends (None: at once),
+# and what is to run once they are (``when_appended``).
 _deferred_records: ContextVar[list[ErasureRecord] | None] = ContextVar("deferred_erasure_records", default=None)
+_deferred_callbacks: ContextVar[list | None] = ContextVar("deferred_erasure_callbacks", default=None)
 
 
 @contextmanager
@@ -47,13 +49,27 @@ def erasure_records_appended_at_the_end():
     first erasure would hold it for the whole batch, and with 1% deletions nearly every batch would wait
     for the one before. Taken at the end, it covers the append, the outcomes' write and the commit."""
     records: list[ErasureRecord] = []
-    token = _deferred_records.set(records)
+    callbacks: list = []
+    token, callbacks_token = _deferred_records.set(records), _deferred_callbacks.set(callbacks)
     try:
         yield
     finally:
         _deferred_records.reset(token)
+        _deferred_callbacks.reset(callbacks_token)
     if records:
         _append_to_chain(records)
+    for callback in callbacks:
+        callback()
+
+
+def when_appended(callback) -> None:
+    """Run ``callback`` once the records appended so far are in the chain (with their ids): now, or at
+    the end of the batch running."""
+    callbacks = _deferred_callbacks.get()
+    if callbacks is None:
+        callback()
+    else:
+        callbacks.append(callback)
 
 
 def append_erasure_record(**values) -> ErasureRecord:
@@ -102,8 +118,9 @@ class ErasureLogReport:
     rehashed: int = 0
 
 
-def verify_erasure_log(*, full: bool = False, progress_stream=None) -> ErasureLogVerification:
-    """Verify the log (from the last checkpoint, or all of it with ``full``) and record the run, chained.
+def verify_erasure_log(*, full: bool = False, progress_stream=None, verified_by: str = "") -> ErasureLogVerification:
+    """Verify the log (from the last checkpoint, or all of it with ``full``) and record the run, chained, with
+    who ran it (a staff username; empty for the command).
 
     With ``progress_stream``, the records being re-hashed are shown there (config.progress)."""
     checkpoint = None if full else last_checkpoint()
@@ -113,7 +130,7 @@ def verify_erasure_log(*, full: bool = False, progress_stream=None) -> ErasureLo
         report = broken
     else:
         report = check_chain(start=checkpoint, progress_stream=progress_stream)
-    return record_run(report, full=full or checkpoint is None)
+    return record_run(report, full=full or checkpoint is None, verified_by=verified_by)
 
 
 def last_checkpoint() -> ErasureLogVerification | None:
@@ -249,7 +266,7 @@ def _missing_or_rewritten(run: ErasureLogVerification) -> str:
     return f"record {run.records} verified on {run.verified_at:%Y-%m-%d %H:%M} UTC is missing or was rewritten"
 
 
-def record_run(report: ErasureLogReport, *, full: bool) -> ErasureLogVerification:
+def record_run(report: ErasureLogReport, *, full: bool, verified_by: str = "") -> ErasureLogVerification:
     """Append the run to the verification chain. Writers are serialized so that the chain never forks."""
     with transaction.atomic():
         _lock_until_commit(VERIFICATION_CHAIN_LOCK_ID)
@@ -260,6 +277,7 @@ def record_run(report: ErasureLogReport, *, full: bool) -> ErasureLogVerificatio
             first_broken_sequence=report.first_broken_sequence,
             head_hash=report.head_hash,
             detail=report.detail,
+            verified_by=verified_by,
             full=full,
             rehashed=report.rehashed,
             prev_hash=last.hash if last else ErasureLogVerification.GENESIS_HASH,

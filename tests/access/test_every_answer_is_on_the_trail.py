@@ -24,7 +24,7 @@ from django.urls.resolvers import RegexPattern
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from contacts.models import Contact, ContactAccess, DataSubjectExport, DataSubjectRequest
+from contacts.models import Contact, ContactAccess, DataSubjectExport, DataSubjectRequest, ErasurePropagation
 from contacts.services import erase_on_request
 from tests.factories import ContactFactory, UserFactory, WebhookEventFactory
 
@@ -160,6 +160,8 @@ def values_for(name: str, route: str, callback) -> list:
         "content_type_id": [ContentType.objects.get_for_model(Contact).pk],
         "contact_id": list(Contact.objects.values_list("pk", flat=True)),
         "export_format": DataSubjectExport.Format.values,
+        # An erasure's notice to a downstream system (its answer page shows ids and the system's name only).
+        "entry_id": list(ErasurePropagation.objects.values_list("pk", flat=True)[:5]) or [1],
         "format": ["json", "api"],
         "provider_name": list(settings.WEBHOOK_PROVIDERS),
         "url": ["no-such-page/"],

@@ -200,3 +200,45 @@ def test_a_spike_of_failed_signature_checks_raises_a_warning(admin_client, histo
         assert "/admin/webhooks/rejecteddelivery/" in warning.group(1)
     else:
         assert warning is None
+
+
+class TestVerifyTheLogNow:
+    def test_the_button_runs_the_verification_records_who_and_the_dashboard_shows_it(self, admin_client):
+        erase_on_request(contact=ContactFactory(), requested_by="staff", requested_by_type="admin", reason="request")
+        panel = home(admin_client).split('id="dashboard-erasures"')[1].split("</section>")[0]
+        assert "never verified" in panel and 'id="dashboard-verify-now"' in panel
+
+        response = admin_client.post("/admin/contacts/erasurerecord/verify/", {"next": "/admin/"}, follow=True)
+
+        assert response.redirect_chain == [("/admin/", 302)]
+        run = ErasureLogVerification.objects.get()
+        assert (run.ok, run.records, run.verified_by) == (True, 1, "admin")
+        assert run.compute_hash() == run.hash  # who ran it is covered by the runs' chain
+        page = response.content.decode()
+        assert "The erasure log is unbroken: 1 record verified." in page
+        panel = page.split('id="dashboard-erasures"')[1].split("</section>")[0]
+        assert "verified</span> 1 record" in panel and "by admin, from the admin" in panel
+
+    def test_a_broken_log_is_said_so_and_recorded(self, admin_client):
+        from tests.conftest import bypass_erasure_log_guard
+
+        erase_on_request(contact=ContactFactory(), requested_by="staff", requested_by_type="admin", reason="request")
+        bypass_erasure_log_guard("UPDATE contacts_erasurerecord SET redacted_events = redacted_events + 5")
+        response = admin_client.post("/admin/contacts/erasurerecord/verify/", follow=True)
+        assert "BROKEN at record #1" in response.content.decode()
+        assert ErasureLogVerification.objects.get().ok is False
+
+    def test_only_by_post_and_only_for_those_who_may_read_the_log(self, client, admin_client):
+        assert admin_client.get("/admin/contacts/erasurerecord/verify/").status_code == 405
+        clerk = UserFactory(is_staff=True)
+        clerk.user_permissions.add(Permission.objects.get(codename="view_contact"))
+        client.force_login(clerk)
+        assert client.post("/admin/contacts/erasurerecord/verify/").status_code == 403
+        assert not ErasureLogVerification.objects.exists()
+
+    def test_a_run_from_the_command_is_shown_as_such(self, admin_client):
+        from contacts.services.erasure_log import verify_erasure_log
+
+        verify_erasure_log()
+        panel = home(admin_client).split('id="dashboard-erasures"')[1].split("</section>")[0]
+        assert "by manage.py verify_erasure_log" in panel

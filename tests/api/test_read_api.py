@@ -23,7 +23,7 @@ EVENT_FIELDS = {
 }  # fmt: skip
 ERASURE_FIELDS = {
     "id", "provider", "account_id", "external_id", "event_id", "requested_by", "requested_by_type", "deleted_at",
-    "erased_at", "reason", "erased_fields", "redacted_events", "reference", "prev_hash", "hash",
+    "erased_at", "reason", "erased_fields", "redacted_events", "reference", "prev_hash", "hash", "propagation",
 }  # fmt: skip
 
 

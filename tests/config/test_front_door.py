@@ -38,12 +38,20 @@ def test_the_api_root_lists_every_endpoint(client):
     assert response.status_code == 200
     assert response.json() == {
         "contacts": "http://testserver/api/contacts/",
+        "data_subject_requests": "http://testserver/api/data-subject-requests/",
         "erasures": "http://testserver/api/erasures/",
         "webhook_events": "http://testserver/api/webhook-events/",
         "schema": "http://testserver/api/schema/",
         "docs": "http://testserver/api/docs/",
         "redoc": "http://testserver/api/redoc/",
     }
+
+
+def test_the_api_root_names_every_collection_the_schema_documents(client):
+    listed = {url.removeprefix("http://testserver") for url in client.get("/api/").json().values()}
+    schema = client.get("/api/schema/", headers={"accept": "application/vnd.oai.openapi+json"}).json()
+    collections = {path for path in schema["paths"] if "{" not in path and path != "/api/schema/"}
+    assert collections and collections <= listed, collections - listed
 
 
 def test_a_browser_reads_the_schema_on_a_page_while_clients_get_yaml_or_json(client):

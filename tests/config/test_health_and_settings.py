@@ -30,7 +30,8 @@ def test_healthz_is_503_when_the_database_does_not_answer(client, monkeypatch):
 
 
 def run_manage(*args, **env):
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DJANGO_SETTINGS_MODULE"}}
+    unset = {"SECRET_KEY", "DJANGO_SETTINGS_MODULE", "ERASURE_FINGERPRINT_KEY"}
+    clean = {k: v for k, v in os.environ.items() if k not in unset}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -47,13 +48,25 @@ def test_production_refuses_to_start_without_a_real_secret_key():
     assert "SECRET_KEY" in result.stderr
 
 
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.production",
+    "SECRET_KEY": "k" * 30 + "-production-like-random-value-xyz",
+    "ALLOWED_HOSTS": "crm.example.com",
+}
+
+
 def test_production_settings_pass_check_deploy():
     result = run_manage(
-        "check", "--deploy", "--fail-level", "WARNING",
-        DJANGO_SETTINGS_MODULE="config.settings.production", SECRET_KEY="k" * 30 + "-production-like-random-value-xyz",
-        ALLOWED_HOSTS="crm.example.com",
-    )  # fmt: skip
+        "check", "--deploy", "--fail-level", "WARNING", **PRODUCTION, ERASURE_FINGERPRINT_KEY="f" * 64
+    )
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_check_deploy_reports_a_missing_fingerprint_key_as_an_error_while_the_server_still_starts():
+    result = run_manage("check", "--deploy", **PRODUCTION)
+    assert result.returncode != 0
+    assert "contacts.E006" in result.stderr and "ERASURE_FINGERPRINT_KEY is not set" in result.stderr
+    assert run_manage("check", **PRODUCTION).returncode == 0  # not a startup check: only --deploy reports it
 
 
 def test_an_unknown_processing_mode_is_refused_at_start():

@@ -58,6 +58,9 @@ class TestWasThisPersonErased:
         page = admin_client.post(LOOKUP_URL, {"email": "ana.costa@exemplo.com.br"}).content.decode()
         assert 'id="crm-lookup-no-key"' in page and "ERASURE_FINGERPRINT_KEY" in page
         assert 'id="crm-lookup-found"' not in page and 'id="crm-lookup-none"' not in page
+        assert "What to do" in page and "restart the service" in page and "docs/production.md" in page
+        in_portuguese = admin_client.get(LOOKUP_URL, headers={"accept-language": "pt-BR"}).content.decode()
+        assert "O que fazer" in in_portuguese and "reinicie o serviço" in in_portuguese
 
     def test_needs_the_permission_to_view_the_log(self, client, erased_ana):
         staff_with(client, "view_contact")

@@ -25,6 +25,12 @@ def test_the_group_holds_exactly_the_auditors_permissions():
         ("contacts", "change_datasubjectrequest"),
         ("contacts", "export_data_subject"),
         ("contacts", "view_datasubjectexport"),
+        ("contacts", "view_downstreamsystem"),
+        ("contacts", "add_downstreamsystem"),
+        ("contacts", "change_downstreamsystem"),
+        ("contacts", "delete_downstreamsystem"),
+        ("contacts", "view_erasurepropagation"),
+        ("contacts", "settle_erasurepropagation"),
     }
     assert set(COMPLIANCE_PERMISSIONS) == set(group.permissions.values_list("content_type__app_label", "codename"))
 

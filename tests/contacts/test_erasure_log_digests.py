@@ -1,5 +1,5 @@
 """The erasure log hashes each field through its digest, so that text can be blanked and the chain still proves
-every record; records written before (hash scheme 1) were re-chained through digests by migration 0017, which
+every record; records written before (hash scheme 1) were re-chained through digests by migration 0020, which
 also blanked their free-text reasons. On PostgreSQL the log's trigger lets through nothing but that blanking."""
 
 import hashlib
@@ -17,7 +17,7 @@ from tests.conftest import bypass_erasure_log_guard
 from tests.database_dump import found_in, full_dump
 from tests.factories import ContactFactory
 
-BEFORE = ("contacts", "0016_international_phones_typed_with_00")
+BEFORE = ("contacts", "0019_downstream_systems")
 OLD_REASONS = [
     "pedido da Maria Aparecida Silva, CPF 123.456.789-09",
     "timely: contact deleted at the source",

@@ -1,4 +1,6 @@
 import io
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -30,6 +32,40 @@ def test_send_test_webhook_explains_unknown_samples_and_unreachable_servers():
         call_command("send_test_webhook", "timely", "contact.merged", "--url", "http://127.0.0.1:9/")
     with pytest.raises(CommandError, match="could not reach"):
         call_command("send_test_webhook", "timely", "contact.created", "--url", "http://127.0.0.1:9/")
+
+
+@pytest.fixture
+def https_redirecting_server():
+    """A plain-HTTP server on 127.0.0.1 that answers every POST as production settings do over plain HTTP: a
+    permanent redirect to the same address in https://."""
+
+    class RedirectToHttps(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(301)
+            self.send_header("Location", f"https://127.0.0.1:{self.server.server_port}{self.path}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), RedirectToHttps)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_port
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.django_db
+def test_send_test_webhook_explains_an_https_redirect_instead_of_a_tls_error(https_redirecting_server):
+    port = https_redirecting_server
+    with pytest.raises(CommandError, match="redirected to HTTPS") as redirected:
+        call_command("send_test_webhook", "timely", "contact.created", "--url", f"http://127.0.0.1:{port}/webhooks/timely/")
+    assert "SECURE_SSL_REDIRECT" in str(redirected.value) and "WRONG_VERSION_NUMBER" not in str(redirected.value)
+    with pytest.raises(CommandError, match="answered in plain HTTP, not TLS") as plain:
+        call_command("send_test_webhook", "timely", "contact.created", "--url", f"https://127.0.0.1:{port}/webhooks/timely/")
+    assert "WRONG_VERSION_NUMBER" not in str(plain.value)
 
 
 @pytest.mark.django_db

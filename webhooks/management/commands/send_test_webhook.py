@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from webhooks.providers import UnknownProvider, provider_names
-from webhooks.samples import post, signed_sample
+from webhooks.samples import NotTLS, Redirected, post, signed_sample
 
 
 class Command(BaseCommand):
@@ -22,8 +22,31 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         try:
             status, answer = post(url, body, headers)
+        except Redirected as redirect:
+            raise CommandError(redirect_explained(url, redirect)) from None
+        except NotTLS:
+            raise CommandError(
+                f"{url} answered in plain HTTP, not TLS: this address serves http://, not https:// (gunicorn and "
+                "runserver speak plain HTTP; TLS ends at the reverse proxy). Use the proxy's https:// address, or "
+                "http:// here."
+            ) from None
         except OSError as exc:
             raise CommandError(f"could not reach {url}: {exc}") from None
         self.stdout.write(f"{status} {answer}")
         if status >= 300:
             raise CommandError(f"the server answered {status}")
+
+
+def redirect_explained(url: str, redirect: Redirected) -> str:
+    if url.startswith("http://") and redirect.location.startswith("https://"):
+        return (
+            f"the server redirected to HTTPS ({redirect.location}): production settings send every plain-HTTP "
+            "request there (SECURE_SSL_REDIRECT), and a webhook is never re-sent after a redirect. Send to the "
+            "https:// address of the reverse proxy that ends TLS; to try a server without TLS locally, start it "
+            "with SECURE_SSL_REDIRECT=false (or the local settings)."
+        )
+    return (
+        f"the server answered {redirect.status}, a redirect to {redirect.location or 'nowhere'}: a webhook is never "
+        "re-sent after a redirect; send it to the address the endpoint answers at (…/webhooks/<provider>/, with "
+        "the trailing slash)."
+    )

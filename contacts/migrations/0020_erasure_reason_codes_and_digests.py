@@ -128,7 +128,7 @@ def restore_the_guard(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("contacts", "0016_international_phones_typed_with_00"),
+        ("contacts", "0019_downstream_systems"),
     ]
 
     operations = [

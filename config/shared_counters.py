@@ -1,0 +1,72 @@
+"""Counters added up across processes without any configuration.
+
+Under gunicorn's several workers each process counts only what it served, so ``/metrics`` is right only when
+every process writes its counters to one directory (prometheus-client's multiprocess mode). When the operator
+has named none (``PROMETHEUS_MULTIPROC_DIR``), the serving entry points (``config/wsgi.py``,
+``config/asgi.py``, ``manage.py webhook_worker``) choose one themselves before prometheus-client is imported:
+a private directory under the system's temporary directory, named after this installation (its code and its
+database), so the web processes and the workers of one installation share it and two installations never do.
+
+When that cannot be done (prometheus-client already imported, the directory unusable), the reason is kept and
+``/metrics`` refuses to answer rather than serve one process's share as if it were the whole. Imports no app
+and not prometheus-client.
+"""
+
+import hashlib
+import os
+import stat
+import sys
+import tempfile
+from pathlib import Path
+
+from django.apps import apps
+
+ENVIRONMENT_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+
+# The directory this process chose by itself, or why it could not share its counters (both None: nothing was
+# attempted, e.g. runserver or the tests, one process counting for itself).
+chosen_directory: str | None = None
+unshared_reason: str | None = None
+
+
+def installation_directory(*, base_dir, database: dict) -> Path:
+    """The default directory of one installation: the same for every process of it on this machine."""
+    identity = "|".join(
+        str(part) for part in (Path(base_dir).resolve(), database.get("ENGINE"), database.get("NAME"),
+                               database.get("HOST"), database.get("PORT"))
+    )  # fmt: skip
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"crm-sync-metrics-{os.getuid()}-{digest}"
+
+
+def private_directory(path: Path) -> None:
+    """Create ``path`` for this user alone, or raise OSError: a directory another user made (or a link) in a
+    shared temporary directory could feed us counters or read ours."""
+    path.mkdir(mode=0o700, exist_ok=True)
+    status = path.lstat()
+    if not stat.S_ISDIR(status.st_mode):
+        raise OSError(f"{path} is not a directory")
+    if status.st_uid != os.getuid():
+        raise OSError(f"{path} belongs to another user")
+    if status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise OSError(f"{path} is writable by other users")
+
+
+def share_counters_between_processes(settings) -> None:
+    """Before the apps are loaded: make sure this process's counters go where every process's are read."""
+    global chosen_directory, unshared_reason
+    if settings.PROMETHEUS_MULTIPROC_DIR:
+        return  # the operator's choice; prometheus-client reads it from the environment itself
+    if "prometheus_client" in sys.modules:
+        if apps.ready:
+            return  # set up by a one-process server (runserver) before it loaded this entry point
+        unshared_reason = "prometheus-client was imported before a directory for shared counters could be chosen"
+        return
+    directory = installation_directory(base_dir=settings.BASE_DIR, database=settings.DATABASES["default"])
+    try:
+        private_directory(directory)
+    except OSError as error:
+        unshared_reason = f"no directory for shared counters ({error.strerror or error})"
+        return
+    os.environ[ENVIRONMENT_VARIABLE] = str(directory)
+    chosen_directory = str(directory)
