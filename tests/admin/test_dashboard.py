@@ -204,7 +204,9 @@ def test_a_spike_of_failed_signature_checks_raises_a_warning(admin_client, histo
 
 class TestVerifyTheLogNow:
     def test_the_button_runs_the_verification_records_who_and_the_dashboard_shows_it(self, admin_client):
-        erase_on_request(contact=ContactFactory(), requested_by="staff", requested_by_type="admin", reason="request")
+        erase_on_request(
+            contact=ContactFactory(), requested_by="staff", requested_by_type="admin", reason="data_subject_request"
+        )
         panel = home(admin_client).split('id="dashboard-erasures"')[1].split("</section>")[0]
         assert "never verified" in panel and 'id="dashboard-verify-now"' in panel
 
@@ -222,7 +224,9 @@ class TestVerifyTheLogNow:
     def test_a_broken_log_is_said_so_and_recorded(self, admin_client):
         from tests.conftest import bypass_erasure_log_guard
 
-        erase_on_request(contact=ContactFactory(), requested_by="staff", requested_by_type="admin", reason="request")
+        erase_on_request(
+            contact=ContactFactory(), requested_by="staff", requested_by_type="admin", reason="data_subject_request"
+        )
         bypass_erasure_log_guard("UPDATE contacts_erasurerecord SET redacted_events = redacted_events + 5")
         response = admin_client.post("/admin/contacts/erasurerecord/verify/", follow=True)
         assert "BROKEN at record #1" in response.content.decode()

@@ -89,7 +89,13 @@ def test_staff_outside_compliance_cannot_see_or_edit_systems(client):
 def test_the_record_page_lists_every_system_and_takes_a_manual_answer_once(compliance):
     add(compliance, add_secret=SECRET)
     add(compliance, name="spreadsheet", kind="manual", url="")
-    record = erase_on_request(contact=ContactFactory(), requested_by="dpo", requested_by_type="admin", reason="DSR-7")
+    record = erase_on_request(
+        contact=ContactFactory(),
+        requested_by="dpo",
+        requested_by_type="admin",
+        reason="data_subject_request",
+        reference="DSR-7",
+    )
 
     page = compliance.get(f"/admin/contacts/erasurerecord/{record.pk}/change/").content.decode()
     for text in ("billing", "spreadsheet", "timely", "Pending", "Awaiting confirmation"):
@@ -110,7 +116,13 @@ def test_the_record_page_lists_every_system_and_takes_a_manual_answer_once(compl
 
 def test_answering_needs_the_permission(client, compliance):
     add(compliance, name="spreadsheet", kind="manual", url="")
-    erase_on_request(contact=ContactFactory(), requested_by="dpo", requested_by_type="admin", reason="DSR-8")
+    erase_on_request(
+        contact=ContactFactory(),
+        requested_by="dpo",
+        requested_by_type="admin",
+        reason="data_subject_request",
+        reference="DSR-8",
+    )
     entry = ErasurePropagation.objects.get(system_name="spreadsheet")
     viewer = UserFactory(is_staff=True)
     from django.contrib.auth.models import Permission

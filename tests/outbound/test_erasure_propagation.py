@@ -44,7 +44,13 @@ def systems(receivers):
 
 def test_an_erasure_started_here_lists_every_system_and_the_source_and_tells_the_webhook_ones(systems):
     contact = ContactFactory(name="Joana Prado", email="joana.prado@exemplo.com.br", phone="+5547991110000")
-    record = erase_on_request(contact=contact, requested_by="dpo", requested_by_type="admin", reason="DSR-12")
+    record = erase_on_request(
+        contact=contact,
+        requested_by="dpo",
+        requested_by_type="admin",
+        reason="data_subject_request",
+        reference="DSR-12",
+    )
 
     assert statuses(record) == {
         "billing": "pending",
@@ -84,13 +90,25 @@ def test_a_providers_own_deletion_has_no_source_task_and_inactive_webhook_system
 def test_messages_are_written_in_the_erasures_transaction(systems):
     contact = ContactFactory()
     with pytest.raises(RuntimeError), transaction.atomic():
-        erase_on_request(contact=contact, requested_by="dpo", requested_by_type="admin", reason="DSR-13")
+        erase_on_request(
+            contact=contact,
+            requested_by="dpo",
+            requested_by_type="admin",
+            reason="data_subject_request",
+            reference="DSR-13",
+        )
         raise RuntimeError("the erasure's transaction fails later")
     assert not OutboundMessage.objects.exists() and not ErasurePropagation.objects.exists()
 
 
 def test_manual_notices_are_confirmed_once_or_marked_impossible_with_a_listed_reason(systems):
-    record = erase_on_request(contact=ContactFactory(), requested_by="dpo", requested_by_type="admin", reason="DSR-1")
+    record = erase_on_request(
+        contact=ContactFactory(),
+        requested_by="dpo",
+        requested_by_type="admin",
+        reason="data_subject_request",
+        reference="DSR-1",
+    )
     spreadsheet = ErasurePropagation.objects.get(erasure=record, system_name="call-center spreadsheet")
     source = ErasurePropagation.objects.get(erasure=record, kind="source")
 
@@ -114,7 +132,13 @@ def test_manual_notices_are_confirmed_once_or_marked_impossible_with_a_listed_re
 
 
 def test_removing_a_system_keeps_the_records_list_of_who_was_told(systems):
-    record = erase_on_request(contact=ContactFactory(), requested_by="dpo", requested_by_type="admin", reason="DSR-2")
+    record = erase_on_request(
+        contact=ContactFactory(),
+        requested_by="dpo",
+        requested_by_type="admin",
+        reason="data_subject_request",
+        reference="DSR-2",
+    )
     OutboundDispatcher(poll_seconds=0.2).deliver_due()
     from contacts.services.downstream import remove_downstream_system
 
@@ -123,7 +147,13 @@ def test_removing_a_system_keeps_the_records_list_of_who_was_told(systems):
 
 
 def test_the_api_lists_each_erasures_propagation(systems, admin_client):
-    record = erase_on_request(contact=ContactFactory(), requested_by="dpo", requested_by_type="admin", reason="DSR-3")
+    record = erase_on_request(
+        contact=ContactFactory(),
+        requested_by="dpo",
+        requested_by_type="admin",
+        reason="data_subject_request",
+        reference="DSR-3",
+    )
     OutboundDispatcher(poll_seconds=0.2).deliver_due()
 
     listed = admin_client.get("/api/erasures/").json()["results"][0]["propagation"]

@@ -51,7 +51,9 @@ def test_erasures_not_told_in_time_are_overdue_in_metrics_and_on_the_dashboard(s
 
     call_command("add_downstream_system", "--name", "spreadsheet", "--manual", stdout=io.StringIO())
     settings.ERASURE_PROPAGATION_HOURS = 24
-    record = erase_on_request(contact=ContactFactory(), requested_by="dpo", requested_by_type="admin", reason="R-1")
+    record = erase_on_request(
+        contact=ContactFactory(), requested_by="dpo", requested_by_type="admin", reason="data_subject_request"
+    )
     assert value(scrape(), "crm_sync_erasure_notices_overdue") == 0
     assert "dashboard-overdue-propagation" not in admin_client.get("/admin/").content.decode()
 

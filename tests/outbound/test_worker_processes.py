@@ -29,7 +29,9 @@ def test_a_worker_delivers_to_a_fast_system_and_drains_events_while_a_slow_syste
     add_system("slow", slow.url)
     add_system("fast", fast.url)
     for _ in range(4):
-        erase_on_request(contact=ContactFactory(), requested_by="dpo", requested_by_type="admin", reason="R-1")
+        erase_on_request(
+            contact=ContactFactory(), requested_by="dpo", requested_by_type="admin", reason="data_subject_request"
+        )
     store_backlog()
 
     worker = workers("delivering", OUTBOUND_ALLOWED_NETWORKS="127.0.0.0/8")
@@ -56,7 +58,9 @@ def test_a_worker_delivers_to_a_fast_system_and_drains_events_while_a_slow_syste
 def test_once_delivers_what_is_due_and_exits_0(workers, receivers):
     receiver = receivers()
     add_system("billing", receiver.url)
-    erase_on_request(contact=ContactFactory(), requested_by="dpo", requested_by_type="admin", reason="R-2")
+    erase_on_request(
+        contact=ContactFactory(), requested_by="dpo", requested_by_type="admin", reason="data_subject_request"
+    )
     worker = workers("once", "--once", OUTBOUND_ALLOWED_NETWORKS="127.0.0.0/8")
     assert worker.process.wait(timeout=WAIT_SECONDS) == 0, worker.output()
     assert "1 outbound message(s) tried" in worker.output()
