@@ -2,11 +2,15 @@
 import os
 import sys
 
+from config.env_file import read_env_file
+
 # Long-running commands that count for /metrics: their counters join the web processes' (config/shared_counters.py).
 COUNTING_COMMANDS = {"webhook_worker"}
 
 
 def main():
+    # .env first: a DJANGO_SETTINGS_MODULE written there beats the development default.
+    read_env_file()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     from django.core.management import execute_from_command_line
 

@@ -36,7 +36,8 @@ sys.path.insert(0, str(ROOT))
 from bench.events import stream, write_wrk_file  # noqa: E402
 
 BIN = Path(sys.executable).parent
-STEPS = ("floor", "floor_apply", "worker", "inline", "drain", "latency", "memory", "scale", "profile", "profile_worker")
+STEPS = ("floor", "floor_apply", "worker", "inline", "drain", "latency", "memory", "scale", "profile", "profile_worker",
+         "outbound")
 DEFAULT_STEPS = ("floor", "worker", "inline", "drain", "latency", "memory")
 
 
@@ -441,6 +442,53 @@ class Bench:
             )
         return result
 
+    def run_outbound(self):
+        """--outbound-messages to a fast receiver by one worker, alone, then beside a receiver taking 5 s."""
+        alone = self.outbound_drain("alone", slow=False)
+        beside_slow = self.outbound_drain("beside a 5 s receiver", slow=True)
+        self.results["outbound"] = {"alone": alone, "beside_slow": beside_slow}
+        say(f"  fast system's rate beside the slow one vs alone: {beside_slow / alone:.2f}x (target ≥ 0.9x)")
+
+    def outbound_drain(self, label: str, *, slow: bool) -> float:
+        db = f"{self.args.db_prefix}_outbound"
+        env = {**self.migrate(db), "OUTBOUND_ALLOWED_NETWORKS": "127.0.0.0/8"}
+        module = [str(BIN / "python"), "-m", "bench.outbound"]
+        fast_port, slow_port = self.args.port + 1, self.args.port + 2
+        receivers = [subprocess.Popen([*module, "receive", "--port", str(fast_port)], cwd=ROOT)]
+        systems = ["--system", f"fast=http://127.0.0.1:{fast_port}/hook"]
+        if slow:
+            receivers.append(subprocess.Popen([*module, "receive", "--port", str(slow_port), "--delay", "5"], cwd=ROOT))
+            systems += ["--system", f"slow=http://127.0.0.1:{slow_port}/hook"]
+        self.processes.extend(receivers)
+        count = self.args.outbound_messages
+        subprocess.run([*module, "queue", *systems, "--messages", str(count)], env=env, cwd=ROOT, check=True)
+        self.settle()
+        before = load()
+        log = (self.work / f"outbound-{int(slow)}.log").open("wb")
+        worker = subprocess.Popen(
+            [str(BIN / "python"), str(ROOT / "manage.py"), "webhook_worker"], env=env, cwd=ROOT, stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        self.processes.append(worker)
+        delivered_sql = "SELECT count(*) FROM webhooks_outboundmessage m JOIN webhooks_outboundendpoint e ON e.id = m.endpoint_id WHERE e.label = 'fast' AND m.status = 'delivered'"  # noqa: E501
+        while self.query(db, delivered_sql)[0][0] < count:
+            if worker.poll() is not None:
+                raise RuntimeError(f"the webhook_worker exited; see {log.name}")
+            time.sleep(0.5)
+        self.stop(worker)
+        log.close()
+        result = json.loads(
+            subprocess.run([*module, "span", "--system", "fast"], env=env, cwd=ROOT, check=True, capture_output=True,
+                           text=True).stdout  # fmt: skip
+        )
+        for receiver in receivers:
+            self.stop(receiver)
+        rate = result["delivered"] / result["seconds"]
+        say(f"  outbound, {label:<22} {result['delivered']} messages in {result['seconds']:6.1f} s = {rate:7.1f}/s"
+            f"  [{before} → {load()}]")  # fmt: skip
+        self.done_with(db)
+        return rate
+
     def run_latency(self):
         """An idle worker: how long from a delivery's 200 to the event applied (its processed_at)."""
         db = f"{self.args.db_prefix}_latency"
@@ -551,6 +599,12 @@ class Bench:
             ratios["PostgreSQL CPU ms/event (2 workers)"] = r["drain"]["two"]["postgres_cpu_ms"]
             ratios["cores idle, 1 worker"] = r["drain"]["one"]["idle"]
             ratios["cores idle, 2 workers"] = r["drain"]["two"]["idle"]
+        if "outbound" in r:
+            if floor:
+                ratios["one worker's outbound delivery vs floor ingest"] = r["outbound"]["alone"] / floor["rps"]
+            ratios["outbound messages/s, 1 worker"] = r["outbound"]["alone"]
+            beside, alone = r["outbound"]["beside_slow"], r["outbound"]["alone"]
+            ratios["fast system's rate beside a 5 s one vs alone"] = beside / alone
         if floor:
             ratios["floor req/s"] = floor["rps"]
         if "latency" in r:
@@ -644,6 +698,7 @@ def main():
     parser.add_argument("--warmup", type=int, default=1_000)
     parser.add_argument("--backlog", type=int, default=50_000, help="events the drain step stores, then drains")
     parser.add_argument("--batch", type=int, default=100, help="the workers' --batch-size")
+    parser.add_argument("--outbound-messages", type=int, default=20_000, help="messages of the outbound step")
     parser.add_argument("--memory-events", type=int, default=100_000, help="events of the memory step's drain")
     parser.add_argument("--rss-interval", type=float, default=10.0, help="seconds between RSS samples")
     parser.add_argument("--latency-events", type=int, default=200, help="deliveries the latency step times")

@@ -49,6 +49,14 @@ ERASURES = Counter(
     ["provider"],
     registry=REGISTRY,
 )
+# What one try of an outbound message came to: delivered (a 2xx), retried later, or failed (given up on).
+OUTBOUND_OUTCOMES = ("delivered", "retried", "failed")
+OUTBOUND_DELIVERIES = Counter(
+    "crm_sync_outbound_deliveries",
+    "Tries of outbound messages to downstream systems, by system and outcome (delivered, retried, failed).",
+    ["system", "outcome"],
+    registry=REGISTRY,
+)
 WORKER_BATCH_SECONDS = Histogram(
     "crm_sync_webhook_worker_batch_duration_seconds",
     "Time a webhook worker took to apply one batch of events.",
@@ -75,6 +83,12 @@ def record_processed(provider: str, status: str, count: int = 1) -> None:
 
 def record_erasure(provider: str) -> None:
     ERASURES.labels(provider=provider).inc()
+
+
+def record_outbound_try(system: str, outcome: str) -> None:
+    if outcome not in OUTBOUND_OUTCOMES:
+        raise ValueError(f"unknown outbound outcome {outcome!r}")
+    OUTBOUND_DELIVERIES.labels(system=system, outcome=outcome).inc()
 
 
 def observe_worker_batch(size: int, seconds: float) -> None:

@@ -1,11 +1,13 @@
 import django_filters
 from django.conf import settings
 from django.db.models import Count, Prefetch
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 
 from config.api import UpdatedAtCursorPagination
-from contacts.models import Contact, DataSubjectRequest, ErasureRecord
+from contacts.models import Contact, DataSubjectRequest, ErasureRecord, PropagationStatus
 from contacts.selectors import search_contacts
+from contacts.services.propagation import propagation_of
 
 
 class ContactSerializer(serializers.ModelSerializer):
@@ -72,19 +74,40 @@ class ContactViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 
+class PropagationEntrySerializer(serializers.Serializer):
+    system = serializers.CharField(help_text="The downstream system's name (or the source provider's, a manual task).")
+    status = serializers.ChoiceField(choices=PropagationStatus.choices)
+    at = serializers.DateTimeField(allow_null=True, help_text="When delivered, answered, or last tried.")
+
+
 class ErasureRecordSerializer(serializers.ModelSerializer):
+    propagation = serializers.SerializerMethodField(help_text="Every system this erasure must reach, and its status.")
+
     class Meta:
         model = ErasureRecord
         fields = [
             "id", "provider", "account_id", "external_id", "event_id", "requested_by", "requested_by_type",
-            "deleted_at", "erased_at", "reason", "erased_fields", "redacted_events", "prev_hash", "hash",
+            "deleted_at", "erased_at", "reason", "erased_fields", "redacted_events", "reference", "prev_hash", "hash",
+            "propagation",
         ]  # fmt: skip
+
+    @extend_schema_field(PropagationEntrySerializer(many=True))
+    def get_propagation(self, record):
+        known = self.context.get("propagation")
+        entries = known[record.pk] if known is not None else propagation_of([record])[record.pk]
+        return PropagationEntrySerializer(entries, many=True).data
 
 
 class ErasureRecordViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = ErasureRecord.objects.all()
     serializer_class = ErasureRecordSerializer
     filterset_fields = ["provider", "account_id", "external_id"]
+
+    def get_serializer(self, *args, **kwargs):
+        """A page's propagation is read in one go, not per record."""
+        if args and isinstance(args[0], list | tuple):
+            kwargs.setdefault("context", self.get_serializer_context())["propagation"] = propagation_of(list(args[0]))
+        return super().get_serializer(*args, **kwargs)
 
 
 class DataSubjectRequestSerializer(serializers.ModelSerializer):

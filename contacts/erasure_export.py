@@ -12,6 +12,7 @@ from django.utils.dateparse import parse_datetime
 
 from config.locks import lock_subjects
 from config.progress import progress
+from contacts.erasure_reasons import ErasureReason, is_reference
 from contacts.models import Contact, ErasureRecord
 from contacts.services.erasure import ErasureOrigin, erase_locked_contact
 
@@ -121,9 +122,16 @@ def reapply_erasures(document, *, progress_stream=None) -> ReapplyReport:
                     origin=ErasureOrigin.RESTORE,
                     requested_by="",
                     requested_by_type="restore",
-                    reason=f"re-applied after a database restore: exported erasure #{record['sequence']}",
+                    reason=ErasureReason.RESTORE,
+                    reference=restore_reference(record["sequence"]),
                     deleted_at=_parsed(record["deleted_at"]) if record.get("deleted_at") else None,
                     event_id=record.get("event_id") or "",
                 )
             report.erased.append(contact.pk)
     return report
+
+
+def restore_reference(sequence) -> str:
+    """The re-applied record names the exported one (``RESTORE-<its sequence>``) where the pattern allows."""
+    reference = f"RESTORE-{sequence}"
+    return reference if is_reference(reference) else ""

@@ -1,9 +1,11 @@
 """What ``/metrics`` reads of the erasure log at each scrape (``config.metrics_view``; added in
-``ContactsConfig.ready``): the last ``verify_erasure_log`` run."""
+``ContactsConfig.ready``): the last ``verify_erasure_log`` run; the erasures whose downstream systems are
+not all told in time."""
 
 from prometheus_client.core import GaugeMetricFamily
 
 from contacts.selectors import last_erasure_log_verification
+from contacts.services.propagation import overdue_erasures
 
 
 def erasure_log_gauges() -> list[GaugeMetricFamily]:
@@ -26,4 +28,15 @@ def erasure_log_gauges() -> list[GaugeMetricFamily]:
             "Records in the erasure log's chain as the last verification counted them.",
             value=verification.records,
         ),
+    ]
+
+
+def propagation_gauges() -> list[GaugeMetricFamily]:
+    count, _oldest = overdue_erasures(limit=0)
+    return [
+        GaugeMetricFamily(
+            "crm_sync_erasure_notices_overdue",
+            "Erasures not yet delivered to, or confirmed by, every downstream system after ERASURE_PROPAGATION_HOURS.",
+            value=count,
+        )
     ]

@@ -5,7 +5,8 @@
 - erase a contact (answer a data-subject request);
 - see the retention purges (proof that old payloads are dropped);
 - read the access trail: who saw or exported whose data (read-only for everyone);
-- keep the data-subject request register and export what we hold about a person (access, portability).
+- keep the data-subject request register and export what we hold about a person (access, portability);
+- keep the list of downstream systems told of erasures, and confirm (or mark impossible) the manual notices.
 
 Not included, on purpose: deleting a request (the register's retention prunes it); raw webhook payloads
 (``webhooks.view_webhookevent``) hold personal data of people who asked for nothing: an auditor reads the
@@ -27,4 +28,10 @@ COMPLIANCE_PERMISSIONS = (
     ("contacts", "change_datasubjectrequest"),
     ("contacts", "export_data_subject"),
     ("contacts", "view_datasubjectexport"),
+    ("contacts", "view_downstreamsystem"),
+    ("contacts", "add_downstreamsystem"),
+    ("contacts", "change_downstreamsystem"),
+    ("contacts", "delete_downstreamsystem"),
+    ("contacts", "view_erasurepropagation"),
+    ("contacts", "settle_erasurepropagation"),
 )

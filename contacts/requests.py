@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from config.answer_reads import collecting
 from contacts.access import Kind, record_access
+from contacts.erasure_reasons import ErasureReason, is_reference
 from contacts.models import (
     LOCAL_FIELDS,
     SYNCED_FIELDS,
@@ -36,13 +37,14 @@ EXPORT_FORMAT_VERSION = 1
 
 
 class TextQuotesPersonalData(ValueError):
-    """A reference or refusal reason quotes the person's own name, email or phone."""
+    """A refusal reason quotes the person's own name, email or phone."""
 
 
 def check_request_text(*, contacts, text: str, label: str) -> None:
-    """Refuse free text on a request that quotes any concerned contact's name, email or phone: the erasure
-    reason's rule (``contacts.services.erasure.personal_data_quoted``), for the same reason: the register must not
-    become a copy of the person's data."""
+    """Refuse free text on a request that quotes any concerned contact's name, email or phone
+    (``contacts.services.erasure.personal_data_quoted``): the register must not become a copy of the person's
+    data. A guess: it guards the refusal reason, which an erasure of the person blanks; the reference, which
+    reaches the erasure log, is held to the ticket pattern instead."""
     if not text.strip():
         return
     for contact in contacts:
@@ -277,12 +279,15 @@ def look_up_after_correction(request: DataSubjectRequest) -> list[int]:
 # --- Erasure from a request --------------------------------------------------------------------------
 
 
-def erasure_reason(request: DataSubjectRequest) -> str:
-    """What the erasure log keeps as the reason: the request's number, nothing typed by staff."""
-    return f"data-subject request #{request.pk}"
+def erasure_reference(request: DataSubjectRequest) -> str:
+    """What the erasure log keeps as the reference: the request's own ticket id when it fits the pattern, else
+    its number (``DSR-<id>``); never other text typed by staff."""
+    return request.reference if is_reference(request.reference) else f"DSR-{request.pk}"
 
 
-def erase_from_request(*, request: DataSubjectRequest, user) -> tuple[list[ErasureRecord], list[ErasureRecord]]:
+def erase_from_request(
+    *, request: DataSubjectRequest, user, reason: str = ErasureReason.DATA_SUBJECT_REQUEST
+) -> tuple[list[ErasureRecord], list[ErasureRecord]]:
     """Erase every contact the request concerns through the one erasure service (one hash-chained record
     each) and link the records from the request. A contact already erased is not erased again: its last
     record is linked instead. When the erasure answers all the request asked (``answered_by_erasure``), the
@@ -296,7 +301,8 @@ def erase_from_request(*, request: DataSubjectRequest, user) -> tuple[list[Erasu
                     contact=contact,
                     requested_by=user.get_username() if user is not None else "",
                     requested_by_type="admin" if user is not None else "cli",
-                    reason=erasure_reason(request),
+                    reason=reason,
+                    reference=erasure_reference(request),
                 )
             except AlreadyErased:
                 record = contact.erasures.order_by("-sequence").first()

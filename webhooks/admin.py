@@ -209,3 +209,6 @@ class PayloadPurgeAdmin(ReadOnlyModelAdmin):
     list_display = ["purged_at", "cutoff", "events", "by"]
     date_hierarchy = "purged_at"
     actions = None
+
+
+from webhooks.outbound import admin as outbound_admin  # noqa: E402, F401  (registers the outbound pages)

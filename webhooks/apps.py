@@ -13,10 +13,11 @@ class WebhooksConfig(AppConfig):
         from config.metrics_view import add_database_gauges
         from webhooks.bridge import register_stored_events
         from webhooks.dashboard import events_panel
-        from webhooks.gauges import pending_event_gauges
+        from webhooks.gauges import outbound_gauges, pending_event_gauges
         from webhooks.providers import checks  # noqa: F401  (registers the provider checks)
         from webhooks.stored_events import EventLog
 
         admin.site.add_dashboard_panel("events", events_panel)
         add_database_gauges("webhooks", pending_event_gauges)
+        add_database_gauges("outbound", outbound_gauges)
         register_stored_events(EventLog())

@@ -19,6 +19,7 @@ processing raise ``BridgeMisconfigured`` (outcomes are never merged), so the eve
 """
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from django.core.checks import Error, register
@@ -58,6 +59,26 @@ class StoredEvents(Protocol):
         self, *, provider: str, account_id: str, external_id: str, with_payloads: bool = True
     ) -> list[StoredPayload]:
         """Its stored deliveries for the person's own export, oldest first, payloads only ``with_payloads``."""
+        ...
+
+    # The outbound sender (``webhooks.outbound``): opaque messages, signed as Standard Webhooks, delivered by
+    # ``webhook_worker``. ``contacts`` decides what goes to whom; the sender knows endpoints by their key.
+
+    def configure_outbound_endpoint(self, *, key: str, label: str, url: str, secrets: list[str], active: bool) -> None:
+        """Create or update the endpoint known by ``key`` (``label`` names it in metrics and lists)."""
+        ...
+
+    def queue_messages(self, *, endpoint_keys: list[str], event_type: str, data: dict, at: datetime) -> str:
+        """One message to each endpoint, in the caller's transaction; returns its id (webhook-id).
+        ``data`` is sent and stored as given: it must hold nothing personal."""
+        ...
+
+    def message_statuses(self, *, message_ids) -> dict[tuple[str, str], tuple[str, datetime | None]]:
+        """(message id, endpoint key) → (``pending``, ``delivered`` or ``failed``; when delivered or last tried)."""
+        ...
+
+    def undelivered_message_ids(self, *, created_before: datetime) -> set[str]:
+        """Ids of messages queued before the time that some endpoint has not received yet."""
         ...
 
 

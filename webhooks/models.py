@@ -232,3 +232,7 @@ def tell_payload_read(event: WebhookEvent) -> None:
         access_trail().note_payload_read(
             provider=event.provider, account_id=event.account_id, external_id=event.external_id, row=event
         )
+
+
+# The outbound sender's models live beside it; imported here so Django registers them with the app.
+from webhooks.outbound.models import OutboundAttempt, OutboundEndpoint, OutboundMessage, OutboundStatus  # noqa: E402, F401

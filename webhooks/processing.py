@@ -33,6 +33,7 @@ from config.locks import lock_subjects_of, subjects_filter
 from config.log_context import log_context
 from config.metrics import observe_worker_batch, record_processed
 from webhooks.bridge import BridgeMisconfigured
+from webhooks.change_times import FUTURE_CHANGE_REASON, is_dated_in_the_future, sane_change_time
 from webhooks.claims import UNREAD_FIELDS, claim_due_events
 from webhooks.events import ContactEvent, EventFailed, Outcome, OutcomeStatus, TransientError
 from webhooks.models import ErasedSubject, WebhookEvent, WebhookEventStatus
@@ -187,7 +188,8 @@ def record_outcomes(
         result = results[event.pk]
         event.attempts += 1
         if isinstance(result, Outcome):
-            event.status, event.status_reason = result.status, result.reason
+            reasons = [FUTURE_CHANGE_REASON if is_dated_in_the_future(event) else "", result.reason]
+            event.status, event.status_reason = result.status, "; ".join(filter(None, reasons))
             event.changed_fields, event.drift = list(result.changed), list(result.drift)
             event.next_attempt_at, event.processed_at = None, now
             change = changes.get(event.pk)
@@ -269,7 +271,7 @@ def interpret(event: WebhookEvent) -> ContactEvent | Outcome:
         event_type=event.event_type,
         account_id=event.account_id,
         external_id=event.external_id,
-        occurred_at=event.occurred_at,
+        occurred_at=sane_change_time(event),
         payload=event.payload,
     )
     verdict = get_provider(event.provider).interpret(delivery)

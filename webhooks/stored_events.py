@@ -4,11 +4,12 @@ from collections.abc import Iterable
 
 from webhooks.events import StoredPayload, TimelineEntry
 from webhooks.models import ErasedSubject
+from webhooks.outbound.bridge_side import OutboundMessages
 from webhooks.rebuild import rebuild_erased_copies, rebuild_subject_copies
 from webhooks.selectors import events_for_contact, payloads_for_contact
 
 
-class EventLog:
+class EventLog(OutboundMessages):
     """The stored deliveries of ``WebhookEvent``, for one contact at a time."""
 
     def rebuild_subject_copies(self, *, provider: str, account_id: str, external_id: str) -> int:

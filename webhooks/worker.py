@@ -4,6 +4,9 @@ Batch after batch while events are due; then the other due work (``worker_tick``
 then, on PostgreSQL, wait for a ``NOTIFY`` from the event table's trigger (``LISTEN``), at most
 ``WEBHOOK_WORKER_POLL_SECONDS``; without LISTEN (SQLite, PgBouncer in transaction mode), sleep as long.
 
+Beside that loop, a thread delivers outbound messages to downstream systems (``webhooks.outbound``), each
+system on a thread of its own, so neither a slow system nor a backlog of events holds the other.
+
 SIGTERM (or SIGINT) lets the batch (or the look-up) in progress commit, then the loop ends and the
 process exits 0. A database that goes away is retried with exponential backoff and logged; the process
 keeps running (a batch cut off by it rolls back whole: its events stay due). SIGKILL ends the process
@@ -24,6 +27,7 @@ from django.db import DatabaseError, InterfaceError, connection
 from config.failures import describe_failure
 from config.progress import progress
 from webhooks.claims import due_events, due_events_exist
+from webhooks.outbound.dispatcher import OutboundDispatcher
 from webhooks.processing import process_due_batch
 from webhooks.replay import WAKE_UP_CHANNEL
 from webhooks.signals import worker_tick
@@ -48,6 +52,9 @@ class WebhookWorker:
     events_done: int = 0
     # ``once`` only: where progress through the backlog is shown (config.progress), e.g. the command's stderr.
     progress_stream: Any = None
+    # Deliver outbound messages too (on threads of their own: webhooks/outbound/dispatcher.py).
+    outbound: bool = True
+    messages_tried: int = 0
     _bar: Any = None
     _listening: bool = False
     _next_tick: float = 0.0
@@ -56,6 +63,11 @@ class WebhookWorker:
         """Work until stopped (or, ``once``, until nothing is due). Returns how many events were done."""
         previous_handlers = self._install_signal_handlers()
         show = self.once and self.progress_stream is not None
+        dispatcher = OutboundDispatcher(poll_seconds=self.poll_seconds) if self.outbound else None
+        delivering = None
+        if dispatcher is not None and not self.once:
+            delivering = threading.Thread(target=dispatcher.run, name="outbound-dispatcher", daemon=True)
+            delivering.start()
         try:
             with progress(
                 total=due_events().count() if show else None,
@@ -64,7 +76,12 @@ class WebhookWorker:
                 unit="events",
             ) as self._bar:
                 self._loop()
+            if dispatcher is not None and self.once:
+                self.messages_tried = dispatcher.deliver_due()
         finally:
+            if delivering is not None:
+                dispatcher.stop()
+                delivering.join()
             for signum, handler in previous_handlers.items():
                 signal.signal(signum, handler)
         logger.info("webhook worker stopped after %s event(s)", self.events_done)

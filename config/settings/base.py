@@ -9,10 +9,14 @@ from pathlib import Path
 
 import environ
 
+from config.env_file import read_env_file
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# Already read by the entry point that chose these settings; read here too for anything that imports them
+# directly (pytest, scripts naming DJANGO_SETTINGS_MODULE).
+read_env_file()
 
 # A development-only key: production.py refuses to start with it.
 INSECURE_DEV_SECRET_KEY = "django-insecure-crm-sync-development-only"
@@ -166,6 +170,12 @@ ACCESS_LOG_RETENTION_DAYS = env.int("ACCESS_LOG_RETENTION_DAYS", default=180)
 # --- Webhooks ---------------------------------------------------------------------------------------
 
 
+def entry_list(variable: str) -> list[str]:
+    """A comma-separated variable's entries, whitespace around each removed and empty ones dropped: "new, old"
+    (a space after the comma) must not make a secret nobody signs with."""
+    return [entry.strip() for entry in env.list(variable, default=[]) if entry.strip()]
+
+
 def webhook_provider(name: str, **specific) -> dict:
     """One provider's entry, from the variables every provider has: ``<NAME>_WEBHOOK_SECRETS`` (comma-separated,
     several during a rotation; none: its endpoint answers 503) and ``<NAME>_ACCOUNT_IDS`` (the accounts it may
@@ -173,15 +183,15 @@ def webhook_provider(name: str, **specific) -> dict:
     implementing it, by default ``webhooks.providers.<name>`` (docs/providers.md)."""
     prefix = name.upper()
     return {
-        "SECRETS": env.list(f"{prefix}_WEBHOOK_SECRETS", default=[]),
-        "ACCOUNT_IDS": env.list(f"{prefix}_ACCOUNT_IDS", default=[]),
+        "SECRETS": entry_list(f"{prefix}_WEBHOOK_SECRETS"),
+        "ACCOUNT_IDS": entry_list(f"{prefix}_ACCOUNT_IDS"),
         **specific,
     }
 
 
 # Per-provider configuration, keyed by the provider's name in the URL (/webhooks/<name>/): one entry each.
 WEBHOOK_PROVIDERS = {
-    "timely": webhook_provider("timely", IGNORE_ACTORS=env.list("TIMELY_IGNORE_ACTORS", default=[])),
+    "timely": webhook_provider("timely", IGNORE_ACTORS=entry_list("TIMELY_IGNORE_ACTORS")),
     "fpt": webhook_provider("fpt"),
 }
 WEBHOOK_TOLERANCE_SECONDS = env.int("WEBHOOK_TOLERANCE_SECONDS", default=300)
@@ -203,6 +213,13 @@ if WEBHOOK_PROCESSING not in ("inline", "worker"):
 # often; without LISTEN (SQLite, PgBouncer in transaction mode: WEBHOOK_WORKER_LISTEN=false) it polls.
 WEBHOOK_WORKER_POLL_SECONDS = env.float("WEBHOOK_WORKER_POLL_SECONDS", default=5.0)
 WEBHOOK_WORKER_LISTEN = env.bool("WEBHOOK_WORKER_LISTEN", default=True)
+# Downstream deliveries (docs/downstream.md): a failed try is retried after about BASE × 2^(try-1) seconds
+# (jittered, at most 6 h apart) until GIVE_UP_HOURS after the message was queued, then it is failed.
+OUTBOUND_RETRY_BASE_SECONDS = env.int("OUTBOUND_RETRY_BASE_SECONDS", default=30)
+OUTBOUND_GIVE_UP_HOURS = env.float("OUTBOUND_GIVE_UP_HOURS", default=72)
+# Private, loopback or link-local networks (CIDRs) a downstream URL may reach, over http:// too; public
+# addresses only over https://; cloud metadata addresses never.
+OUTBOUND_ALLOWED_NETWORKS = env.list("OUTBOUND_ALLOWED_NETWORKS", default=[])
 
 # --- Contacts ---------------------------------------------------------------------------------------
 ERASURE_FINGERPRINT_KEY = env.str("ERASURE_FINGERPRINT_KEY", default="")
@@ -212,6 +229,8 @@ ERASURE_FINGERPRINT_KEY = env.str("ERASURE_FINGERPRINT_KEY", default="")
 # dates, outcome and erasure records stay.
 DSR_DEADLINE_DAYS = env.int("DSR_DEADLINE_DAYS", default=15)
 DSR_RETENTION_DAYS = env.int("DSR_RETENTION_DAYS", default=1826)
+# An erasure not yet delivered to, or confirmed by, every downstream system after this long is overdue.
+ERASURE_PROPAGATION_HOURS = env.float("ERASURE_PROPAGATION_HOURS", default=24)
 # Region assumed for phone numbers written without a country code (both providers are Brazilian).
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="BR")
 # Per provider, the dotted path of a callable that looks up a contact's current state

@@ -1,5 +1,5 @@
 """Erasing a contact from the admin on a data-subject request: the list's action and the contact page's
-button, both through one confirmation page with a required reason."""
+button, both through one confirmation page where staff choose the reason's code and may give a ticket id."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -8,7 +8,8 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from contacts.services import AlreadyErased, check_reason, erase_on_request
+from contacts.erasure_reasons import REFERENCE_HELP, REFERENCE_MAX_LENGTH, STAFF_REASONS, ErasureReason, is_reference
+from contacts.services import AlreadyErased, erase_on_request
 
 
 class ErasesOnRequest:
@@ -28,7 +29,7 @@ class ErasesOnRequest:
         """Confirmation page with a required reason; on confirm, erase each contact still holding data."""
         contacts = [c for c in queryset.order_by("pk") if not c.is_erased]
         already_erased = queryset.count() - len(contacts)
-        form = ErasureRequestForm(request.POST if request.POST.get("post") else None, contacts=contacts)
+        form = ErasureRequestForm(request.POST if request.POST.get("post") else None)
         if contacts and form.is_valid():
             erased = 0
             for contact in contacts:
@@ -38,6 +39,7 @@ class ErasesOnRequest:
                         requested_by=request.user.get_username(),
                         requested_by_type="admin",
                         reason=form.cleaned_data["reason"],
+                        reference=form.cleaned_data["reference"],
                     )
                 except AlreadyErased:
                     continue  # erased meanwhile (e.g. by the provider's deletion): already in the log
@@ -69,26 +71,31 @@ class ErasesOnRequest:
         return TemplateResponse(request, "admin/contacts/contact/erase_confirmation.html", context)
 
 
-class ErasureRequestForm(forms.Form):
-    reason = forms.CharField(
+class ErasureReasonForm(forms.Form):
+    """The reason as the erasure log keeps it: a code and an optional ticket id, never free text (the log can
+    never be erased). Also the request desk's."""
+
+    reason = forms.ChoiceField(
         label=_("Reason"),
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        max_length=1000,
-        help_text=_(
-            "Why (e.g. the request's ticket number). Kept forever in the erasure log: never the "
-            "person's name, email or phone."
-        ),
+        choices=[(code.value, code.label) for code in STAFF_REASONS],
+        initial=ErasureReason.DATA_SUBJECT_REQUEST,
+        required=False,
     )
 
-    def __init__(self, *args, contacts, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.contacts = contacts
-
     def clean_reason(self):
-        reason = self.cleaned_data["reason"].strip()
-        for contact in self.contacts:
-            try:
-                check_reason(contact=contact, reason=reason)
-            except ValueError as exc:
-                raise forms.ValidationError(str(exc)) from None
-        return reason
+        # Left out of the POST (a script, an older page): the default, a data-subject request.
+        return self.cleaned_data["reason"] or ErasureReason.DATA_SUBJECT_REQUEST
+
+
+class ErasureRequestForm(ErasureReasonForm):
+    reference = forms.CharField(
+        label=_("Reference"), required=False, max_length=REFERENCE_MAX_LENGTH, help_text=REFERENCE_HELP
+    )
+
+    def clean_reference(self):
+        reference = self.cleaned_data["reference"].strip()
+        if reference and not is_reference(reference):
+            raise forms.ValidationError(
+                _("Only a ticket id such as DSR-88 or LGPD/2026/0042: the erasure log keeps it forever.")
+            )
+        return reference

@@ -18,6 +18,7 @@ from config.list_filters import LabelledValuesFilter
 from contacts.access import Kind
 from contacts.admin.display import provider_key
 from contacts.admin.exports import FilteredCsvExport
+from contacts.admin.propagation import answer_view, propagation_table
 from contacts.labels import actor_type_label
 from contacts.models import ErasureRecord
 from contacts.selectors import erasures_by_fingerprint
@@ -26,10 +27,11 @@ from contacts.services.erasure_log import verify_erasure_log
 # Columns of the erasure log's CSV export: every field the hash covers, so the chain can be re-verified from
 # the file. To do so, undo what makes the file safe to open: strip the leading ' that guards cells starting
 # with = + - @ against spreadsheet formulas, re-read times as UTC datetimes and split erased_fields back into
-# a list, then rebuild ErasureRecord.canonical_json().
+# a list, then rebuild ErasureRecord.digest_chain_hash() (hash_scheme 2; a scheme-1 record's digest_hash).
 EXPORT_FIELDS = ("sequence", "provider", "account_id", "external_id", "contact_id", "event_id", "requested_by",
-                 "requested_by_type", "deleted_at", "erased_at", "reason", "erased_fields", "redacted_events",
-                 "email_fingerprint", "phone_fingerprint", "prev_hash", "hash")  # fmt: skip
+                 "requested_by_type", "deleted_at", "erased_at", "reason", "reference", "erased_fields",
+                 "redacted_events", "email_fingerprint", "phone_fingerprint", "hash_scheme", "blanked_digests",
+                 "digest_hash", "prev_hash", "hash")  # fmt: skip
 
 
 READABLE = {"requested_by_type": "requested_by_type_display"}
@@ -44,11 +46,11 @@ class ErasureRecordAdmin(FilteredCsvExport, ReadOnlyModelAdmin):
     """The erasure log: read-only for everyone, superusers included; CSV export needs its own permission
     (``contacts.export_erasurerecord``). "Was this person erased?" is answered by the lookup page."""
 
-    list_display = ["sequence", "provider_key", "requester", "deleted_at", "erased_at", "reason", "short_hash"]
-    list_filter = ["provider", ("requested_by_type", RequesterTypeFilter), ("erased_at", admin.DateFieldListFilter),
-                   ("deleted_at", admin.DateFieldListFilter)]  # fmt: skip
-    # The reason holds the request's ticket number: staff search by it.
-    search_fields = ["=external_id", "=account_id", "=event_id", "reason"]
+    list_display = ["sequence", "provider_key", "requester", "deleted_at", "erased_at", "why", "short_hash"]
+    list_filter = ["provider", "reason", ("requested_by_type", RequesterTypeFilter),
+                   ("erased_at", admin.DateFieldListFilter), ("deleted_at", admin.DateFieldListFilter)]  # fmt: skip
+    # The reference is the request's ticket id: staff search by it.
+    search_fields = ["=external_id", "=account_id", "=event_id", "=reference"]
     date_hierarchy = "erased_at"
     actions = ["export_selected_csv"]
     export_fields, export_name, export_ordering = EXPORT_FIELDS, "erasure-log", "sequence"
@@ -56,6 +58,11 @@ class ErasureRecordAdmin(FilteredCsvExport, ReadOnlyModelAdmin):
     list_per_page = 100
     show_full_result_count = False
     change_list_template = "admin/contacts/erasurerecord/change_list.html"  # adds the lookup link
+    readonly_fields = ["propagation_table"]
+
+    @admin.display(description=_("Told downstream"))
+    def propagation_table(self, obj):
+        return propagation_table(obj)
 
     @admin.display(description=_("Provider / account / id"), ordering="provider")
     def provider_key(self, obj):
@@ -74,17 +81,32 @@ class ErasureRecordAdmin(FilteredCsvExport, ReadOnlyModelAdmin):
         # The requester's type in the reader's language (the stored code is what the API and the chain hold).
         return [READABLE.get(name, name) for name in super().get_fields(request, obj)]
 
+    @admin.display(description=_("Reason"), ordering="reason")
+    def why(self, obj):
+        # The reference under the reason, as the requester's id sits under its type: one column, lists fit.
+        return format_html(
+            '{}<br><span class="crm-muted">{}</span>', obj.get_reason_display() or "—", obj.reference or "—"
+        )
+
     @admin.display(description=_("Hash"))
     def short_hash(self, obj):
         return format_html("<code>{}…</code>", obj.hash[:12])
 
     def get_urls(self):
         lookup = path("lookup/", self.admin_site.admin_view(self.lookup_view), name="contacts_erasurerecord_lookup")
+        answer = path(
+            "propagation/<int:entry_id>/answer/",
+            self.admin_site.admin_view(self.answer_view),
+            name="contacts_erasurerecord_answer",
+        )
         verify = path("verify/", self.admin_site.admin_view(self.verify_view), name="contacts_erasurerecord_verify")
-        return [lookup, verify, *super().get_urls()]
+        return [lookup, answer, verify, *super().get_urls()]
+
+    def answer_view(self, request, entry_id):
+        return answer_view(self, request, entry_id)
 
     def verify_view(self, request):
-        """"Verify the log now": the same run as ``manage.py verify_erasure_log``, recorded with who ran it;
+        """ "Verify the log now": the same run as ``manage.py verify_erasure_log``, recorded with who ran it;
         the dashboard shows the outcome. POST only (it writes the run)."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])

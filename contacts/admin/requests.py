@@ -14,9 +14,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from contacts import requests as desk
+from contacts.admin.erase import ErasureReasonForm
+from contacts.erasure_reasons import REFERENCE_HELP, is_reference
 from contacts.models import Contact, DataSubjectExport, DataSubjectRequest
 from contacts.report import printable_report
-from contacts.services import ReasonQuotesPersonalData
+from contacts.services.propagation import request_recipients
 
 Status = DataSubjectRequest.Status
 
@@ -57,6 +59,7 @@ class DataSubjectRequestForm(forms.ModelForm):
     class Meta:
         model = DataSubjectRequest
         fields = ["kind", "received_at", "due_at", "reference", "contacts", "status", "refusal_reason"]
+        help_texts = {"reference": REFERENCE_HELP}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -65,14 +68,24 @@ class DataSubjectRequestForm(forms.ModelForm):
         if "contacts" in self.fields:
             self.fields["contacts"].label_from_instance = contact_choice_label
 
+    def clean_reference(self):
+        # An erasure of this request keeps it in the erasure log, which nothing can ever erase: a ticket id only.
+        reference = (self.cleaned_data.get("reference") or "").strip()
+        if reference and not is_reference(reference):
+            raise forms.ValidationError(
+                _("Only a ticket id such as DSR-88 or LGPD/2026/0042: the erasure log keeps it forever.")
+            )
+        return reference
+
     def clean(self):
         cleaned = super().clean()
         contacts = list(cleaned.get("contacts") or [])
-        for name, label in (("reference", _("reference")), ("refusal_reason", _("refusal reason"))):
-            try:
-                desk.check_request_text(contacts=contacts, text=cleaned.get(name) or "", label=str(label))
-            except desk.TextQuotesPersonalData as exc:
-                self.add_error(name, str(exc))
+        try:
+            desk.check_request_text(
+                contacts=contacts, text=cleaned.get("refusal_reason") or "", label=str(_("refusal reason"))
+            )
+        except desk.TextQuotesPersonalData as exc:
+            self.add_error("refusal_reason", str(exc))
         if cleaned.get("status") == Status.REFUSED and not (cleaned.get("refusal_reason") or "").strip():
             self.add_error("refusal_reason", _("A refused request needs the reason it was refused."))
         if cleaned.get("status") == Status.OPEN and (cleaned.get("refusal_reason") or "").strip():
@@ -189,6 +202,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
                     and bool(desk.correctable_at_provider(obj))
                 ),
                 "erasures": list(obj.erasures.order_by("sequence")),
+                "recipients": request_recipients(list(obj.erasures.all())),
                 "exports": list(obj.exports.select_related("exported_by")),
             }
         }
@@ -273,16 +287,11 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         if not obj.asks_erasure or not obj.is_open:
             self.message_user(request, _("Only an open erasure request erases."), messages.ERROR)
             return HttpResponseRedirect(change_url)
-        if request.method == "POST":
-            try:
-                created, existing = desk.erase_from_request(request=obj, user=request.user)
-            except ReasonQuotesPersonalData:
-                # A name made of the words of the log's reason ("data", "subject", "request"): nothing was erased.
-                self.message_user(
-                    request, _("The erasure reason would quote a contact's name: erase from the contact's page."),
-                    messages.ERROR,
-                )  # fmt: skip
-                return HttpResponseRedirect(change_url)
+        reason_form = ErasureReasonForm(request.POST if request.method == "POST" else None)
+        if reason_form.is_valid():
+            created, existing = desk.erase_from_request(
+                request=obj, user=request.user, reason=reason_form.cleaned_data["reason"]
+            )
             obj.refresh_from_db()
             if obj.status == Status.ANSWERED:
                 self.message_user(request, _("The erasure answers the request: marked answered."), messages.SUCCESS)
@@ -314,7 +323,8 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "original": obj,
             "contacts": list(obj.contacts.order_by("pk")),
-            "reason": desk.erasure_reason(obj),
+            "reason_form": reason_form,
+            "reference": desk.erasure_reference(obj),
             "answers_request": obj.kind == DataSubjectRequest.Kind.ERASURE or obj.exports.exists(),
             "export_first": obj.kind == DataSubjectRequest.Kind.ACCESS_AND_ERASURE and not obj.exports.exists(),
         }

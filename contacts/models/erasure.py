@@ -1,4 +1,13 @@
-"""The erasure log (append-only, hash-chained records of every erasure) and the runs that verified it."""
+"""The erasure log (append-only, hash-chained records of every erasure) and the runs that verified it.
+
+**How a record is hashed** (``hash_scheme``). Records written since reasons became codes (scheme 2) are hashed
+through their fields' digests: ``hash = SHA-256(prev_hash + JSON of {field: SHA-256(field's canonical JSON)})``.
+A field whose text is blanked later keeps its digest in ``blanked_digests``, so the record still hashes to
+its ``hash`` and the chain still proves it. Records written before (scheme 1) were hashed over their values;
+migration 0020 re-chained them through digests (``digest_hash``, chained like scheme 2 from the genesis) while
+their text was whole, and kept their first ``hash`` and ``prev_hash`` beside it. A scheme-2 record follows
+the previous record's ``link_hash``: its ``hash``, or a scheme-1 record's ``digest_hash``.
+"""
 
 import hashlib
 import json
@@ -9,7 +18,23 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from contacts.erasure_reasons import REFERENCE_HELP, REFERENCE_MAX_LENGTH, ErasureReason
 from contacts.models.contact import Contact
+
+
+def canonical_value(item):
+    """A hashed field's value as the canonical JSON holds it: times in UTC to the microsecond."""
+    if hasattr(item, "isoformat"):
+        return item.astimezone(UTC).isoformat(timespec="microseconds")
+    return item
+
+
+def canonical(data) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class HashChained:
@@ -20,24 +45,15 @@ class HashChained:
     HASHED_WHEN_SET: tuple[str, ...] = ()
 
     def canonical_json(self) -> str:
-        def value(name):
-            item = getattr(self, name)
-            if hasattr(item, "isoformat"):
-                return item.astimezone(UTC).isoformat(timespec="microseconds")
-            return item
-
-        return json.dumps(
-            {name: value(name) for name in self.HASHED_FIELDS + self.hashed_when_set()},
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=True,
+        return canonical(
+            {name: canonical_value(getattr(self, name)) for name in self.HASHED_FIELDS + self.hashed_when_set()}
         )
 
     def hashed_when_set(self) -> tuple[str, ...]:
         return tuple(name for name in self.HASHED_WHEN_SET if getattr(self, name))
 
     def compute_hash(self) -> str:
-        return hashlib.sha256((self.prev_hash + self.canonical_json()).encode()).hexdigest()
+        return sha256_hex(self.prev_hash + self.canonical_json())
 
 
 class AppendOnlyQuerySet(models.QuerySet):
@@ -76,13 +92,22 @@ class ErasureRecord(HashChained, models.Model):
         verbose_name=_("deleted at"), null=True, blank=True, help_text=_("When the source deleted the contact.")
     )
     erased_at = models.DateTimeField(verbose_name=_("erased at"), default=timezone.now)
-    reason = models.TextField(verbose_name=_("reason"))
+    # A code (ErasureReason); empty only where free text written before codes was blanked (its digest stays).
+    reason = models.TextField(verbose_name=_("reason"), choices=ErasureReason.choices, blank=True)
+    reference = models.CharField(
+        verbose_name=_("reference"), max_length=REFERENCE_MAX_LENGTH, blank=True, help_text=REFERENCE_HELP
+    )
     erased_fields = models.JSONField(verbose_name=_("erased fields"), default=list)
     redacted_events = models.PositiveIntegerField(verbose_name=_("redacted events"), default=0)
     email_fingerprint = models.CharField(verbose_name=_("email fingerprint"), max_length=64, blank=True)
     phone_fingerprint = models.CharField(verbose_name=_("phone fingerprint"), max_length=64, blank=True)
     prev_hash = models.CharField(verbose_name=_("previous hash"), max_length=64)
     hash = models.CharField(verbose_name=_("hash"), max_length=64, unique=True)
+    hash_scheme = models.PositiveSmallIntegerField(verbose_name=_("hash scheme"), default=2, editable=False)
+    # Digests of fields whose text was blanked ({"reason": <SHA-256>}): the hash still covers them.
+    blanked_digests = models.JSONField(verbose_name=_("blanked digests"), default=dict, blank=True, editable=False)
+    # Scheme 1 only: the record's hash through digests (migration 0020), which the next record follows.
+    digest_hash = models.CharField(verbose_name=_("digest hash"), max_length=64, blank=True, editable=False)
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -104,6 +129,11 @@ class ErasureRecord(HashChained, models.Model):
         "email_fingerprint",
         "phone_fingerprint",
     )
+    # Scheme 2 hashes these through their digests; scheme 1 records hold an empty reference.
+    DIGESTED_FIELDS = (*HASHED_FIELDS, "reference")
+    # The only fields whose text may be blanked, their digests kept (PostgreSQL's trigger allows no other UPDATE
+    # but recording a scheme-1 record's digest_hash once; docs/compliance.md).
+    BLANKABLE_FIELDS = ("reason", "reference")
 
     class Meta:
         verbose_name = _("erasure record")
@@ -130,6 +160,28 @@ class ErasureRecord(HashChained, models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionDenied("the erasure log is append-only")
+
+    def compute_hash(self) -> str:
+        """What ``hash`` must be: through the digests following ``prev_hash`` (scheme 2), or over the values
+        (scheme 1, computable only while no text was blanked)."""
+        if self.hash_scheme == 1:
+            return super().compute_hash()
+        return self.digest_chain_hash(self.prev_hash)
+
+    def field_digest(self, name: str) -> str:
+        if name in self.blanked_digests:
+            return self.blanked_digests[name]
+        return sha256_hex(canonical(canonical_value(getattr(self, name))))
+
+    def digest_chain_hash(self, prev_link: str) -> str:
+        """The record's hash through its fields' digests, following ``prev_link``."""
+        digests = {name: self.field_digest(name) for name in self.DIGESTED_FIELDS}
+        return sha256_hex(prev_link + canonical({"fields": digests, "hash_scheme": self.hash_scheme}))
+
+    @property
+    def link_hash(self) -> str:
+        """What the next record's ``prev_hash`` follows."""
+        return self.digest_hash if self.hash_scheme == 1 else self.hash
 
 
 class ErasureLogVerification(HashChained, models.Model):

@@ -13,8 +13,6 @@ The entry points other modules call are importable from here.
 from contacts.services.erasure import (
     AlreadyErased,
     ErasureOrigin,
-    ReasonQuotesPersonalData,
-    check_reason,
     erase_contact,
     erase_on_request,
     fingerprint,
@@ -27,10 +25,8 @@ from contacts.services.sync import apply_contact_events
 __all__ = [
     "AlreadyErased",
     "ErasureOrigin",
-    "ReasonQuotesPersonalData",
     "RefreshResult",
     "apply_contact_events",
-    "check_reason",
     "erase_contact",
     "erase_on_request",
     "fingerprint",

@@ -23,10 +23,12 @@ from django.utils import timezone
 
 from config.locks import lock_subjects
 from config.metrics import record_erasure
+from contacts.erasure_reasons import ErasureReason, check_reason_and_reference
 from contacts.models import PERSONAL_FIELDS, Contact, DataSubjectRequest, ErasureRecord
 from contacts.normalize import normalize_email, normalize_phone
 from contacts.services.erasure_log import append_erasure_record
 from contacts.services.last_write_wins import DELETION_VERSION_KEY, FieldVersion, tombstone_versions
+from contacts.services.propagation import propagate_erasure
 from webhooks.bridge import stored_events
 
 logger = logging.getLogger(__name__)
@@ -53,15 +55,17 @@ class AlreadyErased(Exception):
     """The contact holds no personal data any more: a second record would only repeat the first."""
 
 
-class ReasonQuotesPersonalData(ValueError):
-    """The reason given for an erasure quotes the person's own data, which the log must never hold."""
-
-
-def erase_on_request(*, contact: Contact, requested_by: str, requested_by_type: str, reason: str) -> ErasureRecord:
-    """A data-subject request answered by our staff (admin action, ``erase_contact`` command, request desk).
-
-    The reason is checked first: unlike a provider's, it is typed by a person and could quote the subject.
-    """
+def erase_on_request(
+    *,
+    contact: Contact,
+    requested_by: str,
+    requested_by_type: str,
+    reason: str = ErasureReason.DATA_SUBJECT_REQUEST,
+    reference: str = "",
+) -> ErasureRecord:
+    """An erasure asked of our staff (admin action, ``erase_contact`` command, request desk): ``reason`` is a
+    code (``contacts.erasure_reasons``), ``reference`` an optional ticket id; both are checked before anything
+    is written."""
     with transaction.atomic():
         # The contact's lock first, as every writer of it (config.locks), then its row: a deletion
         # webhook may have erased the contact since staff picked it.
@@ -69,13 +73,13 @@ def erase_on_request(*, contact: Contact, requested_by: str, requested_by_type: 
         contact = Contact.objects.select_for_update().get(pk=contact.pk)
         if contact.is_erased:
             raise AlreadyErased(f"contact #{contact.pk} was already erased")
-        check_reason(contact=contact, reason=reason)
         return erase_locked_contact(
             contact=contact,
             origin=ErasureOrigin.DATA_SUBJECT_REQUEST,
             requested_by=requested_by,
             requested_by_type=requested_by_type,
-            reason=reason.strip(),
+            reason=reason,
+            reference=reference,
         )
 
 
@@ -86,6 +90,7 @@ def erase_contact(
     requested_by: str,
     requested_by_type: str,
     reason: str,
+    reference: str = "",
     event_id: str = "",
     deleted_at: datetime | None = None,
 ) -> ErasureRecord:
@@ -96,6 +101,7 @@ def erase_contact(
     has neither.
     """
     _check_origin(origin, event_id=event_id, deleted_at=deleted_at)
+    check_reason_and_reference(reason=reason, reference=reference)
     with transaction.atomic(savepoint=False):
         contact = Contact.objects.select_for_update().get(pk=contact.pk)
         return erase_locked_contact(
@@ -104,6 +110,7 @@ def erase_contact(
             requested_by=requested_by,
             requested_by_type=requested_by_type,
             reason=reason,
+            reference=reference,
             event_id=event_id,
             deleted_at=deleted_at,
         )
@@ -116,6 +123,7 @@ def erase_locked_contact(
     requested_by: str,
     requested_by_type: str,
     reason: str,
+    reference: str = "",
     event_id: str = "",
     deleted_at: datetime | None = None,
     deletion: FieldVersion | None = None,
@@ -124,6 +132,7 @@ def erase_locked_contact(
     instance is erased in place and left as the tombstone. ``deletion`` is the version of the provider's
     deletion (a batch's), which the tombstone keeps so that older events stay older."""
     _check_origin(origin, event_id=event_id, deleted_at=deleted_at or deletion)
+    check_reason_and_reference(reason=reason, reference=reference)
     # No savepoint when a caller's transaction is open (a webhook's deletion): a failure here fails that
     # whole transaction anyway, and a savepoint is two more round trips (docs/performance.md).
     with transaction.atomic(savepoint=False):
@@ -161,11 +170,14 @@ def erase_locked_contact(
             deleted_at=deleted_at,
             erased_at=now,
             reason=reason,
+            reference=reference,
             erased_fields=erased_fields,
             redacted_events=redacted_events,
             email_fingerprint=email_fingerprint,
             phone_fingerprint=phone_fingerprint,
         )
+        # Every system we shared the person with is told; the source too when the erasure started here.
+        propagate_erasure(record, started_here=not event_id)
     # Said and counted once it holds: inside a webhook's transaction the erasure commits only with the event
     # (and a batch numbers its records at its end: the sequence is read when this runs).
     transaction.on_commit(partial(record_erasure, contact.provider))
@@ -239,19 +251,9 @@ def _keyed(kind: str, normalized: str) -> str:
     return hmac.new(key.encode(), f"{kind}:{normalized}".encode(), hashlib.sha256).hexdigest()
 
 
-def check_reason(*, contact: Contact, reason: str) -> None:
-    """Refuse a reason typed by staff that quotes the contact's name, email or phone: the log keeps
-    reasons forever and must hold no personal data."""
-    if not reason.strip():
-        raise ValueError("a reason is required")
-    if quoted := personal_data_quoted(contact=contact, text=reason):
-        raise ReasonQuotesPersonalData(
-            f"the reason quotes the contact's {', '.join(quoted)}; the erasure log must hold no personal data"
-        )
-
-
 def personal_data_quoted(*, contact: Contact, text: str) -> list[str]:
-    """Which of the contact's name, email and phone a text typed by staff quotes (empty: none)."""
+    """Which of the contact's name, email and phone a text typed by staff quotes (empty: none). A guess, so it
+    only guards text on rows an erasure reaches (a request's refusal reason), never what the log keeps."""
     folded = text.casefold()
     quoted = []
     name_words = [word for word in re.findall(r"\w+", contact.name.casefold()) if len(word) >= 3]

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 
 from config.progress import progress
+from contacts.erasure_reasons import check_reason_and_reference
 from contacts.models import ErasureLogVerification, ErasureRecord
 
 # Arbitrary constants naming the advisory locks that serialize writers of the erasure log's chain and of
@@ -34,8 +35,10 @@ CHUNK = 2000
 
 # --- Appending ---------------------------------------------------------------------------------------
 
-# Records of the erasures of the current batch, appended to the chain when the batch ends (None: at once).
+# Records of the erasures of the current batch, appended to the chain when the batch ends (None: at once),
+# and what is to run once they are (``when_appended``).
 _deferred_records: ContextVar[list[ErasureRecord] | None] = ContextVar("deferred_erasure_records", default=None)
+_deferred_callbacks: ContextVar[list | None] = ContextVar("deferred_erasure_callbacks", default=None)
 
 
 @contextmanager
@@ -46,17 +49,34 @@ def erasure_records_appended_at_the_end():
     first erasure would hold it for the whole batch, and with 1% deletions nearly every batch would wait
     for the one before. Taken at the end, it covers the append, the outcomes' write and the commit."""
     records: list[ErasureRecord] = []
-    token = _deferred_records.set(records)
+    callbacks: list = []
+    token, callbacks_token = _deferred_records.set(records), _deferred_callbacks.set(callbacks)
     try:
         yield
     finally:
         _deferred_records.reset(token)
+        _deferred_callbacks.reset(callbacks_token)
     if records:
         _append_to_chain(records)
+    for callback in callbacks:
+        callback()
+
+
+def when_appended(callback) -> None:
+    """Run ``callback`` once the records appended so far are in the chain (with their ids): now, or at
+    the end of the batch running."""
+    callbacks = _deferred_callbacks.get()
+    if callbacks is None:
+        callback()
+    else:
+        callbacks.append(callback)
 
 
 def append_erasure_record(**values) -> ErasureRecord:
-    """Append a record with these values to the chain, now or at the end of the batch running."""
+    """Append a record with these values to the chain, now or at the end of the batch running. Its reason is
+    a code and its reference a ticket id (``contacts.erasure_reasons``), or it is refused here, whoever wrote
+    it: the log can never be erased."""
+    check_reason_and_reference(reason=values.get("reason", ""), reference=values.get("reference", ""))
     record = ErasureRecord(**values)
     deferred = _deferred_records.get()
     if deferred is not None:
@@ -68,12 +88,12 @@ def append_erasure_record(**values) -> ErasureRecord:
 
 def _append_to_chain(records: list[ErasureRecord]) -> None:
     _lock_until_commit(ERASURE_CHAIN_LOCK_ID)
-    last = ErasureRecord.objects.order_by("-sequence").only("sequence", "hash").first()
-    sequence, prev_hash = (last.sequence, last.hash) if last else (0, ErasureRecord.GENESIS_HASH)
+    last = ErasureRecord.objects.order_by("-sequence").only("sequence", "hash", "hash_scheme", "digest_hash").first()
+    sequence, prev_link = (last.sequence, last.link_hash) if last else (0, ErasureRecord.GENESIS_HASH)
     for record in records:
         sequence += 1
-        record.sequence, record.prev_hash = sequence, prev_hash
-        record.hash = prev_hash = record.compute_hash()
+        record.sequence, record.prev_hash = sequence, prev_link
+        record.hash = prev_link = record.digest_chain_hash(prev_link)
         record.save(force_insert=True)
 
 
@@ -149,9 +169,11 @@ def check_chain(*, start: ErasureLogVerification | None, progress_stream=None) -
         ErasureLogVerification.objects.filter(ok=True).exclude(head_hash="").order_by("-verified_at", "-id").first()
     )
     proven = start.records if start else 0
-    if start is not None and (broken := _check_anchor(start)) is not None:
-        return broken
-    expected_prev = start.head_hash if start else ErasureRecord.GENESIS_HASH
+    previous = None
+    if start is not None:
+        broken, previous = _check_anchor(start)
+        if broken is not None:
+            return broken
     expected_sequence = proven + 1
     seen_head = start.head_hash if start else None
     count = proven
@@ -161,7 +183,7 @@ def check_chain(*, start: ErasureLogVerification | None, progress_stream=None) -
         for record in records.iterator(chunk_size=CHUNK):
             count += 1
             bar.update()
-            broken = _check_record(record, expected_sequence=expected_sequence, expected_prev=expected_prev)
+            broken = _check_record(record, expected_sequence=expected_sequence, previous=previous)
             if broken is not None:
                 return ErasureLogReport(
                     ok=False,
@@ -172,7 +194,7 @@ def check_chain(*, start: ErasureLogVerification | None, progress_stream=None) -
                 )
             if last_good is not None and record.sequence == last_good.records:
                 seen_head = record.hash
-            expected_prev = record.hash
+            previous = record
             expected_sequence += 1
 
     if last_good is not None and last_good.records and seen_head != last_good.head_hash:
@@ -184,33 +206,58 @@ def check_chain(*, start: ErasureLogVerification | None, progress_stream=None) -
             rehashed=count - proven,
         )
     # The head as this run saw it (not re-read: a record appended meanwhile was not checked).
-    return ErasureLogReport(ok=True, records=count, head_hash=expected_prev if count else "", rehashed=count - proven)
+    head_hash = previous.hash if count and previous is not None else ""
+    return ErasureLogReport(ok=True, records=count, head_hash=head_hash, rehashed=count - proven)
 
 
-def _check_anchor(start: ErasureLogVerification) -> ErasureLogReport | None:
-    """The checkpoint's last record is still there, unchanged, and so is every record before it."""
+def _check_anchor(start: ErasureLogVerification) -> tuple[ErasureLogReport | None, ErasureRecord | None]:
+    """The checkpoint's last record is still there, unchanged, and so is every record before it. Returns a
+    report when not, and the anchor record (the walk goes on from it)."""
     anchor = ErasureRecord.objects.filter(sequence=start.records).first()
-    if anchor is None or anchor.hash != start.head_hash or anchor.compute_hash() != anchor.hash:
-        return ErasureLogReport(
+    before = ErasureRecord.objects.filter(sequence=start.records - 1).first()
+    if (
+        anchor is None
+        or anchor.hash != start.head_hash
+        or _check_record(anchor, expected_sequence=start.records, previous=before) is not None
+    ):
+        report = ErasureLogReport(
             ok=False, records=start.records, first_broken_sequence=start.records, detail=_missing_or_rewritten(start)
         )
+        return report, None
     # Sequences are unique, so exactly ``records`` of them in 1..records means none is missing (an index count).
     present = ErasureRecord.objects.filter(sequence__gte=1, sequence__lte=start.records).count()
     if present != start.records:
-        return ErasureLogReport(
+        report = ErasureLogReport(
             ok=False,
             records=present,
             detail=f"{start.records - present} record(s) before record {start.records} are missing: run with --full",
         )
-    return None
+        return report, None
+    return None, anchor
 
 
-def _check_record(record: ErasureRecord, *, expected_sequence: int, expected_prev: str) -> str | None:
+def _check_record(record: ErasureRecord, *, expected_sequence: int, previous: ErasureRecord | None) -> str | None:
+    """What is wrong with the record following ``previous`` (None: the first), or None."""
     if record.sequence != expected_sequence:
         return f"record {record.sequence}: expected sequence {expected_sequence} (a record is missing)"
+    genesis = ErasureRecord.GENESIS_HASH
+    prev_link = previous.link_hash if previous else genesis
+    # A scheme-1 record kept the prev_hash it was written with (the previous record's first hash).
+    expected_prev = (previous.hash if previous else genesis) if record.hash_scheme == 1 else prev_link
     if record.prev_hash != expected_prev:
         return f"record {record.sequence}: prev_hash does not match the hash of record {record.sequence - 1}"
-    if record.compute_hash() != record.hash:
+    if set(record.blanked_digests) - set(record.BLANKABLE_FIELDS) or any(
+        getattr(record, name) for name in record.blanked_digests
+    ):
+        return f"record {record.sequence}: a blanked field was changed after it was blanked"
+    if record.hash_scheme == 1:
+        intact = record.digest_chain_hash(prev_link) == record.digest_hash and (
+            # Its first hash covers the text itself: checked while the text is there.
+            bool(record.blanked_digests) or record.compute_hash() == record.hash
+        )
+    else:
+        intact = record.compute_hash() == record.hash
+    if not intact:
         return f"record {record.sequence}: its content does not match its hash (changed after it was written)"
     return None
 

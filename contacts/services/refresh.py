@@ -85,19 +85,20 @@ def refresh_contact(*, contact_id: int) -> RefreshResult:
         return RefreshResult("skipped", "contact was erased on a data-subject request")
     try:
         snapshot = fetcher(provider=contact.provider, account_id=contact.account_id, external_id=contact.external_id)
+        read_at = timezone.now()
         if snapshot is not None and not isinstance(snapshot, ContactSnapshot):
             raise TypeError("a contact fetcher must return a ContactSnapshot or None")
         with transaction.atomic():
             lock_subjects([(contact.provider, contact.account_id, contact.external_id)])
             contact = Contact.objects.select_for_update().get(pk=contact_id)
-            result = _apply_snapshot(contact, snapshot)
+            result = _apply_snapshot(contact, snapshot, read_at=read_at)
     except Exception as exc:  # noqa: BLE001  (any failure of a fetcher is retried, never lost)
         return _record_refresh_failure(contact_id, exc)
     logger.info("contact %s look-up: %s (%s)", contact_id, result.status, result.reason)
     return result
 
 
-def _apply_snapshot(contact: Contact, snapshot: ContactSnapshot | None) -> RefreshResult:
+def _apply_snapshot(contact: Contact, snapshot: ContactSnapshot | None, *, read_at) -> RefreshResult:
     contact.refresh_attempts, contact.refresh_due_at = 0, None
     if snapshot is None:
         # Not found (or deleted) at the provider: nothing to look up; a deletion event erases, not us.
@@ -105,6 +106,11 @@ def _apply_snapshot(contact: Contact, snapshot: ContactSnapshot | None) -> Refre
         contact.save()
         return RefreshResult("refreshed", "not found at the provider: nothing applied")
     version = FieldVersion.of_snapshot(snapshot.as_of)
+    # A state dated later than when it was read (beyond the clock skew webhooks allow) counts as read then, as
+    # a webhook's change dated after its receipt does (webhooks/change_times.py): no future date freezes a field.
+    dated_in_the_future = version.changed_at > read_at + timedelta(seconds=settings.WEBHOOK_TOLERANCE_SECONDS)
+    if dated_in_the_future:
+        version = FieldVersion.of_snapshot(read_at)
     deleted = stored_version(contact, DELETION_VERSION_KEY)
     reactivated = False
     if contact.is_erased:
@@ -142,6 +148,7 @@ def _apply_snapshot(contact: Contact, snapshot: ContactSnapshot | None) -> Refre
         part
         for part in (
             "reactivated" if reactivated else "",
+            "state dated after it was read: counted as the look-up time" if dated_in_the_future else "",
             f"applied: {', '.join(outcome.changed)}" if outcome.changed else "nothing newer",
             outcome.reason,
             "a newer change still needs a look-up" if contact.needs_refresh else "",

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from config.bulk import bulk_update_by_pk
 from config.locks import subjects_filter
+from contacts.erasure_reasons import ErasureReason
 from contacts.models import Contact
 from contacts.services.erasure import ErasureOrigin, erase_locked_contact, erased_on_request
 from contacts.services.erasure_log import erasure_records_appended_at_the_end
@@ -161,7 +162,7 @@ def _apply_deletion(contact: Contact, event: ContactEvent) -> Outcome:
         origin=ErasureOrigin.PROVIDER_DELETION,
         requested_by=event.actor_id,
         requested_by_type=event.actor_type or event.provider,
-        reason=f"{event.provider}: contact deleted at the source",
+        reason=ErasureReason.PROVIDER_DELETION,
         # A delivery without an event id (Timely may send none) is known by its dedupe key (its body's hash).
         event_id=event.event_id or event.dedupe_key,
         deleted_at=event.deleted_at,

@@ -190,7 +190,7 @@ def test_staff_who_may_not_read_the_trail_get_no_link_to_it(client, ana):
 def test_erasure_log_exports_are_one_row_each_with_their_count(admin_client):
     records = [
         erase_on_request(
-            contact=ContactFactory(), requested_by="usr_1", requested_by_type="attendant", reason="deleted"
+            contact=ContactFactory(), requested_by="usr_1", requested_by_type="attendant", reference="DSR-1"
         )
         for _ in range(3)
     ]
@@ -227,7 +227,7 @@ def test_the_trail_holds_no_personal_value_and_keeps_its_rows_after_the_erasure(
     assert len(before) == 1 + 2 * len(ANA) + 1 + 1 + 1
     assert ContactAccess.objects.filter(contact_id=ana.pk).count() == len(before) - 1
 
-    erase_on_request(contact=ana, requested_by="admin", requested_by_type="admin", reason="DSR-7")
+    erase_on_request(contact=ana, requested_by="admin", requested_by_type="admin", reference="DSR-7")
 
     assert trail() == before  # who saw her before the erasure is still answered
     assert found_in(full_dump(), ANA.values()) == []

@@ -24,7 +24,7 @@ from django.urls.resolvers import RegexPattern
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from contacts.models import Contact, ContactAccess, DataSubjectExport, DataSubjectRequest
+from contacts.models import Contact, ContactAccess, DataSubjectExport, DataSubjectRequest, ErasurePropagation
 from contacts.services import erase_on_request
 from tests.factories import ContactFactory, UserFactory, WebhookEventFactory
 
@@ -49,7 +49,7 @@ def people():
         WebhookEventFactory(provider=contact.provider, account_id=contact.account_id,
                             external_id=contact.external_id, body=json.dumps(body).encode())  # fmt: skip
     erased = ContactFactory(name="Carla Erased", external_id="cont_carla")
-    erase_on_request(contact=erased, requested_by="admin", requested_by_type="admin", reason="DSR-1")
+    erase_on_request(contact=erased, requested_by="admin", requested_by_type="admin", reference="DSR-1")
     request = DataSubjectRequest.objects.create(kind=DataSubjectRequest.Kind.ERASURE, received_at=timezone.now())
     request.contacts.add(*contacts)
     return contacts
@@ -160,6 +160,8 @@ def values_for(name: str, route: str, callback) -> list:
         "content_type_id": [ContentType.objects.get_for_model(Contact).pk],
         "contact_id": list(Contact.objects.values_list("pk", flat=True)),
         "export_format": DataSubjectExport.Format.values,
+        # An erasure's notice to a downstream system (its answer page shows ids and the system's name only).
+        "entry_id": list(ErasurePropagation.objects.values_list("pk", flat=True)[:5]) or [1],
         "format": ["json", "api"],
         "provider_name": list(settings.WEBHOOK_PROVIDERS),
         "url": ["no-such-page/"],

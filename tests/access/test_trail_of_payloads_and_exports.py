@@ -69,7 +69,7 @@ def test_the_api_s_event_list_and_detail_name_each_payload_s_contact_once(client
 def test_a_redacted_payload_of_an_erased_contact_names_no_one(admin_client):
     maria = ContactFactory(name="Maria Falcão")
     event = event_about(maria)
-    erase_on_request(contact=maria, requested_by="admin", requested_by_type="admin", reason="DSR-9")
+    erase_on_request(contact=maria, requested_by="admin", requested_by_type="admin", reference="DSR-9")
 
     assert admin_client.get(f"/admin/webhooks/webhookevent/{event.pk}/change/").status_code == 200
     assert not ContactAccess.objects.exists()
@@ -92,7 +92,7 @@ def test_a_contacts_export_names_each_contact_as_it_streams_in_one_insert_per_pa
     monkeypatch.setattr(answer_reads, "STREAMED_HAND_OVER_EVERY", 2)
     contacts = ContactFactory.create_batch(5)
     erased = ContactFactory()
-    erase_on_request(contact=erased, requested_by="admin", requested_by_type="admin", reason="DSR-9")
+    erase_on_request(contact=erased, requested_by="admin", requested_by_type="admin", reference="DSR-9")
 
     response = admin_client.get("/admin/contacts/contact/export/")
     assert not ContactAccess.objects.filter(contact__isnull=False).exists()  # nothing read yet

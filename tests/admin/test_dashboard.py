@@ -83,7 +83,7 @@ def test_contacts_are_counted_by_provider_and_source(admin_client):
 
 
 def test_erasure_panel_counts_this_month_and_says_never_verified(admin_client):
-    erase_on_request(contact=ContactFactory(), requested_by="staff", requested_by_type="admin", reason="request")
+    erase_on_request(contact=ContactFactory(), requested_by="staff", requested_by_type="admin", reference="DSR-1")
 
     panel = home(admin_client).split('id="dashboard-erasures"')[1].split("</section>")[0]
 
@@ -239,7 +239,9 @@ def test_the_month_and_the_last_verification_read_as_a_person_says_them(admin_cl
 
 class TestVerifyTheLogNow:
     def test_the_button_runs_the_verification_records_who_and_the_dashboard_shows_it(self, admin_client):
-        erase_on_request(contact=ContactFactory(), requested_by="staff", requested_by_type="admin", reason="request")
+        erase_on_request(
+            contact=ContactFactory(), requested_by="staff", requested_by_type="admin", reason="data_subject_request"
+        )
         panel = home(admin_client).split('id="dashboard-erasures"')[1].split("</section>")[0]
         assert "never verified" in panel and 'id="dashboard-verify-now"' in panel
 
@@ -257,7 +259,9 @@ class TestVerifyTheLogNow:
     def test_a_broken_log_is_said_so_and_recorded(self, admin_client):
         from tests.conftest import bypass_erasure_log_guard
 
-        erase_on_request(contact=ContactFactory(), requested_by="staff", requested_by_type="admin", reason="request")
+        erase_on_request(
+            contact=ContactFactory(), requested_by="staff", requested_by_type="admin", reason="data_subject_request"
+        )
         bypass_erasure_log_guard("UPDATE contacts_erasurerecord SET redacted_events = redacted_events + 5")
         response = admin_client.post("/admin/contacts/erasurerecord/verify/", follow=True)
         assert "BROKEN at record #1" in response.content.decode()

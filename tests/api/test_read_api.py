@@ -6,6 +6,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from contacts.models import Contact
+from contacts.services import erase_on_request
 from tests.conftest import load_fixture
 from tests.factories import ContactFactory, UserFactory, WebhookEventFactory
 
@@ -22,8 +23,13 @@ EVENT_FIELDS = {
 }  # fmt: skip
 ERASURE_FIELDS = {
     "id", "provider", "account_id", "external_id", "event_id", "requested_by", "requested_by_type", "deleted_at",
-    "erased_at", "reason", "erased_fields", "redacted_events", "prev_hash", "hash",
+    "erased_at", "reason", "erased_fields", "redacted_events", "reference", "prev_hash", "hash", "propagation",
 }  # fmt: skip
+
+
+@pytest.fixture
+def erase_on_request_as_dpo():
+    return lambda **why: erase_on_request(contact=ContactFactory(), requested_by="dpo", requested_by_type="cli", **why)
 
 
 def reader(*codenames):
@@ -130,7 +136,14 @@ def test_erasures_fields_and_filters(post_webhook):
     client = reader("view_erasurerecord")
     rows = client.get("/api/erasures/?external_id=cont_456").json()["results"]
     assert len(rows) == 1 and set(rows[0]) == ERASURE_FIELDS
+    assert (rows[0]["reason"], rows[0]["reference"]) == ("provider_deletion", "")
     assert ids(client.get("/api/erasures/?account_id=nope")) == []
+
+
+def test_erasures_reason_is_a_code_and_reference_a_ticket_id(erase_on_request_as_dpo):
+    erase_on_request_as_dpo(reason="legal_order", reference="LGPD/2026/0042")
+    row = reader("view_erasurerecord").get("/api/erasures/").json()["results"][0]
+    assert (row["reason"], row["reference"]) == ("legal_order", "LGPD/2026/0042")
 
 
 def test_openapi_schema_describes_every_endpoint(client):
@@ -139,5 +152,10 @@ def test_openapi_schema_describes_every_endpoint(client):
     schema = response.json()
     assert schema["openapi"].startswith("3.")
     assert {"/api/contacts/", "/api/webhook-events/", "/api/erasures/"} <= set(schema["paths"])
+    erasure = schema["components"]["schemas"]["ErasureRecord"]["properties"]
+    assert "reference" in erasure
+    reason_codes = {"provider_deletion", "data_subject_request", "consent_withdrawn", "retention", "legal_order",
+                    "restore"}  # fmt: skip
+    assert reason_codes <= set(str(schema["components"]["schemas"]).split("'")) and "reason" in erasure
     params = {p["name"] for p in schema["paths"]["/api/contacts/"]["get"]["parameters"]}
     assert {"provider", "account_id", "external_id", "updated_since", "erased", "search", "cursor"} <= params

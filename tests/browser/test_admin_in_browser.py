@@ -94,9 +94,11 @@ def test_staff_erase_a_contact_through_the_confirmation_page_and_find_it_in_the_
     page.locator("tr", has_text="Ana Costa Ribeiro").locator("input.action-select").check()
     page.select_option("select[name=action]", label="Erase (data-subject request)")
     page.click("button[name=index]")
-    reason = page.locator("#content [name=reason]")
-    assert reason.get_attribute("required") is not None
-    reason.fill("Data-subject request by e-mail, ticket 4711")
+    # The reason is a choice (a data-subject request first), the reference a ticket id: no free text.
+    reason = page.locator("#content select[name=reason]")
+    assert reason.input_value() == "data_subject_request"
+    reason.select_option("consent_withdrawn")
+    page.locator("#content [name=reference]").fill("DSR-4711")
     screenshot("erase-confirmation")
     page.locator("#content form [type=submit]").first.click()
 
@@ -106,7 +108,8 @@ def test_staff_erase_a_contact_through_the_confirmation_page_and_find_it_in_the_
     assert "Ana Costa" not in page.content()
     ana.refresh_from_db()
     assert ana.erased_at is not None and ana.name == ""
-    assert ErasureRecord.objects.get(external_id="cont_456").reason == "Data-subject request by e-mail, ticket 4711"
+    record = ErasureRecord.objects.get(external_id="cont_456")
+    assert (record.reason, record.reference) == ("consent_withdrawn", "DSR-4711")
 
 
 def test_a_brazilian_browser_gets_portuguese_and_finds_joao_without_the_accent(
@@ -151,12 +154,13 @@ def test_compliance_erases_from_the_contact_page_and_confirms_it_by_email(
     page.goto(f"/admin/contacts/contact/{ana.pk}/change/")
 
     page.click("#crm-erase-button")
-    page.locator("#content [name=reason]").fill("DSR ticket 5150")
+    page.locator("#content [name=reference]").fill("DSR-5150")
     page.locator("#content form [type=submit]").first.click()
     expect(page.locator(".messagelist .success")).to_contain_text("Erased 1 contact;")
 
     page.goto("/admin/contacts/erasurerecord/")
-    assert "DSR ticket 5150" in page.locator("#result_list").inner_text()
+    assert "DSR-5150" in page.locator("#result_list").inner_text()
+    assert "Data-subject request" in page.locator("#result_list").inner_text()
     page.click("#crm-erasure-lookup-link")
     page.fill("#id_email", "ANA.COSTA@exemplo.com.br")
     page.click("#crm-erasure-lookup input[type=submit]")
@@ -210,7 +214,7 @@ def test_lists_fit_a_1366_pixel_screen(chromium_browser, live_server, admin_user
     WebhookEventFactory(external_id="cont_with_a_rather_long_identifier_0001", account_id="ws_abc123")
     erase_contact(contact=ContactFactory(external_id="cont_erased_1"), origin=ErasureOrigin.DATA_SUBJECT_REQUEST,
                   requested_by="dpo@exemplo.com.br", requested_by_type="admin",
-                  reason="Data-subject request by e-mail, ticket 4711")  # fmt: skip
+                  reason="data_subject_request", reference="LGPD/2026/4711")  # fmt: skip
     context = chromium_browser.new_context(viewport={"width": 1366, "height": 768}, base_url=live_server.url)
     page = context.new_page()
     try:

@@ -38,7 +38,9 @@ THIRD_PARTY_ENGLISH_ONLY = ("/admin/otp_totp/totpdevice/", "/admin/otp_static/st
 # group's form: that list is not read for this check.
 UNREAD = "select[name$=permissions] option, .related-widget-wrapper select[multiple] option"
 # Views that are not pages to read: leaving, files, JSON for scripts, redirects elsewhere.
-NOT_PAGES = {"logout", "jsi18n", "autocomplete", "view_on_site", "contacts_contact_by_key"}
+# Not pages: redirects, scripts, and actions that answer only a POST (the verify button, "mark answered").
+NOT_PAGES = {"logout", "jsi18n", "autocomplete", "view_on_site", "contacts_contact_by_key",
+             "contacts_erasurerecord_verify", "contacts_datasubjectrequest_answer"}  # fmt: skip
 NOT_PAGE_SUFFIXES = ("_export", "_print")
 
 
@@ -90,7 +92,7 @@ def a_bit_of_everything(admin_user, erasure_log_cleanup):
     ContactFactory(provider="fpt", account_id="48213", external_id="9917342", name="", phone="", email="",
                    status="Members", status_id=3, needs_refresh=True)  # fmt: skip
     erase_contact(contact=ContactFactory(external_id="cont_gone"), origin=ErasureOrigin.DATA_SUBJECT_REQUEST,
-                  requested_by="dpo", requested_by_type="admin", reason="Pedido do titular, chamado 4711")  # fmt: skip
+                  requested_by="dpo", requested_by_type="admin", reason="data_subject_request", reference="DSR-4711")  # fmt: skip
     DataSubjectRequest.objects.create(kind="access").contacts.add(contact)
     RejectedDelivery.objects.create(provider="fpt", reason="signature does not match", count=3,
                                     hour=now.replace(minute=0, second=0, microsecond=0))  # fmt: skip

@@ -187,7 +187,9 @@ def test_compliance_verifies_the_erasure_log_from_the_dashboard(compliance_page,
     from contacts.services import erase_on_request
 
     page, _text = compliance_page
-    erase_on_request(contact=ContactFactory(), requested_by="dpo", requested_by_type="admin", reason="request")
+    erase_on_request(
+        contact=ContactFactory(), requested_by="dpo", requested_by_type="admin", reason="data_subject_request"
+    )
     page.goto("/admin/")
     assert "nunca verificado" in page.inner_text("#dashboard-verification")
     page.click("#dashboard-verify-now")

@@ -24,18 +24,37 @@ def reload_base(monkeypatch):
     importlib.reload(test_settings)
 
 
-def test_every_provider_reads_its_own_variables(reload_base):
-    read = reload_base(
-        TIMELY_WEBHOOK_SECRETS="new,old",
-        TIMELY_ACCOUNT_IDS="ws_1",
-        TIMELY_IGNORE_ACTORS="usr_bot",
-        FPT_WEBHOOK_SECRETS="fpt-secret",
-        FPT_ACCOUNT_IDS="48213,48214",
-    )
+@pytest.mark.parametrize(
+    "environment",
+    [
+        {
+            "TIMELY_WEBHOOK_SECRETS": "new,old",
+            "TIMELY_ACCOUNT_IDS": "ws_1,ws_2",
+            "TIMELY_IGNORE_ACTORS": "usr_bot",
+            "FPT_WEBHOOK_SECRETS": "fpt-secret",
+            "FPT_ACCOUNT_IDS": "48213,48214",
+        },
+        # As operators write them: whitespace around entries is ignored, empty entries dropped.
+        {
+            "TIMELY_WEBHOOK_SECRETS": "new, old",
+            "TIMELY_ACCOUNT_IDS": " ws_1 ,, ws_2 ",
+            "TIMELY_IGNORE_ACTORS": "usr_bot , ",
+            "FPT_WEBHOOK_SECRETS": " ,fpt-secret ,",
+            "FPT_ACCOUNT_IDS": "48213, 48214",
+        },
+    ],
+)
+def test_every_provider_reads_its_own_variables(reload_base, environment):
+    read = reload_base(**environment)
     assert read.WEBHOOK_PROVIDERS == {
-        "timely": {"SECRETS": ["new", "old"], "ACCOUNT_IDS": ["ws_1"], "IGNORE_ACTORS": ["usr_bot"]},
+        "timely": {"SECRETS": ["new", "old"], "ACCOUNT_IDS": ["ws_1", "ws_2"], "IGNORE_ACTORS": ["usr_bot"]},
         "fpt": {"SECRETS": ["fpt-secret"], "ACCOUNT_IDS": ["48213", "48214"]},
     }
+
+
+def test_a_list_of_only_commas_and_spaces_configures_no_secret(reload_base):
+    read = reload_base(TIMELY_WEBHOOK_SECRETS=" , ,")
+    assert read.WEBHOOK_PROVIDERS["timely"]["SECRETS"] == []
 
 
 def test_a_contact_fetcher_is_read_for_every_configured_provider(reload_base):

@@ -12,7 +12,7 @@ def erase():
     """Erase a (new, unless given) contact as a data-subject request (no provider event); returns the record."""
 
     def run(contact: Contact | None = None, **overrides):
-        options = {"requested_by": "usr_321", "requested_by_type": "attendant", "reason": "timely: deleted"}
+        options = {"requested_by": "usr_321", "requested_by_type": "attendant", "reason": "data_subject_request"}
         return erase_contact(
             origin=ErasureOrigin.DATA_SUBJECT_REQUEST, contact=contact or ContactFactory(), **{**options, **overrides}
         )

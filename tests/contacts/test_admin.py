@@ -210,7 +210,7 @@ def test_an_id_only_contact_has_the_same_readable_name_on_every_page(admin_clien
 def test_a_brazilian_browser_reads_the_id_only_and_the_erased_names_in_portuguese(admin_client):
     unnamed = ContactFactory(provider="fpt", external_id="9917342", name="")
     tombstone = ContactFactory(name="Ana Souza")
-    erase_on_request(contact=tombstone, requested_by="dpo", requested_by_type="admin", reason="ticket 1")
+    erase_on_request(contact=tombstone, requested_by="dpo", requested_by_type="admin", reference="DSR-1")
     portuguese = {"headers": {"accept-language": "pt-BR"}}
 
     unnamed_page = admin_client.get(f"/admin/contacts/contact/{unnamed.pk}/change/", **portuguese).content.decode()
@@ -274,7 +274,7 @@ def test_timeline_shows_old_and_new_values_until_the_contact_is_erased(admin_cli
     assert tags in timeline
     assert '<code>email</code> <span class="crm-new">ana.costa@exemplo.com.br</span>' in timeline  # created: no before
 
-    erase_on_request(contact=contact, requested_by="dpo", requested_by_type="admin", reason="DSR-9")
+    erase_on_request(contact=contact, requested_by="dpo", requested_by_type="admin", reference="DSR-9")
     contact.refresh_from_db()
     erased = change_page(admin_client, contact).split('id="contact-timeline"')[1].split("</table>")[0]
 

@@ -26,7 +26,7 @@ class TestWasThisPersonErased:
     def erased_ana(self, settings, erase):
         settings.ERASURE_FINGERPRINT_KEY = "a-key-kept-outside-the-database"
         return erase(ContactFactory(external_id="cont_456", email="ana.costa@exemplo.com.br", phone="+5547991234567"),
-                     reason="ticket 4711")  # fmt: skip
+                     reference="DSR-4711")  # fmt: skip
 
     @pytest.mark.parametrize(
         "data", [{"email": " Ana.Costa@Exemplo.com.br "}, {"phone": "(47) 99123-4567"}, {"phone": "+55 47 99123 4567"}]
@@ -38,7 +38,7 @@ class TestWasThisPersonErased:
         assert response.status_code == 200 and 'id="crm-lookup-found"' in page
         assert reverse("admin:contacts_erasurerecord_change", args=[erased_ana.pk]) in page
         assert change_url(erased_ana.contact) in page
-        assert "ticket 4711" in page
+        assert "Data-subject request DSR-4711" in page
 
     def test_someone_never_erased_is_said_so(self, admin_client, erased_ana):
         page = admin_client.post(LOOKUP_URL, {"email": "bruno@exemplo.com.br"}).content.decode()
@@ -71,13 +71,14 @@ class TestWasThisPersonErased:
 
 
 class TestErasureLogReasons:
-    def test_the_reason_is_a_column_and_is_searchable(self, admin_client, erase):
-        wanted, _other = erase(reason="DSR ticket 4711"), erase(reason="DSR ticket 9000")
+    def test_the_reason_and_reference_are_columns_and_the_reference_is_searchable(self, admin_client, erase):
+        wanted = erase(reason="legal_order", reference="DSR-4711")
+        _other = erase(reference="DSR-9000")
 
-        response = admin_client.get(LOG_URL, {"q": "4711"})
+        response = admin_client.get(LOG_URL, {"q": "DSR-4711"})
 
         assert [record.pk for record in response.context["cl"].result_list] == [wanted.pk]
-        assert "DSR ticket 4711" in response.content.decode()
+        assert "DSR-4711" in response.content.decode() and "Legal or court order" in response.content.decode()
 
     def test_a_tombstone_and_its_record_link_to_each_other(self, admin_client, erase):
         record = erase()

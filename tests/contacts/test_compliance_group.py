@@ -25,6 +25,12 @@ def test_the_group_holds_exactly_the_auditors_permissions():
         ("contacts", "change_datasubjectrequest"),
         ("contacts", "export_data_subject"),
         ("contacts", "view_datasubjectexport"),
+        ("contacts", "view_downstreamsystem"),
+        ("contacts", "add_downstreamsystem"),
+        ("contacts", "change_downstreamsystem"),
+        ("contacts", "delete_downstreamsystem"),
+        ("contacts", "view_erasurepropagation"),
+        ("contacts", "settle_erasurepropagation"),
     }
     assert set(COMPLIANCE_PERMISSIONS) == set(group.permissions.values_list("content_type__app_label", "codename"))
 
@@ -40,7 +46,8 @@ def test_an_auditor_sees_contacts_and_the_log_exports_it_and_erases(client, audi
     assert client.get("/admin/contacts/contactaccess/").status_code == 200
     response = client.post("/admin/contacts/contact/", {"action": "erase_data_subject",
                                                         "_selected_action": [contact.pk], "post": "yes",
-                                                        "reason": "DSR-9"})  # fmt: skip
+                                                        "reason": "data_subject_request",
+                                                        "reference": "DSR-9"})  # fmt: skip
     assert response.status_code == 302
     assert ErasureRecord.objects.filter(contact=contact, requested_by=auditor.username).exists()
 

@@ -284,7 +284,7 @@ class TestReactivatedTombstones:
     def test_data_subject_erasure_is_never_undone_by_a_look_up(self, post_webhook, fake_fetcher, erase):
         fake_fetcher.states[KEY] = snapshot(at=20, name="Maria")
         contact = ContactFactory(provider="fpt", account_id="48213", external_id="9917342")
-        erase(contact, requested_by="dpo", requested_by_type="cli", reason="pedido")
+        erase(contact, requested_by="dpo", requested_by_type="cli", reference="DSR-1")
         # Flagged however it happened (an admin, an older reactivation): the erasure still stands.
         Contact.objects.filter(pk=contact.pk).update(needs_refresh=True)
         result = refresh.refresh_contact(contact_id=contact.pk)
@@ -300,7 +300,7 @@ def test_erasure_on_request_during_a_look_up_wins_over_its_result(post_webhook, 
     Contact.objects.filter(pk=tombstone.pk).update(needs_refresh=True)  # reactivated upstream
 
     def erase_while_fetching(**ids):
-        erase(tombstone, requested_by="dpo", requested_by_type="cli", reason="pedido")
+        erase(tombstone, requested_by="dpo", requested_by_type="cli", reference="DSR-1")
         return snapshot(at=30, name="Maria")
 
     monkeypatch.setattr(refresh, "contact_fetcher", lambda provider: erase_while_fetching)

@@ -108,21 +108,26 @@ class TestRegister:
         assert request.handled_by == auditor
 
     @pytest.mark.parametrize(
-        ("field", "text"),
+        ("field", "text", "error"),
         [
-            ("reference", "Ana Costa called"),
-            ("reference", "ana.costa@exemplo.com.br"),
-            ("refusal_reason", "47 99123-4567"),
+            # The reference reaches the erasure log: a ticket id or nothing, whatever the text holds.
+            ("reference", "Ana Costa called", "Only a ticket id"),
+            ("reference", "ana.costa@exemplo.com.br", "Only a ticket id"),
+            ("reference", "Ana Costa Ribeiro", "Only a ticket id"),
+            ("reference", "CPF-123.456.789-09", "Only a ticket id"),
+            ("reference", "TEL-47-991234567", "Only a ticket id"),
+            # The refusal reason stays on the request, and an erasure of the person blanks it.
+            ("refusal_reason", "47 99123-4567", "quotes the contact"),
         ],
     )
-    def test_free_text_quoting_the_person_is_refused_like_an_erasure_reason(self, client, auditor, field, text):
+    def test_free_text_that_could_describe_the_person_is_refused(self, client, auditor, field, text, error):
         contact = ContactFactory(name="Ana Costa", email="ana.costa@exemplo.com.br", phone="+5547991234567")
         values = {"kind": "access", "received_at_0": "2026-11-20", "received_at_1": "10:00:00", "due_at_0": "",
-                  "due_at_1": "", "reference": "T-1", "contacts": [contact.pk], "status": "refused",
+                  "due_at_1": "", "reference": "TK-1", "contacts": [contact.pk], "status": "refused",
                   "refusal_reason": "identity not confirmed", field: text}  # fmt: skip
         response = client.post("/admin/contacts/datasubjectrequest/add/", values)
         assert response.status_code == 200
-        assert "quotes the contact" in response.context["adminform"].form.errors[field][0]
+        assert error in response.context["adminform"].form.errors[field][0]
         assert not DataSubjectRequest.objects.exists()
 
     def test_refusing_needs_a_reason(self, client, auditor):
@@ -336,12 +341,15 @@ class TestErasureFromRequest:
         person, homonym, _ = person_and_neighbours
         request = new_request(person, kind=Kind.ERASURE, reference="TICKET-77")
         confirmation = client.get(f"/admin/contacts/datasubjectrequest/{request.pk}/erase/")
-        assert (
-            confirmation.status_code == 200 and f"data-subject request #{request.pk}" in confirmation.content.decode()
-        )
-        assert client.post(f"/admin/contacts/datasubjectrequest/{request.pk}/erase/").status_code == 302
+        page = confirmation.content.decode()
+        assert confirmation.status_code == 200 and "<code>TICKET-77</code>" in page
+        # The reason is chosen from the codes staff may give, a data-subject request first.
+        assert '<option value="data_subject_request" selected>' in page and 'value="legal_order"' in page
+        assert 'value="provider_deletion"' not in page
+        erase_url = f"/admin/contacts/datasubjectrequest/{request.pk}/erase/"
+        assert client.post(erase_url, {"reason": "consent_withdrawn"}).status_code == 302
         record = ErasureRecord.objects.get()
-        assert record.contact == person and record.reason == f"data-subject request #{request.pk}"
+        assert record.contact == person and (record.reason, record.reference) == ("consent_withdrawn", "TICKET-77")
         assert record.requested_by == auditor.username and record.redacted_events == 2
         assert list(request.erasures.all()) == [record]
         person.refresh_from_db()
@@ -362,11 +370,26 @@ class TestErasureFromRequest:
         assert (created, existing) == ([], [earlier])
         assert ErasureRecord.objects.count() == 1 and list(request.erasures.all()) == [earlier]
 
-    def test_a_name_the_logs_reason_would_quote_erases_nothing_and_says_so(self, client, auditor):
+    def test_a_request_without_a_ticket_id_is_referenced_by_its_number(self, client, auditor):
         contact = ContactFactory(name="Subject Data")
         request = new_request(contact, kind=Kind.ERASURE)
-        response = client.post(f"/admin/contacts/datasubjectrequest/{request.pk}/erase/", follow=True)
-        assert response.status_code == 200 and "quote a contact" in response.content.decode()
+        response = client.post(f"/admin/contacts/datasubjectrequest/{request.pk}/erase/")
+        assert response.status_code == 302
+        record = ErasureRecord.objects.get()
+        assert (record.reason, record.reference) == ("data_subject_request", f"DSR-{request.pk}")
+
+    def test_a_reference_stored_before_the_rule_never_reaches_the_log(self, erase):
+        contact = ContactFactory(name="Ana Costa")
+        request = new_request(contact, kind=Kind.ERASURE, reference="Ana Costa ligou, CPF 123.456.789-09")
+        created, _existing = erase_from_request(request=request, user=None)
+        assert [record.reference for record in created] == [f"DSR-{request.pk}"]
+
+    def test_a_reason_outside_the_staff_codes_erases_nothing(self, client, auditor):
+        contact = ContactFactory()
+        request = new_request(contact, kind=Kind.ERASURE)
+        for reason in ("provider_deletion", "Ana Costa asked by phone"):
+            response = client.post(f"/admin/contacts/datasubjectrequest/{request.pk}/erase/", {"reason": reason})
+            assert response.status_code == 200 and response.context["reason_form"].errors["reason"]
         contact.refresh_from_db()
         assert not contact.is_erased and not ErasureRecord.objects.exists()
 

@@ -59,5 +59,5 @@ def test_a_request_for_a_contact_erased_meanwhile_appends_no_second_record(erase
     stale_copy = Contact.objects.get(pk=contact.pk)  # what staff selected, before the provider's deletion
     erase(contact)
     with pytest.raises(AlreadyErased):
-        erase_on_request(contact=stale_copy, requested_by="dpo", requested_by_type="admin", reason="DSR-5")
+        erase_on_request(contact=stale_copy, requested_by="dpo", requested_by_type="admin", reference="DSR-5")
     assert ErasureRecord.objects.count() == 1

@@ -197,5 +197,5 @@ class TestReactivation:
         fake_fetcher.states[KEY] = ContactSnapshot(fields={"name": "Maria"}, as_of=BASE_TIME + timedelta(seconds=20))
         delivered(post_webhook, "fpt", fpt_event("contact.deleted", at=10))
         delivered(post_webhook, "fpt", fpt_event("contact.updated", at=20))
-        services.erase_on_request(contact=member(), requested_by="dpo", requested_by_type="cli", reason="pedido 7")
+        services.erase_on_request(contact=member(), requested_by="dpo", requested_by_type="cli", reference="DSR-1")
         assert delivered(post_webhook, "fpt", note(at=40)).redacted_at is not None

@@ -26,29 +26,29 @@ class TestEraseContactCommand:
         contact = ContactFactory(external_id="cont_456", name="Ana Costa", email="ana.costa@exemplo.com.br")
         WebhookEventFactory(external_id="cont_456", body=b'{"data": {"name": "Ana Costa"}}')
         output = erase_cli("--provider", "timely", "--account", "ws_abc123", "--external-id", "cont_456",
-                           "--reason", "LGPD request, ticket DSR-118", "--requested-by", "dpo@ourcompany")  # fmt: skip
+                           "--reference", "DSR-118", "--requested-by", "dpo@ourcompany")  # fmt: skip
         contact.refresh_from_db()
         assert contact.is_erased and contact.name == "" and contact.email == ""
         record = ErasureRecord.objects.get()
         assert (record.requested_by_type, record.requested_by) == ("cli", "dpo@ourcompany")
-        assert (record.reason, record.redacted_events) == ("LGPD request, ticket DSR-118", 1)
+        assert (record.reason, record.reference, record.redacted_events) == ("data_subject_request", "DSR-118", 1)
         assert "erasure record 1" in output
         assert b"Ana Costa" not in bytes(WebhookEvent.objects.get().body)
 
     def test_an_unknown_contact_is_a_clear_error_and_nothing_is_written(self):
         with pytest.raises(CommandError, match=r"no contact timely/ws_abc123/cont_nope: nothing was erased"):
-            erase_cli("--provider", "timely", "--account", "ws_abc123", "--external-id", "cont_nope", "--reason", "x")
+            erase_cli("--provider", "timely", "--account", "ws_abc123", "--external-id", "cont_nope")
         assert not Contact.objects.exists() and not ErasureRecord.objects.exists()
 
     def test_an_unknown_provider_is_refused_even_with_tombstone_unknown(self):
         with pytest.raises(CommandError, match=r"unknown provider 'timley' \(known: fpt, timely\)"):
             erase_cli("--provider", "timley", "--account", "ws_abc123", "--external-id", "cont_456",
-                      "--reason", "DSR-3", "--tombstone-unknown")  # fmt: skip
+                      "--reference", "DSR-3", "--tombstone-unknown")  # fmt: skip
         assert not Contact.objects.exists()
 
     def test_an_unknown_contact_can_be_tombstoned_so_later_events_cannot_bring_it_back(self, post_webhook):
         erase_cli("--provider", "timely", "--account", "ws_abc123", "--external-id", "cont_456",
-                  "--reason", "ticket DSR-7", "--tombstone-unknown")  # fmt: skip
+                  "--reason", "legal_order", "--reference", "LGPD/2026/0042", "--tombstone-unknown")  # fmt: skip
         tombstone = Contact.objects.get(external_id="cont_456")
         assert tombstone.is_erased and ErasureRecord.objects.get().erased_fields == []
         post_webhook("timely", load_fixture("timely", "contact.created"))
@@ -57,21 +57,39 @@ class TestEraseContactCommand:
         tombstone.refresh_from_db()
         assert tombstone.name == "" and b"Ana Costa" not in bytes(event.body)
 
-    def test_a_reason_quoting_the_persons_data_is_refused_before_anything_is_erased(self):
+    @pytest.mark.parametrize(
+        ("option", "text"),
+        [
+            ("--reason", "Ana asked by phone"),
+            ("--reason", "DATA_SUBJECT_REQUEST"),
+            ("--reference", "Ana Costa"),
+            ("--reference", "call back (47) 99123-4567"),
+            ("--reference", "123.456.789-09"),
+            ("--reference", "CPF-123456789"),
+            ("--reference", "Av-12345678-Centro"),
+        ],
+    )
+    def test_free_text_is_refused_before_anything_is_erased_and_never_repeated(self, option, text):
         contact = ContactFactory(name="Ana Costa", phone="+5547991234567")
-        for reason in ["Ana asked by phone", "call back (47) 99123-4567"]:
-            with pytest.raises(CommandError, match="the reason quotes the contact's"):
-                erase_cli("--provider", "timely", "--account", contact.account_id,
-                          "--external-id", contact.external_id, "--reason", reason)  # fmt: skip
+        with pytest.raises(CommandError, match="nothing was erased") as refused:
+            erase_cli("--provider", "timely", "--account", contact.account_id,
+                      "--external-id", contact.external_id, option, text)  # fmt: skip
+        assert text not in str(refused.value)
         contact.refresh_from_db()
         assert not contact.is_erased and not ErasureRecord.objects.exists()
+
+    def test_the_reason_codes_are_accepted(self):
+        contact = ContactFactory()
+        erase_cli("--provider", "timely", "--account", contact.account_id, "--external-id", contact.external_id,
+                  "--reason", "retention")  # fmt: skip
+        assert (ErasureRecord.objects.get().reason, ErasureRecord.objects.get().reference) == ("retention", "")
 
     def test_an_already_erased_contact_is_reported_not_erased_twice(self, erase):
         contact = ContactFactory()
         erase(contact)
         with pytest.raises(CommandError, match="already erased"):
             erase_cli("--provider", "timely", "--account", contact.account_id, "--external-id", contact.external_id,
-                      "--reason", "second request")  # fmt: skip
+                      "--reason", "consent_withdrawn")  # fmt: skip
         assert ErasureRecord.objects.count() == 1
 
 

@@ -28,16 +28,24 @@ def verify() -> tuple[int, str]:
 
 @pytest.mark.django_db
 class TestHashChain:
-    def test_each_hash_is_sha256_of_the_previous_hash_and_the_canonical_json(self, erase):
-        first, second = erase(), erase()
+    def test_each_hash_is_sha256_of_the_previous_hash_and_the_digests_of_the_fields(self, erase):
+        first, second = erase(), erase(reason="legal_order", reference="LGPD/2026/0042")
         assert first.prev_hash == "0" * 64 and first.sequence == 1
         assert (second.sequence, second.prev_hash) == (2, first.hash)
         for record in (first, second):
             stored = ErasureRecord.objects.get(pk=record.pk)
-            canonical = stored.canonical_json()
-            assert json.loads(canonical)["sequence"] == stored.sequence
-            assert canonical == json.dumps(json.loads(canonical), sort_keys=True, separators=(",", ":"))
+            assert stored.hash_scheme == 2 and stored.blanked_digests == {} and stored.digest_hash == ""
+
+            def digest(value):
+                text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+                return hashlib.sha256(text.encode()).hexdigest()
+
+            values = json.loads(stored.canonical_json()) | {"reference": stored.reference}
+            assert set(values) == set(ErasureRecord.DIGESTED_FIELDS) and values["sequence"] == stored.sequence
+            digests = {name: digest(value) for name, value in values.items()}
+            canonical = json.dumps({"fields": digests, "hash_scheme": 2}, sort_keys=True, separators=(",", ":"))
             assert stored.hash == hashlib.sha256((stored.prev_hash + canonical).encode()).hexdigest()
+        assert (second.reason, second.reference) == ("legal_order", "LGPD/2026/0042")
 
     def test_the_record_holds_ids_and_field_names_but_no_personal_data(self, erase, settings):
         settings.ERASURE_FINGERPRINT_KEY = "kept-outside-the-database"
@@ -69,12 +77,12 @@ class TestAppendOnly:
         with pytest.raises(PermissionDenied):
             record.delete()
         with pytest.raises(PermissionDenied):
-            ErasureRecord.objects.filter(pk=record.pk).update(reason="rewritten")
+            ErasureRecord.objects.filter(pk=record.pk).update(reference="DSR-1")
         with pytest.raises(PermissionDenied):
             ErasureRecord.objects.all().delete()
         with pytest.raises(PermissionDenied):
             ErasureRecord.objects.bulk_update([record], ["reason"])
-        assert ErasureRecord.objects.get().reason == "timely: deleted"
+        assert ErasureRecord.objects.get().reason == "data_subject_request"
 
     @pytest.mark.postgres
     @pytest.mark.parametrize(
@@ -90,7 +98,7 @@ class TestAppendOnly:
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # run the pending FK checks TRUNCATE would wait on
             cursor.execute(sql)
-        assert ErasureRecord.objects.get().reason == "timely: deleted"
+        assert ErasureRecord.objects.get().reason == "data_subject_request"
 
 
 @pytest.mark.django_db
@@ -168,7 +176,7 @@ def test_concurrent_erasures_append_to_one_chain_without_forks(erasure_log_clean
     def erase_one(contact):
         try:
             start.wait()
-            erase_on_request(contact=contact, requested_by="usr_1", requested_by_type="attendant", reason="deleted")
+            erase_on_request(contact=contact, requested_by="usr_1", requested_by_type="attendant", reference="DSR-1")
         except Exception as exc:  # noqa: BLE001  (reported below)
             errors.append(exc)
         finally:

@@ -13,7 +13,7 @@ from tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
 
-WHO = {"requested_by": "dpo", "requested_by_type": "cli", "reason": "ticket 12"}
+WHO = {"requested_by": "dpo", "requested_by_type": "cli", "reason": "data_subject_request", "reference": "DSR-12"}
 
 
 def test_a_data_subject_request_records_no_event_and_is_final():

@@ -50,7 +50,7 @@ def restore(rows: list) -> None:
 
 
 def erase_by_request(contact):
-    return erase_on_request(contact=contact, requested_by="dpo", requested_by_type="admin", reason="DSR-1")
+    return erase_on_request(contact=contact, requested_by="dpo", requested_by_type="admin", reference="DSR-1")
 
 
 def test_an_older_dump_restored_brings_nobody_back(tmp_path):
@@ -88,6 +88,8 @@ def test_an_older_dump_restored_brings_nobody_back(tmp_path):
     assert found_in(full_dump(), ["Joana Prado", "joana.prado@exemplo.com.br", "+5547998765432"]) == []
     records = list(ErasureRecord.objects.order_by("sequence"))
     assert [r.sequence for r in records] == [1, 2, 3] and records[1].requested_by_type == "restore"
+    # Why: a restore, naming the exported record it re-applies (the export itself holds no reason).
+    assert [(r.reason, r.reference) for r in records[1:]] == [("restore", "RESTORE-2"), ("restore", "RESTORE-3")]
     assert verify_erasure_log().ok
 
     # Run twice (or by two operators): nothing more to do.
@@ -97,7 +99,7 @@ def test_an_older_dump_restored_brings_nobody_back(tmp_path):
 
 def test_a_contact_reactivated_since_the_export_is_left_alone(tmp_path):
     contact = ContactFactory(provider="fpt", account_id="loc_1")
-    record = erase_on_request(contact=contact, requested_by="", requested_by_type="admin", reason="DSR-2")
+    record = erase_on_request(contact=contact, requested_by="", requested_by_type="admin", reference="DSR-2")
     call_command("export_erasure_log", "--output", str(tmp_path / "before.json"), stderr=StringIO())
     document = json.loads((tmp_path / "before.json").read_text())
     assert document["records"][0]["erased_at_export"] is True and document["records"][0]["hash"] == record.hash

@@ -176,7 +176,7 @@ class TestDeletionAndReactivation:
         from contacts.services import erase_on_request
 
         post_webhook("fpt", status_change(3, at=1))
-        erase_on_request(contact=fpt_contact(), requested_by="dpo", requested_by_type="cli", reason="titular pediu")
+        erase_on_request(contact=fpt_contact(), requested_by="dpo", requested_by_type="cli", reference="DSR-1")
         post_webhook("fpt", fpt_event("contact.updated", at=20))
         assert fpt_contact().needs_refresh is False
         assert last_event().status_reason == "contact was erased on a data-subject request"

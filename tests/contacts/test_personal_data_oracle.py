@@ -190,15 +190,18 @@ class Oracle:
             assert self.post(deletion).status_code == 200
         elif way == "admin" and contact is not None:
             data = {"action": "erase_data_subject", "_selected_action": [contact.pk], "post": "yes",
-                    "reason": "Data-subject request DSR-42"}  # fmt: skip
+                    "reason": "data_subject_request", "reference": "DSR-42"}  # fmt: skip
             assert self.admin_client.post("/admin/contacts/contact/", data).status_code == 302
         elif way == "desk" and contact is not None:
             request = DataSubjectRequest.objects.create(kind=DataSubjectRequest.Kind.ERASURE)
             request.contacts.set([contact])
-            assert self.admin_client.post(f"/admin/contacts/datasubjectrequest/{request.pk}/erase/").status_code == 302
+            assert self.admin_client.post(
+                f"/admin/contacts/datasubjectrequest/{request.pk}/erase/", {"reason": "data_subject_request"}
+            ).status_code == 302
         else:
             call_command("erase_contact", "--provider", provider, "--account", account_id, "--external-id",
-                         external_id, "--reason", "Data-subject request DSR-7", "--tombstone-unknown")  # fmt: skip
+                         external_id, "--reason", "data_subject_request", "--reference", "DSR-7",
+                         "--tombstone-unknown")  # fmt: skip
         erased = Contact.objects.get(provider=provider, account_id=account_id, external_id=external_id)
         assert erased.is_erased, (way, subject)
 

@@ -48,7 +48,7 @@ def erased_before_the_rule():
     purged = WebhookEventFactory(external_id=NAME, body=None, headers=OLD_HEADERS, redacted_at=now)
     append_erasure_record(
         provider="timely", account_id="ws_abc123", external_id=NAME, contact=tombstone, event_id="evt maria del",
-        requested_by="usr_1", requested_by_type="attendant", erased_at=now, reason="deleted at the provider",
+        requested_by="usr_1", requested_by_type="attendant", erased_at=now, reason="provider_deletion",
     )  # fmt: skip
     return tombstone, redacted, purged
 

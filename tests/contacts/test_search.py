@@ -85,7 +85,7 @@ def test_the_folded_text_follows_every_change_of_the_contact(people):
 
 
 def test_an_erased_contact_keeps_no_search_text_and_is_found_by_its_exact_id_only(people):
-    erase_on_request(contact=people["joao"], requested_by="dpo", requested_by_type="admin", reason="ticket 4711")
+    erase_on_request(contact=people["joao"], requested_by="dpo", requested_by_type="admin", reference="DSR-1")
 
     joao = Contact.objects.get(external_id="cont_joao")
     assert joao.search_text == ""
@@ -108,7 +108,7 @@ def test_admin_and_api_search_the_same_way(admin_client, people, term):
 
 
 def test_the_database_refuses_search_text_on_a_tombstone(people):
-    erase_on_request(contact=people["ana"], requested_by="dpo", requested_by_type="admin", reason="ticket 4711")
+    erase_on_request(contact=people["ana"], requested_by="dpo", requested_by_type="admin", reference="DSR-1")
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Contact.objects.filter(external_id="cont_ana").update(search_text="ana costa ribeiro")

@@ -35,7 +35,7 @@ def promtool() -> str:
 def test_promtool_accepts_the_rules():
     result = subprocess.run([promtool(), "check", "rules", str(RULES)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 8 rules found" in result.stdout
+    assert "SUCCESS: 10 rules found" in result.stdout
 
 
 def test_each_alert_fires_when_it_should_and_not_before():
@@ -52,6 +52,8 @@ def exported(client, settings):
     metrics.record_processed("timely", "failed")
     metrics.record_erasure("timely")
     metrics.observe_worker_batch(size=3, seconds=0.1)
+    for outcome in metrics.OUTBOUND_OUTCOMES:
+        metrics.record_outbound_try("billing", outcome)
     WebhookEventFactory()
     verify_erasure_log()
     text = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).content.decode()

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from config.settings import base as base_settings
 from webhooks.models import RejectedDelivery, WebhookEvent
 
 
@@ -81,6 +82,18 @@ class SignatureContract:
             response = self.post(client, body, self.sign(body, secret=secret))
             assert response.status_code == 200, (secret, response.content)
         assert WebhookEvent.objects.count() == 2
+
+    def test_secrets_read_with_spaces_around_the_commas_all_verify(self, client, settings, monkeypatch):
+        # As an operator writes a rotation: a space after the comma, a trailing comma.
+        old, new = "old-secret-" + "a" * 24, "new-secret-" + "b" * 24
+        monkeypatch.setenv(f"{self.provider.upper()}_WEBHOOK_SECRETS", f" {new} , {old} ,")
+        entry = base_settings.webhook_provider(self.provider)
+        assert entry["SECRETS"] == [new, old]
+        settings.WEBHOOK_PROVIDERS = {**settings.WEBHOOK_PROVIDERS, self.provider: entry}
+        for secret in (old, new):
+            body = self.body_with_new_id()
+            response = self.post(client, body, self.sign(body, secret=secret))
+            assert response.status_code == 200, (secret, response.content)
 
     def body_with_new_id(self) -> bytes:
         raise NotImplementedError

@@ -145,7 +145,7 @@ class TestWithoutStoredEvents:
         contact = ContactFactory(name="Ana Costa")
         event = WebhookEventFactory(external_id=contact.external_id, account_id=contact.account_id)
         with withdrawn(StoredEvents), pytest.raises(BridgeMisconfigured, match="no webhooks.bridge.StoredEvents"):
-            erase_on_request(contact=contact, requested_by="dpo", requested_by_type="cli", reason="ticket 12")
+            erase_on_request(contact=contact, requested_by="dpo", requested_by_type="cli", reference="DSR-12")
         assert Contact.objects.get(pk=contact.pk).name == "Ana Costa"
         assert not ErasureRecord.objects.exists()
         assert not ErasedSubject.objects.exists()
@@ -155,14 +155,14 @@ class TestWithoutStoredEvents:
     def test_two_implementations_are_refused_too_rather_than_redact_twice(self):
         contact = ContactFactory(name="Ana Costa")
         with a_second_implementation(StoredEvents), pytest.raises(BridgeMisconfigured, match="registered 2 times"):
-            erase_on_request(contact=contact, requested_by="dpo", requested_by_type="cli", reason="ticket 12")
+            erase_on_request(contact=contact, requested_by="dpo", requested_by_type="cli", reference="DSR-12")
         assert Contact.objects.get(pk=contact.pk).name == "Ana Costa"
         assert not ErasureRecord.objects.exists()
 
     def test_the_message_names_no_personal_data(self):
         contact = ContactFactory(name="Ana Costa", email="ana@exemplo.com.br", external_id="cont_456")
         with withdrawn(StoredEvents), pytest.raises(BridgeMisconfigured) as raised:
-            erase_on_request(contact=contact, requested_by="dpo", requested_by_type="cli", reason="ticket 12")
+            erase_on_request(contact=contact, requested_by="dpo", requested_by_type="cli", reference="DSR-12")
         assert "Ana" not in str(raised.value) and "exemplo" not in str(raised.value)
         assert "cont_456" not in str(raised.value)
 

@@ -71,7 +71,7 @@ def test_an_erasure_on_request_waits_for_the_workers_batch_of_that_contact_and_b
 
     def erase():
         try:
-            erase_on_request(contact=contact, requested_by="dpo", requested_by_type="cli", reason="pedido do titular")
+            erase_on_request(contact=contact, requested_by="dpo", requested_by_type="cli", reference="DSR-1")
         except Exception as exc:  # noqa: BLE001  (reported below)
             errors.append(exc)
         finally:

@@ -29,7 +29,7 @@ def test_an_erasure_rewrites_its_payloads_in_place():
     WebhookEvent.objects.bulk_create(rows)
     before = updates_in_this_transaction()
 
-    erase_on_request(contact=contact, requested_by="test", requested_by_type="cli", reason="test")
+    erase_on_request(contact=contact, requested_by="test", requested_by_type="cli", reference="DSR-1")
 
     updated, in_place = (after - earlier for after, earlier in zip(updates_in_this_transaction(), before, strict=True))
     assert updated == 20 and in_place == 20

@@ -22,9 +22,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 BATCH_BUDGET = {"postgresql": 9, "sqlite": 7}
 # What one deletion adds to its batch: its contact's row written first (created in the same batch here),
 # the erasure (tombstone, remembered subject, payloads read and redacted, admin log, the chain's lock,
-# head and record, the free text of the person's data-subject requests cleared: one UPDATE) and its own
-# rebuilt copy (its stored headers read, which a batch does not read otherwise, and written).
-DELETION_EXTRA = {"postgresql": 13, "sqlite": 12}
+# head and record, the free text of the person's data-subject requests cleared: one UPDATE, the downstream
+# systems to tell: one SELECT) and its own rebuilt copy (its stored headers read, which a batch does not read
+# otherwise, and written).
+DELETION_EXTRA = {"postgresql": 14, "sqlite": 13}
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK")
 
 

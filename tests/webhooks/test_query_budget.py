@@ -23,9 +23,9 @@ from webhooks.models import ErasedSubject, WebhookEvent, WebhookEventStatus
 NEW_EVENT_BUDGET = {"postgresql": 6, "sqlite": 5}
 DUPLICATE_BUDGET = 2
 # A deletion erases the contact, its payloads, the admin log and appends the hash-chained record (README ›
-# LGPD erasure) and clears the free text of the person's data-subject requests (one UPDATE); PostgreSQL adds two
-# advisory locks (the contact's, the erasure log chain's).
-DELETION_BUDGET = {"postgresql": 16, "sqlite": 14}
+# LGPD erasure), clears the free text of the person's data-subject requests (one UPDATE) and reads the downstream
+# systems to tell (none here: nothing to queue); PostgreSQL adds two advisory locks (the contact's, the chain's).
+DELETION_BUDGET = {"postgresql": 17, "sqlite": 15}
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK")
 
 pytestmark = pytest.mark.django_db(transaction=True)

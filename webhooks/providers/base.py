@@ -58,6 +58,9 @@ class WebhookProvider:
     surviving_headers: ClassVar[Schema] = {}
     # The key of an event's ``data`` object naming its contact (``contact.*`` events).
     subject_id_key: ClassVar[str]
+    # A configured secret shorter than this is reported by ``manage.py check`` (webhooks.W002): a truncated
+    # paste, or a guessable key. 16 characters of a random secret are 128 bits, the least for an HMAC key.
+    min_secret_length: ClassVar[int] = 16
 
     def __init__(self, config: Mapping[str, Any], *, tolerance_seconds: int):
         self.secrets: list[str] = [s for s in config.get("SECRETS", []) if s]

@@ -40,6 +40,29 @@ def check_webhook_providers(app_configs, **kwargs):
     return problems
 
 
+@register()
+def check_webhook_secrets(app_configs, **kwargs):
+    """A secret shorter than its provider's minimum is most likely cut short or guessable. The message says
+    which entry and how long, never the secret."""
+    problems = []
+    for name, entry in settings.WEBHOOK_PROVIDERS.items():
+        try:
+            minimum = provider_class(name).min_secret_length
+        except UnknownProvider:
+            continue  # reported by check_webhook_providers
+        for position, secret in enumerate(entry.get("SECRETS", []), start=1):
+            if len(secret) < minimum:
+                problems.append(
+                    Warning(
+                        f"Secret {position} of {name.upper()}_WEBHOOK_SECRETS has {len(secret)} characters; "
+                        f"{name} secrets have at least {minimum}",
+                        hint="Copy the whole secret the provider handed out (entries are comma-separated).",
+                        id="webhooks.W002",
+                    )
+                )
+    return problems
+
+
 def implemented_providers() -> list[tuple[str, str]]:
     """``(module, provider name)`` for every provider class defined in this package's modules."""
     found = []

@@ -73,6 +73,8 @@ class FitProTrackerProvider(WebhookProvider):
     surviving_other_family_fields = _SURVIVING_OTHER_FAMILY_FIELDS
     subject_id_key = "contactId"
     verbose_name = "FitProTracker"
+    # Their documentation: secrets are 32 characters or more.
+    min_secret_length = 32
 
     def verify(self, *, headers: Mapping[str, str], body: bytes, now: float) -> str:
         header = headers.get(SIGNATURE_HEADER)

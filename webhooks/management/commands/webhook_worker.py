@@ -7,7 +7,8 @@ from webhooks.worker import WebhookWorker
 
 class Command(BaseCommand):
     help = (
-        "Apply due webhook events in batches (and look up contacts due for a refresh) until SIGTERM, which "
+        "Apply due webhook events in batches (and look up contacts due for a refresh, and deliver outbound "
+        "messages) until SIGTERM, which "
         "lets the current batch finish. --once: drain what is due now and exit (from cron in inline mode)."
     )
 
@@ -25,3 +26,5 @@ class Command(BaseCommand):
             raise CommandError(f"the database is unavailable ({describe_failure(exc)})") from None
         if once:
             self.stdout.write(f"{done} event(s) applied")
+            if worker.messages_tried:
+                self.stdout.write(f"{worker.messages_tried} outbound message(s) tried")
