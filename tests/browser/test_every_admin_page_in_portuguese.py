@@ -92,7 +92,8 @@ def a_bit_of_everything(admin_user, erasure_log_cleanup):
     ContactFactory(provider="fpt", account_id="48213", external_id="9917342", name="", phone="", email="",
                    status="Members", status_id=3, needs_refresh=True)  # fmt: skip
     erase_contact(contact=ContactFactory(external_id="cont_gone"), origin=ErasureOrigin.DATA_SUBJECT_REQUEST,
-                  requested_by="dpo", requested_by_type="admin", reason="data_subject_request", reference="DSR-4711")  # fmt: skip
+                  requested_by="dpo", requested_by_type="admin", reason="data_subject_request",
+                  reference="DSR-4711")  # fmt: skip
     DataSubjectRequest.objects.create(kind="access").contacts.add(contact)
     RejectedDelivery.objects.create(provider="fpt", reason="signature does not match", count=3,
                                     hour=now.replace(minute=0, second=0, microsecond=0))  # fmt: skip
