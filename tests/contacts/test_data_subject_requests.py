@@ -431,7 +431,6 @@ class TestErasureFromRequest:
         assert not re.search(r"\d{4}-\d\d-\d\d", desk)
         assert page.count('id="crm-time-zone"') == 1
 
-
     def test_an_erasure_leaves_the_persons_requests_holding_nothing_personal(self, erase):
         contact = ContactFactory()
         refused = new_request(
