@@ -75,13 +75,6 @@ class DemoChange:
     key: str
     before: DemoPerson | None = None
 
-    def changed(self) -> set[str]:
-        """The names of the person's fields this change changed (all of them for a creation)."""
-        if self.before is None:
-            return set(DemoPerson.__dataclass_fields__)
-        return {name for name in DemoPerson.__dataclass_fields__
-                if getattr(self.before, name) != getattr(self.person, name)}  # fmt: skip
-
 
 def demo_history(count: int, *, seed: int, providers: dict[str, int], ends: datetime) -> list[DemoChange]:
     """``count`` people shared among ``providers`` (name: weight) and their changes over the days before
