@@ -12,7 +12,7 @@ from contacts.models import Contact, DataSubjectRequest
 from tests.factories import ContactFactory
 from webhooks.demo import load_demo
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("erasure_log_cleanup")]
 
 
 def test_the_demo_people_fill_the_chart_the_list_its_filters_and_search(logged_in_pt_br, screenshot_of):
