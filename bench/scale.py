@@ -30,6 +30,7 @@ from django.utils import timezone  # noqa: E402
 
 from bench.events import TIMELY_ACCOUNT, stream  # noqa: E402
 from config.bulk import binary_parameters_cursor  # noqa: E402
+from contacts.erasure_reasons import ErasureReason  # noqa: E402
 from contacts.models import Contact  # noqa: E402
 from contacts.search import search_document  # noqa: E402
 from contacts.services import ErasureOrigin, erase_contact  # noqa: E402
@@ -193,7 +194,7 @@ BENCH_REQUEST = {
     "origin": ErasureOrigin.DATA_SUBJECT_REQUEST,
     "requested_by": "bench",
     "requested_by_type": "cli",
-    "reason": "bench",
+    "reason": ErasureReason.DATA_SUBJECT_REQUEST,
 }
 
 
@@ -264,7 +265,7 @@ def erase(out: Path) -> None:
     lines.insert(2, f"sequential scans of the big tables: {scans}")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n")
-    print(f"    {summary}; {scans} sequential scans of the big tables; plans in {out.relative_to(Path.cwd())}")
+    print(f"    {summary}; {scans} sequential scans of the big tables; plans in {out}")
 
 
 def profile() -> None:
