@@ -14,6 +14,8 @@ from collections.abc import Iterable
 
 from django.db import models
 
+from contacts.normalize import normalize_phone
+
 # A term made only of these is a phone number, however it is written: "(47) 99123-4567", "+55 47 ...".
 PHONE_TERM = re.compile(r"^[\d\s()+\-./]+$")
 PHONE_MIN_DIGITS = 4
@@ -89,8 +91,6 @@ def search_condition(term: str, *, also=None) -> models.Q | None:
     """Every word of the term folded into ``search_text`` (or in what ``also(word)`` matches, a condition or
     None); a phone-shaped term by its digits, also as the E.164 number it stands for ("(047) 99123-4567" →
     5547991234567). None for an empty term."""
-    from contacts.normalize import normalize_phone  # imports contacts.models, which imports this module
-
     folded = fold(term)
     if not folded:
         return None
