@@ -3,7 +3,7 @@
 Every contact carries ``search_text``: its name, email, phone digits, tags, custom field values and
 provider ids, folded (accents stripped, case-folded, spaces collapsed) by Python, so both databases compare
 the same text. A search folds the term the same way and asks for every word to appear in it; on
-PostgreSQL a trigram index on the column serves those "contains" tests (migration 0007).
+PostgreSQL a trigram index on the column serves those "contains" tests (migration 0010).
 
 The column is personal data like the fields it is made of: an erased contact's is empty.
 """
@@ -80,6 +80,12 @@ class SearchTextField(models.TextField):
         kwargs.setdefault("default", "")
         kwargs.setdefault("editable", False)
         super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        # Migrations see the column it is (a TextField), not this class: they import no application code,
+        # and a historical model must not run today's search rules (migration 0010 writes its own).
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.TextField", args, kwargs
 
     def pre_save(self, model_instance, add):
         value = contact_search_document(model_instance)
