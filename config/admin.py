@@ -92,8 +92,9 @@ class ValidatedFiltersMixin:
 
 class StoredIdSearchMixin:
     """A search box over id columns (``=field`` search fields) that also finds an id not in plain form,
-    typed as it was sent ("Maria Souza", an email address), by the keyed digest it is stored as
-    (``config.erased_ids``): Django's search would split it into words and look for those."""
+    typed as it was sent ("Maria Souza", an email address), whole: by the keyed digest it is stored as
+    (``config.erased_ids``), or as it is where it was recorded before that rule. Django's search would
+    split it into words and look for each."""
 
     stored_id_fields: tuple[str, ...] = ()
 
@@ -101,10 +102,10 @@ class StoredIdSearchMixin:
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         forms = id_forms(search_term.strip())
         if len(forms) > 1:
-            digest = Q()
+            whole = Q()
             for name in self.stored_id_fields:
-                digest |= Q(**{name: forms[1]})
-            results |= queryset.filter(digest)
+                whole |= Q(**{f"{name}__in": forms})
+            results |= queryset.filter(whole)
         return results, may_have_duplicates
 
 
