@@ -10,7 +10,8 @@ import pytest
 from django.core.management import call_command
 
 from contacts.models import Contact, ErasureRecord
-from webhooks.demo import ChangeKind, demo_history, load_demo
+from webhooks.demo import load_demo
+from webhooks.demo_people import ChangeKind, demo_history
 from webhooks.models import WebhookEvent, WebhookEventStatus
 from webhooks.providers import get_provider, provider_names
 

@@ -23,7 +23,8 @@ from tests.webhooks.provider_contract import (
     identity,
 )
 from tests.webhooks.signature_cases import SignatureContract
-from webhooks.demo import ChangeKind, demo_history, load_demo
+from webhooks.demo import load_demo
+from webhooks.demo_people import ChangeKind, demo_history
 from webhooks.models import WebhookEvent, WebhookEventStatus
 from webhooks.providers import get_provider, provider_class, provider_names
 from webhooks.providers.fields import EnvelopeError

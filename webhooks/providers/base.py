@@ -19,7 +19,7 @@ from webhooks.providers.schema import COMMON_SURVIVING_HEADERS, Schema, rebuild,
 from webhooks.providers.signing import check_fresh, hmac_sha256_hex, signed_by_any, timestamped
 
 if TYPE_CHECKING:
-    from webhooks.demo import DemoChange
+    from webhooks.demo_people import DemoChange
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -210,7 +210,7 @@ class WebhookProvider:
     demo_weight: ClassVar[int] = 1
 
     def demo_payloads(self, change: "DemoChange") -> list[dict]:
-        """The deliveries this provider sends for one change of a made-up person (``webhooks.demo``), in the
+        """The deliveries this provider sends for one change of a made-up person (``webhooks.demo_people``), in the
         order it sends them; ids made from the person's and the change's (the same seed, the same ids)."""
         raise NotImplementedError
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.utils.translation import gettext_noop
 
-from webhooks.demo import ChangeKind, DemoChange, DemoPerson, Stage
+from webhooks.demo_people import ChangeKind, DemoChange, DemoPerson, Stage
 from webhooks.events import ContactEvent, ContactEventKind
 from webhooks.providers.base import Delivery, Ignore, WebhookProvider
 from webhooks.providers.fields import (

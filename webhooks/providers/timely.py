@@ -11,7 +11,7 @@ from datetime import datetime
 
 from django.utils.translation import gettext_noop
 
-from webhooks.demo import ChangeKind, DemoChange, DemoPerson
+from webhooks.demo_people import ChangeKind, DemoChange, DemoPerson
 from webhooks.events import ContactEvent, ContactEventKind
 from webhooks.providers.base import Delivery, Ignore, WebhookProvider
 from webhooks.providers.fields import (

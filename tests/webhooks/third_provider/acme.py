@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import datetime
 
-from webhooks.demo import ChangeKind, DemoChange
+from webhooks.demo_people import ChangeKind, DemoChange
 from webhooks.events import ContactEvent, ContactEventKind
 from webhooks.providers.base import Delivery, Ignore, WebhookProvider
 from webhooks.providers.fields import EnvelopeError, as_event_type, as_id, parse_timestamp
