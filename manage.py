@@ -4,7 +4,7 @@ import sys
 
 from config.env_file import read_env_file
 
-# Long-running commands that count for /metrics: their counters join the web processes' (config/shared_counters.py).
+# Long-running commands that count for /metrics: their counters join the web processes' (config/ops/shared_counters.py).
 COUNTING_COMMANDS = {"webhook_worker"}
 
 
@@ -17,7 +17,7 @@ def main():
     if sys.argv[1:2] and sys.argv[1] in COUNTING_COMMANDS:
         from django.conf import settings
 
-        from config.shared_counters import share_counters_between_processes
+        from config.ops.shared_counters import share_counters_between_processes
 
         share_counters_between_processes(settings)
     execute_from_command_line(sys.argv)

@@ -24,7 +24,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from config.metrics_view import DatabaseCollector  # noqa: E402
+from config.ops.metrics_view import DatabaseCollector  # noqa: E402
 from contacts.models import ErasureRecord  # noqa: E402
 from contacts.services.erasure_log import verify_erasure_log  # noqa: E402
 

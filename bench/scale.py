@@ -30,7 +30,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench.events import TIMELY_ACCOUNT, stream  # noqa: E402
-from config.bulk import binary_parameters_cursor  # noqa: E402
+from config.db.bulk import binary_parameters_cursor  # noqa: E402
 from contacts.erasure_reasons import ErasureReason  # noqa: E402
 from contacts.models import Contact  # noqa: E402
 from contacts.search import search_document  # noqa: E402

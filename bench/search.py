@@ -38,7 +38,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from bench.scale import copy_rows  # noqa: E402
-from config.pagination import CappedCountPaginator  # noqa: E402
+from config.web.pagination import CappedCountPaginator  # noqa: E402
 from contacts.admin import ContactAdmin  # noqa: E402
 from contacts.models import Contact  # noqa: E402
 from contacts.search import search_document  # noqa: E402
@@ -112,7 +112,7 @@ def explain(queryset) -> str:
 
 
 def explain_count(queryset, limit: int | None = None) -> str:
-    """The plan of counting every match, or (``limit``) of the admin's capped count (config.pagination)."""
+    """The plan of counting every match, or (``limit``) of the admin's capped count (config.web.pagination)."""
     sql, params = queryset.order_by().values("pk")[:limit].query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) SELECT COUNT(*) FROM ({sql}) AS matches", params)
@@ -160,7 +160,7 @@ def measure(out: Path) -> None:
 TRAIL_PAGES = [("admin list", "/admin/contacts/contact/", {}), ("admin search `joao`", "/admin/contacts/contact/",
                {"q": "joao"}), ("API page", "/api/contacts/", {"page_size": "100"})]  # fmt: skip
 TRAIL_RUNS = 21
-TRAIL_MIDDLEWARE = "config.answer_reads.AnswerReadsMiddleware"
+TRAIL_MIDDLEWARE = "config.staff.answer_reads.AnswerReadsMiddleware"
 
 
 def measure_trail() -> None:

@@ -22,10 +22,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
-from config import two_factor
-from config.erased_ids import id_forms
-from config.query_values import first_problem
-from config.third_party import app_list_in_readers_language
+from config.staff import two_factor
+from config.staff.third_party import app_list_in_readers_language
+from config.values.erased_ids import id_forms
+from config.values.query_values import first_problem
 
 
 class ValidatedChangeListMixin:
@@ -93,7 +93,7 @@ class ValidatedFiltersMixin:
 class StoredIdSearchMixin:
     """A search box over id columns (``=field`` search fields) that also finds an id not in plain form,
     typed as it was sent ("Maria Souza", an email address), whole: by the keyed digest it is stored as
-    (``config.erased_ids``), or as it is where it was recorded before that rule. Django's search would
+    (``config.values.erased_ids``), or as it is where it was recorded before that rule. Django's search would
     split it into words and look for each."""
 
     stored_id_fields: tuple[str, ...] = ()

@@ -11,8 +11,8 @@ class CrmAdminConfig(AdminConfig):
         from django.contrib import admin
         from django.contrib.auth.signals import user_logged_in
 
-        from config.sessions import stamp_login
-        from config.staff_admin import install_staff_user_admin
+        from config.staff.sessions import stamp_login
+        from config.staff.staff_admin import install_staff_user_admin
 
         install_staff_user_admin(admin.site)
-        user_logged_in.connect(stamp_login, dispatch_uid="config.sessions.stamp_login")
+        user_logged_in.connect(stamp_login, dispatch_uid="config.staff.sessions.stamp_login")

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.asgi import get_asgi_application
 
 from config.env_file import read_env_file
-from config.shared_counters import share_counters_between_processes
+from config.ops.shared_counters import share_counters_between_processes
 
 # .env first: a DJANGO_SETTINGS_MODULE written there is obeyed; the environment wins over both.
 read_env_file()

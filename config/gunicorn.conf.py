@@ -38,7 +38,7 @@ def pre_request(worker, req):
 def child_exit(server, worker):
     """A worker killed without running its exit handlers: prometheus-client's bookkeeping for it (its live
     gauges go). A directory the workers chose themselves is cleaned by the next one to start
-    (config/shared_counters.py)."""
+    (config/ops/shared_counters.py)."""
     if directory := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client.multiprocess import mark_process_dead
 

@@ -4,9 +4,9 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularSwaggerView
 
-from config.api_docs import ApiRootView, RedocView, SchemaView
-from config.health import healthz
-from config.metrics_view import metrics_view
+from config.ops.metrics_view import metrics_view
+from config.web.api_docs import ApiRootView, RedocView, SchemaView
+from config.web.health import healthz
 
 urlpatterns = [
     # No public site: the root is the admin.

@@ -2,7 +2,7 @@
 
 What an answer showed is collected where contacts are read, not view by view: ``Contact.from_db`` notes
 every contact read with its personal data, a webhook event read with its payload notes its subject (through
-``webhooks.bridge.AccessTrail``), an admin history entry notes the contact it names; ``config.answer_reads``
+``webhooks.bridge.AccessTrail``), an admin history entry notes the contact it names; ``config.staff.answer_reads``
 hands the answer's notes to ``record_answer``, which writes one row per contact in one INSERT. So a new page,
 action or endpoint is on the trail without a line of its own, whatever its method or outcome; only a
 redirect, which shows nothing, is not. Commands (``dsr_export``) and the export summaries call
@@ -28,7 +28,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from django.utils import timezone
 
-from config.answer_reads import collecting, note_read
+from config.staff.answer_reads import collecting, note_read
 from contacts.models import Contact, ContactAccess
 from contacts.models.contact import CONTACT_READ
 
@@ -135,7 +135,7 @@ def _contact_type_id() -> int:
 
 
 def record_answer(request, response, reads: dict) -> None:
-    """``config.answer_reads``'s handler: the contacts an answer showed, one row each, in one INSERT."""
+    """``config.staff.answer_reads``'s handler: the contacts an answer showed, one row each, in one INSERT."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or 300 <= response.status_code < 400:
         return  # nobody to name (a webhook delivery applying a contact), or a redirect: nothing shown

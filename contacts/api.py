@@ -4,7 +4,7 @@ from django.db.models import Count, Prefetch
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 
-from config.api import StoredIdFilter, UpdatedAtCursorPagination
+from config.web.api import StoredIdFilter, UpdatedAtCursorPagination
 from contacts.models import Contact, DataSubjectRequest, ErasureRecord, PropagationStatus
 from contacts.selectors import search_contacts
 from contacts.services.propagation import propagation_of
@@ -42,7 +42,7 @@ class ContactFilter(django_filters.FilterSet):
         method="filter_erased",
         label="true: only erased; false: none erased",
     )
-    # An id not in plain form is found by the digest it is stored as (config.erased_ids).
+    # An id not in plain form is found by the digest it is stored as (config.values.erased_ids).
     account_id = StoredIdFilter()
     external_id = StoredIdFilter()
     search = django_filters.CharFilter(

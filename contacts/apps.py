@@ -10,8 +10,8 @@ class ContactsConfig(AppConfig):
     def ready(self):
         from django.contrib import admin
 
-        from config.answer_reads import set_answer_reads_handler
-        from config.metrics_view import add_database_gauges
+        from config.ops.metrics_view import add_database_gauges
+        from config.staff.answer_reads import set_answer_reads_handler
         from contacts import checks, receivers  # noqa: F401  (registers the checks, connects the receivers)
         from contacts.access import ContactAccessTrail, record_answer
         from contacts.dashboard import contacts_panel, erasures_panel, requests_panel

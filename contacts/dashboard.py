@@ -7,7 +7,7 @@ from datetime import datetime
 from django.conf import settings
 from django.utils import timezone
 
-from config.timestamps import month_in_a_sentence
+from config.values.timestamps import month_in_a_sentence
 from contacts.requests import desk_counts
 from contacts.selectors import contact_counts_by_provider_and_source, erasures_since, last_erasure_log_verification
 from contacts.services.propagation import overdue_erasures

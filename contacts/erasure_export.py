@@ -10,8 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from config.locks import lock_subjects
-from config.progress import progress
+from config.db.locks import lock_subjects
+from config.ops.progress import progress
 from contacts.erasure_reasons import ErasureReason, is_reference
 from contacts.models import Contact, ErasureRecord
 from contacts.services.erasure import ErasureOrigin, erase_locked_contact
@@ -93,7 +93,7 @@ def reapply_erasures(document, *, progress_stream=None) -> ReapplyReport:
     appends a record to the chain) as a restore, keeping the exported record's event id and with it whether
     it was a provider's deletion or a data-subject request. A contact the restored database does not know
     gets a tombstone, so late deliveries about it are redacted.
-    With ``progress_stream``, progress is shown there (config.progress).
+    With ``progress_stream``, progress is shown there (config.ops.progress).
     """
     records = validated_records(document)
     known = set(ErasureRecord.objects.filter(hash__in=[r["hash"] for r in records]).values_list("hash", flat=True))
@@ -109,7 +109,7 @@ def reapply_erasures(document, *, progress_stream=None) -> ReapplyReport:
                 report.reactivated += 1
                 continue
             with transaction.atomic():
-                # The contact's lock first, as every writer of it takes (config.locks): workers may be running.
+                # The contact's lock first, as every writer of it takes (config.db.locks): workers may be running.
                 lock_subjects([key])
                 contact, _ = Contact.objects.select_for_update().get_or_create(
                     **dict(zip(KEY_FIELDS, key, strict=True))

@@ -1,4 +1,4 @@
-"""What ``/metrics`` reads of the erasure log at each scrape (``config.metrics_view``; added in
+"""What ``/metrics`` reads of the erasure log at each scrape (``config.ops.metrics_view``; added in
 ``ContactsConfig.ready``): the last ``verify_erasure_log`` run; the erasures whose downstream systems are
 not all told in time."""
 

@@ -15,8 +15,8 @@ from django.apps import apps
 from django.conf import settings
 from django.db.backends.base.operations import BaseDatabaseOperations
 
-from config.text_columns import text_column_problem
-from config.timestamps import storable_utc
+from config.values.text_columns import text_column_problem
+from config.values.timestamps import storable_utc
 from webhooks.events import ProcessingError
 
 

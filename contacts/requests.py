@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from config.answer_reads import collecting
+from config.staff.answer_reads import collecting
 from contacts.access import Kind, record_access
 from contacts.erasure_reasons import ErasureReason, is_reference
 from contacts.models import (

@@ -72,7 +72,7 @@ def contact_search_document(contact) -> str:
 
 class SearchTextField(models.TextField):
     """Recomputed from the contact whenever the row is written (``save()``, ``bulk_create``, and
-    ``config.bulk.bulk_update_by_pk``, which calls ``pre_save`` like ``save()`` does), so no write
+    ``config.db.bulk.bulk_update_by_pk``, which calls ``pre_save`` like ``save()`` does), so no write
     path can leave it stale. ``QuerySet.update()`` bypasses it: use it only for non-personal fields."""
 
     def __init__(self, *args, **kwargs):

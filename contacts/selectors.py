@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
-from config.erased_ids import id_forms
+from config.values.erased_ids import id_forms
 from contacts.labels import LABELLED_FIELDS, value_label
 from contacts.models import Contact, ErasureLogVerification, ErasureRecord
 from contacts.search import fold, search_condition

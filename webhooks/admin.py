@@ -10,9 +10,9 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from config.admin import ReadOnlyModelAdmin, StoredIdSearchMixin
-from config.csv_export import cell_text, column_titles, csv_response
-from config.list_filters import LabelledValuesFilter
-from config.pagination import CappedCountPaginator
+from config.web.csv_export import cell_text, column_titles, csv_response
+from config.web.list_filters import LabelledValuesFilter
+from config.web.pagination import CappedCountPaginator
 from webhooks.bridge import access_trail
 from webhooks.models import PayloadPurge, RejectedDelivery, WebhookEvent
 from webhooks.readable import actor_type_label, field_label, readable_reason, readable_rejection

@@ -10,7 +10,7 @@ class WebhooksConfig(AppConfig):
     def ready(self):
         from django.contrib import admin
 
-        from config.metrics_view import add_database_gauges
+        from config.ops.metrics_view import add_database_gauges
         from webhooks.bridge import register_stored_events
         from webhooks.dashboard import events_panel
         from webhooks.gauges import outbound_gauges, pending_event_gauges

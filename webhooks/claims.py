@@ -1,7 +1,7 @@
 """Claiming a worker's batch from the queue: the due events of contacts no other worker is applying.
 
 An event in status ``received`` whose ``next_attempt_at`` has come is due (docs/architecture.md › The
-queue). A batch first takes the locks of the contacts its events are about (``config.locks``), then locks
+queue). A batch first takes the locks of the contacts its events are about (``config.db.locks``), then locks
 those events' rows. The worker takes contact locks without waiting and claims only the events of the
 contacts it got, so events of one contact are never applied by two workers at once, and no worker holds
 the rows of a contact another one may be erasing (an erasure redacts all of the contact's rows): nothing
@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from config.locks import subjects_filter, try_lock_subjects
+from config.db.locks import subjects_filter, try_lock_subjects
 from webhooks.models import WebhookEvent, WebhookEventStatus
 
 # Claim order: deletions first (an erasure never waits behind a backlog), then by due time.

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from config.failures import DescribableError
+from config.ops.failures import DescribableError
 
 # The contact's own field names, the only ones an event may set (a fetcher's snapshot keeps only these): a
 # provider that names another has a bug, and building the event says so instead of the value vanishing

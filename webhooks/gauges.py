@@ -1,4 +1,4 @@
-"""What ``/metrics`` reads of the event log at each scrape (``config.metrics_view``; added in
+"""What ``/metrics`` reads of the event log at each scrape (``config.ops.metrics_view``; added in
 ``WebhooksConfig.ready``): the pending events by provider, and the oldest one's age; the same of the
 outbound messages, by downstream system."""
 

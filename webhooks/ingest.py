@@ -8,8 +8,8 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
-from config.bulk import binary_parameters_cursor
-from config.erased_ids import stored_id
+from config.db.bulk import binary_parameters_cursor
+from config.values.erased_ids import stored_id
 from webhooks.models import ErasedSubject, WebhookEvent
 from webhooks.providers.base import Delivery, WebhookProvider
 from webhooks.rebuild import rebuilt_columns
@@ -35,7 +35,7 @@ def store_delivery(
     """Insert the event (the unique key decides duplicates, also under concurrency); inline, apply it once
     committed. Raises ``DatabaseError`` when it cannot be stored."""
     now = timezone.now()
-    # Ids are stored in plain form, any other as its keyed digest from the start (config.erased_ids): the
+    # Ids are stored in plain form, any other as its keyed digest from the start (config.values.erased_ids): the
     # same everywhere, so duplicates and an erased contact are recognised without the text.
     event = {
         "provider": provider.name,

@@ -5,8 +5,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from config.answer_reads import collecting
-from config.timestamps import display_time
+from config.staff.answer_reads import collecting
+from config.values.timestamps import display_time
 from webhooks.bridge import access_trail
 from webhooks.readable import readable_rejection
 

@@ -6,7 +6,7 @@ The event log is the queue (docs/architecture.md › The queue): an event in sta
 ``next_attempt_at`` has come is due. ``process_due_batch`` (``webhook_worker``) claims a batch of due events
 and applies it; ``process_events`` applies given events at once (inline mode, a replay).
 
-Concurrency: a batch first takes the locks of the contacts its events are about (``config.locks``), then
+Concurrency: a batch first takes the locks of the contacts its events are about (``config.db.locks``), then
 locks those events' rows (``webhooks.claims``: how a worker claims a batch without waiting for another).
 
 Failures: an event whose application raises is isolated by re-running the batch without it (one savepoint
@@ -27,11 +27,11 @@ from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from config.bulk import bulk_update_by_pk
-from config.failures import backoff_seconds, describe_failure
-from config.locks import lock_subjects_of, subjects_filter
-from config.log_context import log_context
-from config.metrics import observe_worker_batch, record_processed
+from config.db.bulk import bulk_update_by_pk
+from config.db.locks import lock_subjects_of, subjects_filter
+from config.ops.failures import backoff_seconds, describe_failure
+from config.ops.log_context import log_context
+from config.ops.metrics import observe_worker_batch, record_processed
 from webhooks.bridge import BridgeMisconfigured
 from webhooks.change_times import FUTURE_CHANGE_REASON, is_dated_in_the_future, sane_change_time
 from webhooks.claims import UNREAD_FIELDS, claim_due_events

@@ -14,16 +14,16 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from config.bulk import binary_parameters_cursor
-from config.erased_ids import stored_id
-from config.locks import lock_subjects
+from config.db.bulk import binary_parameters_cursor
+from config.db.locks import lock_subjects
+from config.values.erased_ids import stored_id
 from webhooks.models import ErasedSubject, WebhookEvent
 from webhooks.providers import UnknownProvider, get_provider
 from webhooks.providers.base import WebhookProvider
 from webhooks.providers.json_body import load_json_leniently
 
 # The event columns that can hold an id (or, for the type, a value a sender chose): kept in plain form,
-# else as their keyed digest (``config.erased_ids``).
+# else as their keyed digest (``config.values.erased_ids``).
 ID_COLUMNS = ("dedupe_key", "event_id", "event_type", "account_id", "external_id")
 REBUILT_COLUMNS = ("body", "headers", *ID_COLUMNS, "status_reason")
 REBUILD_BATCH = 500
@@ -164,7 +164,7 @@ def rebuild_update_sql() -> str:
 def rebuild_erased_copies(subjects: Iterable[tuple[str, str, str]] = ()) -> Counter:
     """``rebuild_erased_copies``' share in ``webhooks``: every stored copy of these contacts (the tombstones
     ``contacts`` holds) and of every contact listed as erased here, by the rule of today (idempotent: a
-    second run changes nothing). One transaction per contact, under its lock (config.locks), so workers may
+    second run changes nothing). One transaction per contact, under its lock (config.db.locks), so workers may
     run meanwhile. Counts per ``table.column``."""
     counts = Counter()
     listed = ErasedSubject.objects.order_by("id").values_list("provider", "account_id", "external_id")

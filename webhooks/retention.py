@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from config.progress import progress
+from config.ops.progress import progress
 from webhooks.models import PayloadPurge, WebhookEvent, WebhookEventStatus
 
 # Events whose payloads one transaction drops.
@@ -27,7 +27,7 @@ def purge_old_payloads(
 
     In batches of ``batch_size`` events, each committed with the run's count, so a long purge holds no
     long transaction and an interrupted one still records exactly what it dropped. With
-    ``progress_stream``, progress is shown there (config.progress)."""
+    ``progress_stream``, progress is shown there (config.ops.progress)."""
     if older_than_days < 0:
         raise ValueError("older_than_days must not be negative")
     now = timezone.now()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from config.bare_views import bare
+from config.web.bare_views import bare
 from webhooks.views import WebhookView
 
 app_name = "webhooks"

@@ -14,9 +14,9 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from config import log_context
-from config.failures import describe_failure
-from config.metrics import record_delivery
+from config.ops import log_context
+from config.ops.failures import describe_failure
+from config.ops.metrics import record_delivery
 from webhooks.ingest import store_delivery
 from webhooks.models import RejectedDelivery
 from webhooks.providers import UnknownProvider, get_provider

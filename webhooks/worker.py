@@ -24,8 +24,8 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, connection
 
-from config.failures import describe_failure
-from config.progress import progress
+from config.ops.failures import describe_failure
+from config.ops.progress import progress
 from webhooks.claims import due_events, due_events_exist
 from webhooks.outbound.dispatcher import OutboundDispatcher
 from webhooks.processing import process_due_batch
@@ -50,7 +50,7 @@ class WebhookWorker:
     listen: bool = field(default_factory=lambda: settings.WEBHOOK_WORKER_LISTEN)
     stopping: bool = False
     events_done: int = 0
-    # ``once`` only: where progress through the backlog is shown (config.progress), e.g. the command's stderr.
+    # ``once`` only: where progress through the backlog is shown (config.ops.progress), e.g. the command's stderr.
     progress_stream: Any = None
     # Deliver outbound messages too (on threads of their own: webhooks/outbound/dispatcher.py).
     outbound: bool = True

@@ -38,38 +38,38 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_otp",
-    "config.third_party.AuthenticatorAppsConfig",  # django_otp.plugins.otp_totp, named for people
-    "config.third_party.BackupCodesConfig",  # django_otp.plugins.otp_static
-    "config.third_party.LoginThrottlingConfig",  # axes
+    "config.staff.third_party.AuthenticatorAppsConfig",  # django_otp.plugins.otp_totp, named for people
+    "config.staff.third_party.BackupCodesConfig",  # django_otp.plugins.otp_static
+    "config.staff.third_party.LoginThrottlingConfig",  # axes
     "webhooks",
     "contacts",
 ]
 
 MIDDLEWARE = [
     # First, so that every log line of the request carries its id.
-    "config.log_context.RequestIdMiddleware",
+    "config.ops.log_context.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Webhook deliveries (views marked ``@bare``) are answered here: they need none of what follows.
-    "config.bare_views.BareViewMiddleware",
+    "config.web.bare_views.BareViewMiddleware",
     # Serves the admin's and the API docs' static files (collected into STATIC_ROOT) from gunicorn itself.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The admin's language from the browser's Accept-Language (English or Brazilian Portuguese).
     "django.middleware.locale.LocaleMiddleware",
     # The REST API keeps answering in UTC ("Z") whatever TIME_ZONE says: its clients parse our times.
-    "config.timestamps.ApiInUtcMiddleware",
+    "config.values.timestamps.ApiInUtcMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Ends sessions idle for ADMIN_SESSION_IDLE_MINUTES, before anything reads request.user's verification.
-    "config.sessions.IdleSessionMiddleware",
+    "config.staff.sessions.IdleSessionMiddleware",
     "django_otp.middleware.OTPMiddleware",
     # Staff who have not passed their second factor reach no admin page but the two-factor ones.
-    "config.two_factor.AdminTwoFactorMiddleware",
+    "config.staff.two_factor.AdminTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Collects the people's data each answer reads, for the access trail (contacts.access).
-    "config.answer_reads.AnswerReadsMiddleware",
+    "config.staff.answer_reads.AnswerReadsMiddleware",
     # Last, as django-axes asks: turns a locked-out login attempt into its lockout answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -87,7 +87,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "config.timestamps.time_zone_context",
+                "config.values.timestamps.time_zone_context",
             ],
         },
     },
@@ -109,7 +109,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL",
         }
     )
-# The statements bound server-side (ingest's INSERT, the worker's set-based writes: config/bulk.py) are
+# The statements bound server-side (ingest's INSERT, the worker's set-based writes: config/db/bulk.py) are
 # prepared after a few runs on a connection, so PostgreSQL parses and plans each once, not per delivery.
 # Django's own queries bind client-side and are never prepared. Off behind a pooler in transaction mode
 # that cannot keep prepared statements (PgBouncer before 1.22, or its max_prepared_statements = 0).
@@ -255,12 +255,12 @@ API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/minute")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
-        "config.api.VerifiedSessionAuthentication",
+        "config.web.api.VerifiedSessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["config.api.ModelViewPermission"],
-    "DEFAULT_FILTER_BACKENDS": ["config.api.ValidatedFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "config.api.IdCursorPagination",
-    "DEFAULT_THROTTLE_CLASSES": ["config.api.PerUserThrottle"],
+    "DEFAULT_PERMISSION_CLASSES": ["config.web.api.ModelViewPermission"],
+    "DEFAULT_FILTER_BACKENDS": ["config.web.api.ValidatedFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "config.web.api.IdCursorPagination",
+    "DEFAULT_THROTTLE_CLASSES": ["config.web.api.PerUserThrottle"],
     "PAGE_SIZE": env.int("API_PAGE_SIZE", default=100),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -282,27 +282,27 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # A directory every process writes its counters to (prometheus-client's multiprocess mode), needed with
 # more than one process (gunicorn's workers, several webhook workers). prometheus-client itself reads it
 # from the process environment on import; set it in the services' units (docs/operations.md). Empty, the
-# serving entry points choose one of the installation's own (config/shared_counters.py).
+# serving entry points choose one of the installation's own (config/ops/shared_counters.py).
 PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
 
 # --- Logging ----------------------------------------------------------------------------------------
 # Log records never carry personal data: code logs ids, counts and error classes only.
 # ``plain`` lines for people; ``json``: one JSON object per line (timestamp, level, logger, message, request id,
-# event id, provider) for a log pipeline. config/log_context.py.
+# event id, provider) for a log pipeline. config/ops/log_context.py.
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain") or "plain"
 if LOG_FORMAT not in ("plain", "json"):
     raise environ.ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "config.log_context.ContextFilter"}},
+    "filters": {"context": {"()": "config.ops.log_context.ContextFilter"}},
     # Log lines carry UTC times ("…Z") whatever TIME_ZONE (which Django also sets as the process's TZ) says.
     "formatters": {
         "plain": {
-            "()": "config.timestamps.UtcLogFormatter",
+            "()": "config.values.timestamps.UtcLogFormatter",
             "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
         },
-        "json": {"()": "config.log_context.JsonLineFormatter"},
+        "json": {"()": "config.ops.log_context.JsonLineFormatter"},
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]},

@@ -12,8 +12,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from config.pagination import CappedCountPaginator
-from config.timestamps import display_time
+from config.values.timestamps import display_time
+from config.web.pagination import CappedCountPaginator
 from contacts.access import Kind
 from contacts.admin.display import (
     custom_fields_html,

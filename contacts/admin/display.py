@@ -9,7 +9,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 
-from config.timestamps import display_time
+from config.values.timestamps import display_time
 from contacts.models import Contact
 from contacts.normalize import possible_phone_number
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from config.admin import ReadOnlyModelAdmin, StoredIdSearchMixin
-from config.list_filters import LabelledValuesFilter
+from config.web.list_filters import LabelledValuesFilter
 from contacts.access import Kind
 from contacts.admin.display import provider_key
 from contacts.admin.exports import FilteredCsvExport

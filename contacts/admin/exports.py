@@ -8,7 +8,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from config.csv_export import column_titles, csv_response
+from config.web.csv_export import column_titles, csv_response
 from contacts.access import Kind, record_access
 
 

@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from config.list_filters import DateRangeFilter, InputFilter, LabelledValuesFilter
+from config.web.list_filters import DateRangeFilter, InputFilter, LabelledValuesFilter
 from contacts.labels import value_label
 from contacts.selectors import distinct_values
 

@@ -6,7 +6,7 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from config.answer_reads import collecting, note_read
+from config.staff.answer_reads import collecting, note_read
 from contacts.search import SearchTextField
 
 # Values the provider owns, set only by sync (rule 5 keeps local fields out of their reach).
@@ -47,7 +47,7 @@ TOMBSTONE_VALUES = models.Q(
 
 # A contact read with any of these shows the person's data (the folded search copy included).
 NOTED_FIELDS = frozenset((*PERSONAL_FIELDS, "search_text"))
-# The kind of read ``config.answer_reads`` collects for a contact (its id).
+# The kind of read ``config.staff.answer_reads`` collects for a contact (its id).
 CONTACT_READ = "contact"
 
 

@@ -21,8 +21,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
-from config.locks import lock_subjects
-from config.metrics import record_erasure
+from config.db.locks import lock_subjects
+from config.ops.metrics import record_erasure
 from contacts.erasure_reasons import ErasureReason, check_reason_and_reference
 from contacts.models import PERSONAL_FIELDS, Contact, DataSubjectRequest, ErasureRecord
 from contacts.normalize import normalize_email, normalize_phone
@@ -67,7 +67,7 @@ def erase_on_request(
     code (``contacts.erasure_reasons``), ``reference`` an optional ticket id; both are checked before anything
     is written."""
     with transaction.atomic():
-        # The contact's lock first, as every writer of it (config.locks), then its row: a deletion
+        # The contact's lock first, as every writer of it (config.db.locks), then its row: a deletion
         # webhook may have erased the contact since staff picked it.
         lock_subjects([(contact.provider, contact.account_id, contact.external_id)])
         contact = Contact.objects.select_for_update().get(pk=contact.pk)

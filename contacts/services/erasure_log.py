@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
-from config.progress import progress
+from config.ops.progress import progress
 from contacts.erasure_reasons import check_reason_and_reference
 from contacts.models import ErasureLogVerification, ErasureRecord
 
@@ -123,7 +123,7 @@ def verify_erasure_log(*, full: bool = False, progress_stream=None, verified_by:
     """Verify the log (from the last checkpoint, or all of it with ``full``) and record the run, chained, with
     who ran it (a staff username; empty for the command).
 
-    With ``progress_stream``, the records being re-hashed are shown there (config.progress)."""
+    With ``progress_stream``, the records being re-hashed are shown there (config.ops.progress)."""
     checkpoint = None if full else last_checkpoint()
     if full or checkpoint is None:
         report = check_runs_chain() or check_chain(start=None, progress_stream=progress_stream)

@@ -12,8 +12,8 @@ from collections import Counter
 
 from django.db import transaction
 
-from config.erased_ids import DIGEST_PREFIX, is_plain_id, stored_id
-from config.locks import lock_subjects
+from config.db.locks import lock_subjects
+from config.values.erased_ids import DIGEST_PREFIX, is_plain_id, stored_id
 from contacts.models import Contact, ErasureRecord
 
 

@@ -18,8 +18,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from config.failures import backoff_seconds, error_class_name
-from config.locks import lock_subjects
+from config.db.locks import lock_subjects
+from config.ops.failures import backoff_seconds, error_class_name
 from contacts.models import Contact
 from contacts.services.erasure import erased_on_request
 from contacts.services.last_write_wins import (

@@ -9,8 +9,8 @@ from functools import partial
 
 from django.utils import timezone
 
-from config.bulk import bulk_update_by_pk
-from config.locks import subjects_filter
+from config.db.bulk import bulk_update_by_pk
+from config.db.locks import subjects_filter
 from contacts.erasure_reasons import ErasureReason
 from contacts.models import Contact
 from contacts.services.erasure import ErasureOrigin, erase_locked_contact, erased_on_request
@@ -31,7 +31,7 @@ from webhooks.events import ContactEvent, ContactEventKind, EventFailed, Outcome
 def apply_contact_events(*, events: list[ContactEvent]) -> list[Outcome]:
     """Apply a batch of events in the order given; one outcome per event.
 
-    Call inside a transaction that holds the contacts' locks (``config.locks``). The batch's contacts are
+    Call inside a transaction that holds the contacts' locks (``config.db.locks``). The batch's contacts are
     read in one query (locked), every event is applied to them in memory, then one INSERT writes the new
     contacts and one UPDATE the changed ones; a deletion erases at once (its chain record is appended at
     the end of the batch). Raises ``EventFailed`` naming the first event that could not be applied, so

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from config.sessions import LAST_REQUEST_KEY
+from config.staff.sessions import LAST_REQUEST_KEY
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

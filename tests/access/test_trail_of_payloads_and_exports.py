@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 
-from config import answer_reads
+from config.staff import answer_reads
 from contacts.models import ContactAccess
 from contacts.services import erase_on_request
 from tests.factories import ContactFactory, UserFactory, WebhookEventFactory

@@ -13,7 +13,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 
-from config.two_factor import OPEN_ADMIN_VIEWS
+from config.staff.two_factor import OPEN_ADMIN_VIEWS
 from tests.access.conftest import current_code
 from tests.config.test_health_and_settings import run_manage
 from tests.factories import ContactFactory, UserFactory

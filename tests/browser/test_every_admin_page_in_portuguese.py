@@ -32,7 +32,7 @@ ENGLISH = [
 ]
 # django-otp names its device models in English only ("TOTP device", an untranslatable string), and its pages
 # title and trace themselves with those names; django-axes writes a failure's title in English (its __str__).
-# What a reader sees of them on the home page is ours (config/third_party.py); their own pages are left out.
+# What a reader sees of them on the home page is ours (config/staff/third_party.py); their own pages are left out.
 THIRD_PARTY_ENGLISH_ONLY = ("/admin/otp_totp/totpdevice/", "/admin/otp_static/staticdevice/",
                             "/admin/axes/accessfailurelog/1/")  # fmt: skip
 # Django stores permission names in the database, in English, and lists them as stored on a user's and a

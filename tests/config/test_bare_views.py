@@ -1,6 +1,6 @@
 """Views marked ``@bare`` (the webhook receivers) are answered right after the request id and the security
 middleware, skipping sessions, locale, CSRF, authentication, two-factor, messages and django-axes
-(config/bare_views.py); everything else still goes through the whole stack."""
+(config/web/bare_views.py); everything else still goes through the whole stack."""
 
 import logging
 
@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import path
 from django.utils import translation
 
-from config.bare_views import bare
+from config.web.bare_views import bare
 
 logger = logging.getLogger("tests.bare")
 

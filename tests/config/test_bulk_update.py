@@ -1,4 +1,4 @@
-"""config/bulk.py writes many rows in one statement exactly as ``save()`` writes each: every column type a
+"""config/db/bulk.py writes many rows in one statement exactly as ``save()`` writes each: every column type a
 batch writes, on SQLite (the ORM's own bulk_update) and on PostgreSQL (one UPDATE … FROM unnest)."""
 
 from datetime import UTC, datetime
@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from config.bulk import bulk_update_by_pk
+from config.db.bulk import bulk_update_by_pk
 from contacts.models import Contact
 from contacts.services.sync import WRITTEN_FIELDS
 from tests.factories import ContactFactory, WebhookEventFactory
@@ -98,7 +98,7 @@ def test_nothing_to_write_sends_nothing():
 def test_a_prepared_statement_is_logged_with_its_text_like_any_other():
     """psycopg keeps no text of a statement it executes prepared: the debug log (tests' query captures,
     DEBUG's SQL log) must still show it, not None."""
-    from config.bulk import binary_parameters_cursor
+    from config.db.bulk import binary_parameters_cursor
 
     with CaptureQueriesContext(connection) as captured:
         for n in range(8):  # past the threshold (5) at which psycopg prepares it

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from django.utils import translation
 
-from config.csv_export import csv_response, guard_formula
+from config.web.csv_export import csv_response, guard_formula
 
 
 def read(response) -> tuple[str, list[list[str]]]:

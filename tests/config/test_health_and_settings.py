@@ -17,7 +17,7 @@ def test_healthz_is_ok_when_the_database_answers(client):
 
 @pytest.mark.django_db
 def test_healthz_is_503_when_the_database_does_not_answer(client, monkeypatch):
-    from config import health
+    from config.web import health
 
     class BrokenConnection:
         def cursor(self):

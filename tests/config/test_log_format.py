@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from config.log_context import ContextFilter
+from config.ops.log_context import ContextFilter
 from tests.config.test_health_and_settings import run_manage
 
 LOG_ONE_LINE = "import logging; logging.getLogger('webhooks.views').warning('timely delivery rejected: %s', 'bad')"

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
-from config import metrics
+from config.ops import metrics
 from contacts.services.erasure_log import verify_erasure_log
 from tests.conftest import bypass_erasure_log_guard
 from tests.factories import ContactFactory, WebhookEventFactory
@@ -270,7 +270,7 @@ class TestReadFromTheDatabase:
 def test_counts_from_several_processes_are_added_up(scrape, settings, tmp_path):
     """Multiprocess mode: each gunicorn worker writes its counts to PROMETHEUS_MULTIPROC_DIR, and whichever
     worker answers the scrape reports the sum, not its own share."""
-    count_one = "from config.metrics import record_delivery; record_delivery('fpt', 'accepted')"
+    count_one = "from config.ops.metrics import record_delivery; record_delivery('fpt', 'accepted')"
     for _worker in range(3):
         result = subprocess.run(
             [sys.executable, "-c", count_one],

@@ -1,5 +1,5 @@
 """/metrics is right however the server is started: plain ``gunicorn config.wsgi -w 2`` with no metrics
-configuration adds its workers' counters up by itself (config/shared_counters.py), and a process that cannot
+configuration adds its workers' counters up by itself (config/ops/shared_counters.py), and a process that cannot
 share its counters refuses to serve a partial count, saying why. Dead processes' files are cleaned."""
 
 import http.client
@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 from prometheus_client.parser import text_string_to_metric_families
 
-from config import shared_counters
+from config.ops import shared_counters
 from tests.conftest import encode, timely_headers
 from tests.webhooks.server_processes import Server, free_ports, post_json
 from tests.webhooks.timely_payloads import created

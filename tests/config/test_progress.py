@@ -1,10 +1,10 @@
-"""config.progress: a log (cron, CI) gets whole lines, also through a management command's own output."""
+"""config.ops.progress: a log (cron, CI) gets whole lines, also through a management command's own output."""
 
 from io import StringIO
 
 from django.core.management.base import OutputWrapper
 
-from config.progress import progress
+from config.ops.progress import progress
 
 
 def test_a_commands_output_gets_whole_lines_and_a_final_line_with_the_totals():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from config.text_columns import text_column_problem
+from config.values.text_columns import text_column_problem
 from contacts.normalize import SkippedValue, check_storable
 from webhooks.providers.fields import EnvelopeError, check_stored_text
 

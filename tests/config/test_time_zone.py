@@ -10,7 +10,7 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
-from config.timestamps import UtcLogFormatter, display_time
+from config.values.timestamps import UtcLogFormatter, display_time
 from tests.config.test_health_and_settings import run_manage
 from tests.factories import ContactFactory, WebhookEventFactory
 

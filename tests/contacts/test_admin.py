@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
-from config.pagination import CappedCountPaginator
+from config.web.pagination import CappedCountPaginator
 from contacts.admin import ContactAdmin
 from contacts.models import Contact
 from contacts.selectors import contact_timeline

@@ -1,4 +1,4 @@
-"""Every writer of a contact takes its lock first (config.locks), so two deliveries never create one
+"""Every writer of a contact takes its lock first (config.db.locks), so two deliveries never create one
 contact twice. Should a writer that took no lock create it between a batch's read and its write anyway, the
 batch's set-based INSERT fails, is isolated to that event, and applying it again lands on top of the row."""
 

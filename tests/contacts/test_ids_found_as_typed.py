@@ -1,4 +1,4 @@
-"""An id not in plain form is stored as its keyed digest (config.erased_ids); staff and API clients type it
+"""An id not in plain form is stored as its keyed digest (config.values.erased_ids); staff and API clients type it
 as the provider sent it ("Maria Souza", an email address). Every exact id filter and id search box digests
 the typed value the same way, so the row stored under the digest is found, and only that row."""
 
@@ -7,7 +7,7 @@ from django.contrib.auth.models import Permission
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from config.erased_ids import stored_id
+from config.values.erased_ids import stored_id
 from contacts.services.erasure_log import append_erasure_record
 from tests.factories import ContactFactory, UserFactory, WebhookEventFactory
 

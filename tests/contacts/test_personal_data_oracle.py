@@ -28,7 +28,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from config.erased_ids import is_plain_id
+from config.values.erased_ids import is_plain_id
 from contacts.models import Contact, DataSubjectRequest
 from tests.conftest import SIGNERS, load_fixture
 from tests.database_dump import decoded_dump, oracle_hits

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from config.erased_ids import stored_id
+from config.values.erased_ids import stored_id
 from contacts.models import Contact, ErasureRecord
 from contacts.services.erasure_log import append_erasure_record, verify_erasure_log
 from tests.factories import ContactFactory, WebhookEventFactory

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from config import metrics
+from config.ops import metrics
 from contacts.services.erasure_log import verify_erasure_log
 from tests.config.test_metrics import TOKEN
 from tests.factories import WebhookEventFactory

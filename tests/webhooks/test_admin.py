@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from config.pagination import CappedCountPaginator
+from config.web.pagination import CappedCountPaginator
 from contacts.models import Contact
 from tests.factories import WebhookEventFactory
 from webhooks.models import WebhookEvent

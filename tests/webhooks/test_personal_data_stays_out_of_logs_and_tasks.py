@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 import contacts.services.last_write_wins
-from config.log_context import ContextFilter
+from config.ops.log_context import ContextFilter
 from tests.conftest import load_fixture
 from tests.database_dump import found_in
 from webhooks.models import WebhookEvent, WebhookEventStatus

@@ -148,7 +148,7 @@ def test_with_workers_a_late_delivery_about_an_erased_contact_costs_four_stateme
 
 @pytest.mark.usefixtures("worker_mode")
 def test_a_delivery_carrying_a_staff_session_cookie_still_costs_one_insert(admin_client, timely_fixture):
-    # Webhook deliveries skip the browser's middleware (config/bare_views.py): a session cookie that came
+    # Webhook deliveries skip the browser's middleware (config/web/bare_views.py): a session cookie that came
     # along is never looked up, no user is loaded, no session is saved.
     body = encode(timely_fixture("contact.created"))
     assert admin_client.cookies.get("sessionid"), "the client is logged in: its cookie goes along"

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from config.erased_ids import DIGEST_PREFIX, stored_id
+from config.values.erased_ids import DIGEST_PREFIX, stored_id
 from contacts.models import Contact, ErasureRecord
 from tests.conftest import load_fixture
 from tests.database_dump import found_in, full_dump

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from config.erased_ids import stored_id
+from config.values.erased_ids import stored_id
 from tests.conftest import encode, timely_headers
 from tests.factories import WebhookEventFactory
 from webhooks import rebuild

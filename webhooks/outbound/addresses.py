@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from config.failures import DescribableError
+from config.ops.failures import DescribableError
 
 # The instance metadata services of the clouds (AWS, GCP, Azure, ...): credentials live there.
 METADATA_ADDRESSES = frozenset({ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")})

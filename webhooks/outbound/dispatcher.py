@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, close_old_connections, connection
 from django.utils import timezone
 
-from config.failures import describe_failure
+from config.ops.failures import describe_failure
 from webhooks.outbound.http import post_message
 from webhooks.outbound.models import OutboundEndpoint, OutboundMessage
 from webhooks.outbound.queue import (

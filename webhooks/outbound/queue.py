@@ -17,9 +17,9 @@ from django.db import transaction
 from django.db.models import Count, F, Min, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from config.bulk import bulk_update_by_pk
-from config.failures import backoff_seconds
-from config.metrics import record_outbound_try
+from config.db.bulk import bulk_update_by_pk
+from config.ops.failures import backoff_seconds
+from config.ops.metrics import record_outbound_try
 from webhooks.outbound.http import TRY_SECONDS, TryResult
 from webhooks.outbound.models import OutboundAttempt, OutboundEndpoint, OutboundMessage, OutboundStatus
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from config.erased_ids import is_plain_id
+from config.values.erased_ids import is_plain_id
 from webhooks.events import ContactEvent
 from webhooks.providers.fields import EnvelopeError, as_id
 from webhooks.providers.json_body import load_json_leniently, load_json_object

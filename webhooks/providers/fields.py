@@ -5,8 +5,8 @@ import unicodedata
 from datetime import datetime
 from typing import Any
 
-from config.text_columns import text_column_problem
-from config.timestamps import storable_utc
+from config.values.text_columns import text_column_problem
+from config.values.timestamps import storable_utc
 
 REDACTED = "[redacted]"
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from config.erased_ids import stored_id
-from config.timestamps import storable_utc
+from config.values.erased_ids import stored_id
+from config.values.timestamps import storable_utc
 from webhooks.providers.fields import REDACTED, plain_id
 
 MARKER = REDACTED
@@ -31,7 +31,7 @@ class Rule:
 
 @dataclass(frozen=True)
 class Id(Rule):
-    """An id: kept in plain form, else as its keyed digest (``config.erased_ids``); a whole number as
+    """An id: kept in plain form, else as its keyed digest (``config.values.erased_ids``); a whole number as
     itself (FPT's ids). Anything else (an object, a list, a fraction, a boolean) is no id."""
 
     def rebuilt(self, value):

@@ -3,7 +3,7 @@ import getpass
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from config.erased_ids import stored_id
+from config.values.erased_ids import stored_id
 from contacts.erasure_reasons import ErasureReason, InvalidErasureReason, check_reason_and_reference
 from contacts.models import Contact
 from contacts.services.erasure import AlreadyErased, erase_on_request
@@ -48,7 +48,7 @@ class Command(BaseCommand):
         key = {"provider": provider.strip(), "account_id": account.strip(), "external_id": external_id.strip()}
         if not all(key.values()):
             raise CommandError("--provider, --account and --external-id must not be empty")
-        # As stored: an id not in plain form only as its keyed digest (config.erased_ids).
+        # As stored: an id not in plain form only as its keyed digest (config.values.erased_ids).
         key.update(account_id=stored_id(key["account_id"]), external_id=stored_id(key["external_id"]))
         try:
             check_reason_and_reference(reason=reason, reference=reference.strip())

@@ -1,8 +1,8 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from config.sessions import end_all_sessions
-from config.two_factor import remove_devices
+from config.staff.sessions import end_all_sessions
+from config.staff.two_factor import remove_devices
 
 
 class Command(BaseCommand):

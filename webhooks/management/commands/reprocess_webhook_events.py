@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from config.progress import progress
+from config.ops.progress import progress
 from webhooks.models import WebhookEvent, WebhookEventStatus
 from webhooks.replay import reprocess_events
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from config.failures import describe_failure
+from config.ops.failures import describe_failure
 from webhooks.worker import WebhookWorker
 
 

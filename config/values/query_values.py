@@ -4,7 +4,7 @@ A filter value can be valid Python and still fail in the database, which then an
 500 for the request, and on PostgreSQL an aborted transaction): PostgreSQL refuses a NUL in text and a
 time-zone offset of 16 hours or more; SQLite cannot convert to UTC a time that leaves Python's years
 1–9999 once shifted; neither holds an integer past 64 bits. The admin changelists (``config.admin``), the
-API's filters and cursors (``config.api``) all ask ``query_value_problem`` about what they were given, so
+API's filters and cursors (``config.web.api``) all ask ``query_value_problem`` about what they were given, so
 the same value gets the same answer everywhere, on both databases.
 """
 

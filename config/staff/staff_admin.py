@@ -10,8 +10,8 @@ from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from config import two_factor
-from config.sessions import end_all_sessions
+from config.staff import two_factor
+from config.staff.sessions import end_all_sessions
 
 
 class StaffUserAdmin(UserAdmin):

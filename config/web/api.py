@@ -20,15 +20,15 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.utils.urls import replace_query_param
 
-from config.answer_reads import page_of_rows
-from config.erased_ids import id_forms
-from config.query_values import query_value_problem
-from config.two_factor import needs_second_factor
+from config.staff.answer_reads import page_of_rows
+from config.staff.two_factor import needs_second_factor
+from config.values.erased_ids import id_forms
+from config.values.query_values import query_value_problem
 
 
 class StoredIdFilter(CharFilter):
     """An exact filter on a column holding ids, which finds an id not in plain form (an email address
-    as a contact id) by the keyed digest it is stored as (``config.erased_ids``)."""
+    as a contact id) by the keyed digest it is stored as (``config.values.erased_ids``)."""
 
     def filter(self, qs, value):
         if not value:
@@ -50,7 +50,7 @@ class VerifiedSessionAuthentication(SessionAuthentication):
 class VerifiedSessionScheme(SessionScheme):
     """Documents it in the OpenAPI schema as the session cookie it is."""
 
-    target_class = "config.api.VerifiedSessionAuthentication"
+    target_class = "config.web.api.VerifiedSessionAuthentication"
 
 
 class ModelViewPermission(DjangoModelPermissions):

@@ -1,6 +1,6 @@
 """``GET /metrics``: Prometheus text for whoever holds ``METRICS_TOKEN``.
 
-What processes counted (deliveries, outcomes, erasures, worker batches) comes from ``config.metrics``, added
+What processes counted (deliveries, outcomes, erasures, worker batches) comes from ``config.ops.metrics``, added
 up over every process in multiprocess mode; what the database knows (the pending events and the oldest
 one's age, the last verification of the erasure log) is read at each scrape, in two index-backed queries
 (docs/operations.md), so every gunicorn worker answers the same. Those database values come from the apps:
@@ -18,7 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from config import metrics, shared_counters
+from config.ops import metrics, shared_counters
 
 # Each app's reader of its database values, by app: called at every scrape, returns its metric families.
 DATABASE_GAUGES: dict[str, Callable[[], Iterable[Metric]]] = {}
