@@ -1,0 +1,57 @@
+"""The Django and psycopg internals that config.db relies on, pinned: when an upgrade moves one, this fails
+here, by name, instead of a worker failing in production.
+
+``binary_parameters_cursor`` builds a psycopg cursor on Django's own connection the way
+``connection.cursor()`` does, and wraps it in Django's debug cursor so tests still see its statements; the
+worker waits for NOTIFY with psycopg's ``notifies``."""
+
+import inspect
+from importlib.metadata import version
+
+import psycopg
+import pytest
+from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+from django.test.utils import CaptureQueriesContext
+from django.utils.functional import cached_property
+
+from config.db.bulk import binary_parameters_cursor
+
+# The releases these internals were read from; an upgrade re-reads them (config/db/bulk.py) and moves this.
+CHECKED_RELEASES = {"django": "5.2.", "psycopg": "3.3."}
+
+
+@pytest.mark.parametrize("package", sorted(CHECKED_RELEASES))
+def test_the_installed_release_is_the_one_checked(package):
+    assert version(package).startswith(CHECKED_RELEASES[package]), (
+        f"{package} {version(package)}: re-read what config/db/bulk.py and webhooks/worker.py use of it, "
+        "then move CHECKED_RELEASES"
+    )
+
+
+def test_the_connection_steps_a_cursor_takes_are_there():
+    for name in ("close_if_health_check_failed", "ensure_connection", "validate_thread_sharing", "make_cursor"):
+        assert callable(getattr(BaseDatabaseWrapper, name)), name
+    assert isinstance(inspect.getattr_static(BaseDatabaseWrapper, "queries_logged"), property)
+    assert isinstance(inspect.getattr_static(BaseDatabaseWrapper, "wrap_database_errors"), cached_property)
+
+
+def test_the_debug_cursor_logs_through_debug_sql():
+    parameters = inspect.signature(CursorDebugWrapper.debug_sql).parameters
+    assert list(parameters)[:3] == ["self", "sql", "params"] and "many" in parameters
+    assert list(inspect.signature(CursorWrapper.execute).parameters) == ["self", "sql", "params"]
+
+
+def test_psycopg_waits_for_notifications_with_a_timeout():
+    parameters = inspect.signature(psycopg.Connection.notifies).parameters
+    assert {"timeout", "stop_after"} <= set(parameters)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_binary_parameter_round_trips_and_its_statement_is_logged():
+    with CaptureQueriesContext(connection) as queries, binary_parameters_cursor() as cursor:
+        cursor.execute("SELECT %b::bytea, %s::bigint[]", [b"\x00\xff", [1, 2]])
+        assert cursor.fetchone() == (b"\x00\xff", [1, 2])
+    assert queries.captured_queries[-1]["sql"] == "SELECT %b::bytea, %s::bigint[]"
