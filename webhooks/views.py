@@ -1,7 +1,6 @@
 """``POST /webhooks/<provider>/``: size limit → signature on the raw bytes → envelope → allow-list →
 stored → 200. Every refusal is a JSON error; nothing refused is stored, nothing accepted is lost."""
 
-import ipaddress
 import logging
 import time
 
@@ -17,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from config.ops import log_context
 from config.ops.failures import describe_failure
 from config.ops.metrics import record_delivery
+from config.web.client_address import client_address
 from webhooks.ingest import store_delivery
 from webhooks.models import RejectedDelivery
 from webhooks.providers import UnknownProvider, get_provider
@@ -167,21 +167,6 @@ def stored_headers(request, extra: tuple[str, ...]) -> dict[str, str]:
     names = COMMON_STORED_HEADERS + extra
     # Kept for diagnosis only: a NUL, which PostgreSQL's jsonb refuses, must not cost the delivery.
     return {name: request.headers[name].replace("\x00", "") for name in names if name in request.headers}
-
-
-def client_address(request) -> str | None:
-    """REMOTE_ADDR, or the address our own trusted proxies saw (X-Forwarded-For read from the right)."""
-    proxies = settings.WEBHOOK_TRUSTED_PROXY_COUNT
-    address = request.META.get("REMOTE_ADDR")
-    if proxies > 0:
-        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
-        if len(hops) >= proxies:
-            address = hops[-proxies]
-    try:
-        # Whatever a proxy forwarded must fit the inet column, or storing would fail with a 503.
-        return str(ipaddress.ip_address(address)) if address else None
-    except ValueError:
-        return None
 
 
 def count_rejection(provider: str, reason: str, remote_addr: str | None) -> None:

@@ -161,7 +161,7 @@ AXES_LOCKOUT_TEMPLATE = "admin/login_locked_out.html"
 # Masked in the failed attempt's stored query and form: `next` can carry a contact search (a person's name).
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "next", "csrfmiddlewaretoken"]
 # The address as the webhooks see it: REMOTE_ADDR, or what WEBHOOK_TRUSTED_PROXY_COUNT trusted proxies saw.
-AXES_CLIENT_IP_CALLABLE = "webhooks.views.client_address"
+AXES_CLIENT_IP_CALLABLE = "config.web.client_address.client_address"
 # Idle admin sessions end: the session (cookie and row) lives this long after the last request.
 ADMIN_SESSION_IDLE_MINUTES = env.int("ADMIN_SESSION_IDLE_MINUTES", default=30)
 SESSION_COOKIE_AGE = ADMIN_SESSION_IDLE_MINUTES * 60

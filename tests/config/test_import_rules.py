@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+APP_NAMES = ("contacts", "webhooks")
 BRIDGE = ("webhooks.bridge", "webhooks.events", "webhooks.signals")
 DYNAMIC_IMPORTS = {"import_module", "import_string", "__import__"}
 
@@ -134,3 +135,28 @@ def test_the_bridge_is_all_contacts_may_read_of_webhooks():
     assert contacts_rule(path, "webhooks.models.WebhookEvent") is not None
     assert contacts_rule(path, "webhooks.eventsx") is not None  # a prefix of a name is not the module
     assert contacts_rule(path, "webhooks") is not None
+
+
+def dotted_paths_in_settings(root: Path = ROOT) -> list[tuple[str, int, str]]:
+    """Every string in the settings modules that names a module of ours by its dotted path."""
+    found = []
+    for path in sorted((root / "config" / "settings").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names_ours = isinstance(node, ast.Constant) and isinstance(node.value, str) and "/" not in node.value
+            if names_ours and any(within(node.value, package) for package in APP_NAMES):
+                found.append((path.name, node.lineno, node.value))
+    return sorted(found)
+
+
+def test_no_setting_names_a_module_of_an_app():
+    """Settings belong to config, the lowest layer: a setting that names ``webhooks.views.something`` is an
+    import upwards that the rules above cannot see. Only INSTALLED_APPS names the apps themselves."""
+    named = [(name, line, value) for name, line, value in dotted_paths_in_settings() if value not in APP_NAMES]
+    assert not named, f"settings naming app modules: {named}"
+
+
+def test_the_settings_check_sees_a_dotted_path(tmp_path):
+    settings_dir = tmp_path / "config" / "settings"
+    settings_dir.mkdir(parents=True)
+    (settings_dir / "base.py").write_text('INSTALLED_APPS = ["contacts"]\nCLIENT_IP = "webhooks.views.ip"\n')
+    assert dotted_paths_in_settings(tmp_path) == [("base.py", 1, "contacts"), ("base.py", 2, "webhooks.views.ip")]
