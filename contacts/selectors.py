@@ -3,9 +3,9 @@
 from datetime import datetime
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
+from config.db.distinct import distinct_column_values
 from config.values.erased_ids import id_forms
 from contacts.labels import LABELLED_FIELDS, value_label
 from contacts.models import Contact, ErasureLogVerification, ErasureRecord
@@ -42,22 +42,9 @@ def labels_matching():
 
 
 def distinct_values(field_name: str) -> list:
-    """The distinct values of an indexed, non-null contact column, in order. On PostgreSQL by skipping through
-    its index (a recursive query: one index probe per distinct value) rather than a SELECT DISTINCT that reads
-    every row — the admin's list filters ask for these on every list page (docs/performance.md)."""
-    field = Contact._meta.get_field(field_name)
-    if connection.vendor != "postgresql" or field.null:
-        return list(Contact.objects.order_by(field_name).values_list(field_name, flat=True).distinct())
-    quote = connection.ops.quote_name
-    column, table = quote(field.column), quote(Contact._meta.db_table)
-    # Names from the model's metadata, no values: nothing from outside reaches this SQL.
-    first = f"SELECT {column} FROM {table} ORDER BY {column} LIMIT 1"  # noqa: S608
-    after = f"SELECT {column} FROM {table} WHERE {column} > skip.value ORDER BY {column} LIMIT 1"  # noqa: S608
-    recursive = f"WITH RECURSIVE skip(value) AS (({first}) UNION ALL SELECT ({after}) FROM skip"  # noqa: S608
-    sql = recursive + " WHERE skip.value IS NOT NULL) SELECT value FROM skip WHERE value IS NOT NULL"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        return [row[0] for row in cursor.fetchall()]
+    """The distinct values of an indexed, non-null contact column, in order (the admin's list filters ask for
+    these on every list page)."""
+    return distinct_column_values(Contact, field_name)
 
 
 class FingerprintKeyMissing(Exception):

@@ -14,7 +14,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from config.db.bulk import binary_parameters_cursor
+from config.db.bulk import update_prepared_by_pk, update_prepared_by_pk_sql
 from config.db.locks import lock_subjects
 from config.values.erased_ids import stored_id
 from webhooks.models import ErasedSubject, WebhookEvent
@@ -121,44 +121,28 @@ def _rekey(provider: str, pk: int, values: dict) -> None:
 
 
 def _write_rebuilt(batch: list[tuple[int, bytes | None, dict]], now) -> None:
-    """Write a batch's rebuilt bodies and headers: on PostgreSQL one UPDATE joined to the batch as arrays
-    (``unnest``) sent as binary parameters, elsewhere one parameterized UPDATE per row (``executemany``).
-
-    Not ``bulk_update``: it builds a CASE with one WHEN per row, costly to build in Python and to
-    evaluate on the server; nor one statement per row. The arrays go in psycopg's binary format rather
-    than quoted into the SQL text. Measured in docs/performance.md › Scale."""
+    """Write a batch's rebuilt bodies and headers in one set-based UPDATE (config.db.bulk): not
+    ``bulk_update``, whose CASE of one WHEN per row is costly to build in Python and to evaluate on the
+    server, nor one statement per row."""
     opts = WebhookEvent._meta
-    when = opts.get_field("redacted_at").get_db_prep_save(now, connection)
-    headers = [json.dumps(item, ensure_ascii=False) for _pk, _body, item in batch]
-    if connection.vendor == "postgresql":
-        with binary_parameters_cursor() as cursor:
-            ids, bodies = [pk for pk, _body, _h in batch], [body for _pk, body, _h in batch]
-            cursor.execute(rebuild_update_sql(), [when, ids, bodies, headers])
-        return
-    quote = connection.ops.quote_name
-    body, header = opts.get_field("body"), opts.get_field("headers")
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {quote(opts.db_table)} SET {quote(body.column)} = %s, {quote(header.column)} = %s, "  # noqa: S608
-            f"{quote(opts.get_field('redacted_at').column)} = %s WHERE {quote(opts.pk.column)} = %s",
-            [
-                (body.get_db_prep_save(data, connection), text, when, pk)
-                for (pk, data, _h), text in zip(batch, headers, strict=True)
-            ],
-        )
+    body = opts.get_field("body")
+    bodies = [
+        data if connection.vendor == "postgresql" else body.get_db_prep_save(data, connection)
+        for _pk, data, _h in batch
+    ]
+    update_prepared_by_pk(
+        WebhookEvent,
+        [pk for pk, _body, _h in batch],
+        {"body": bodies, "headers": [json.dumps(item, ensure_ascii=False) for _pk, _body, item in batch]},
+        same_for_all={"redacted_at": opts.get_field("redacted_at").get_db_prep_save(now, connection)},
+        json_as_text=("headers",),
+    )
 
 
 def rebuild_update_sql() -> str:
-    """PostgreSQL's batch UPDATE: parameters are the rebuild time, the ids, the bodies and the headers (as
-    JSON text). Identifiers come from the model's own metadata; every value is a parameter."""
-    opts, quote = WebhookEvent._meta, connection.ops.quote_name
-    column = {name: quote(opts.get_field(name).column) for name in ("body", "headers", "redacted_at")}
-    return (
-        f"UPDATE {quote(opts.db_table)} AS event SET {column['body']} = batch.body, "  # noqa: S608
-        f"{column['headers']} = batch.headers::jsonb, {column['redacted_at']} = %s "
-        "FROM unnest(%b::bigint[], %b::bytea[], %b::text[]) AS batch(id, body, headers) "
-        f"WHERE event.{quote(opts.pk.column)} = batch.id"
-    )
+    """PostgreSQL's batch UPDATE (for the bench's plan): parameters are the rebuild time, the ids, the bodies
+    and the headers as JSON text."""
+    return update_prepared_by_pk_sql(WebhookEvent, ("body", "headers"), ("redacted_at",), ("headers",))
 
 
 def rebuild_erased_copies(subjects: Iterable[tuple[str, str, str]] = ()) -> Counter:

@@ -1,10 +1,11 @@
 """Replaying events (sync rule 8): they become due again, by id."""
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from config.db.notifications import notify
 from webhooks.models import WebhookEvent, WebhookEventStatus
 from webhooks.processing import process_events
 
@@ -31,7 +32,4 @@ def reprocess_events(events: QuerySet[WebhookEvent]) -> list[int]:
 
 def wake_workers() -> None:
     """Tell idle workers there is due work, with the current transaction's commit (PostgreSQL)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            # Raw SQL: the ORM has no NOTIFY.
-            cursor.execute("SELECT pg_notify(%s, '')", [WAKE_UP_CHANNEL])
+    notify(WAKE_UP_CHANNEL)

@@ -24,6 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, connection
 
+from config.db.notifications import forget_notifications, listen, wait_for_notification
 from config.ops.failures import describe_failure
 from config.ops.progress import progress
 from webhooks.claims import due_events, due_events_exist
@@ -116,11 +117,8 @@ class WebhookWorker:
     def step(self) -> bool:
         """One batch, and the other due work when there is no event or the tick is due. True when there
         may be more to do at once."""
-        if self.listen and not self._listening and connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                # Raw SQL: the ORM has no LISTEN. On this session only, until the connection closes.
-                cursor.execute(f"LISTEN {WAKE_UP_CHANNEL}")
-            self._listening = True
+        if self.listen and not self._listening:
+            self._listening = listen(WAKE_UP_CHANNEL)
         events = process_due_batch(size=self.batch_size)
         self.events_done += len(events)
         if self._bar is not None:
@@ -166,21 +164,12 @@ class WebhookWorker:
 
     @staticmethod
     def _notified(timeout: float) -> bool:
-        """Whether a notification arrives within ``timeout``. psycopg's generator holds the connection's
-        lock until it is closed: closed here, before anything else uses the connection."""
-        with connection.wrap_database_errors:  # psycopg's errors as Django's, as everywhere else
-            notifications = connection.connection.notifies(timeout=timeout, stop_after=1)
-            try:
-                return next(notifications, None) is not None
-            finally:
-                notifications.close()
+        return wait_for_notification(timeout)
 
     def _drain_notifications(self) -> None:
-        """Forget wake-ups received while busy (psycopg keeps them): the next step looks anyway."""
+        """Forget wake-ups received while busy: the next step looks anyway."""
         if self._listening:
-            with connection.wrap_database_errors:  # a lost connection raises Django's OperationalError
-                for _notification in connection.connection.notifies(timeout=0):
-                    pass
+            forget_notifications()
 
     def _sleep(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds

@@ -98,3 +98,54 @@ def _statement_logging_wrapper():
                 return CursorWrapper.executemany(self, sql, param_list)
 
     return StatementLoggingCursor
+
+
+def update_prepared_by_pk(
+    model: type[Model],
+    pks: Sequence,
+    columns: dict[str, Sequence],
+    *,
+    same_for_all: dict[str, object] | None = None,
+    json_as_text: Sequence[str] = (),
+) -> None:
+    """Write values already prepared for the database: ``columns`` maps a field name to one value per pk,
+    ``same_for_all`` a field name to one value for every row. On PostgreSQL one UPDATE joined to the rows as
+    binary arrays; fields in ``json_as_text`` travel as JSON text and are cast on the server (no wrapper per
+    value in Python). Elsewhere one parameterized UPDATE per row (``executemany``)."""
+    same_for_all = same_for_all or {}
+    if not pks:
+        return
+    if connection.vendor == "postgresql":
+        sql = update_prepared_by_pk_sql(model, tuple(columns), tuple(same_for_all), tuple(json_as_text))
+        with binary_parameters_cursor() as cursor:
+            cursor.execute(sql, [*same_for_all.values(), list(pks), *(list(values) for values in columns.values())])
+        return
+    meta, quote = model._meta, connection.ops.quote_name
+    names = [*columns, *same_for_all]
+    assignments = ", ".join(f"{quote(meta.get_field(name).column)} = %s" for name in names)
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+    rows = zip(*columns.values(), strict=True)
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(*row, *same_for_all.values(), pk) for row, pk in zip(rows, pks, strict=True)])
+
+
+@cache
+def update_prepared_by_pk_sql(
+    model: type[Model], column_names: tuple[str, ...], same_for_all: tuple[str, ...], json_as_text: tuple[str, ...]
+) -> str:
+    """PostgreSQL's statement for ``update_prepared_by_pk``; its parameters are the ``same_for_all`` values,
+    the pks, then one array per column. Names come from the model's own metadata."""
+    meta, quote = model._meta, connection.ops.quote_name
+    fields = {name: meta.get_field(name) for name in (*column_names, *same_for_all)}
+    column = {name: quote(field.column) for name, field in fields.items()}
+    pk = quote(meta.pk.column)
+    array_types = ["text" if name in json_as_text else fields[name].db_type(connection) for name in column_names]
+    arrays = ", ".join(f"%b::{kind}[]" for kind in [meta.pk.db_type(connection), *array_types])
+    assignments = [
+        f"{column[name]} = batch.{column[name]}" + ("::jsonb" if name in json_as_text else "") for name in column_names
+    ] + [f"{column[name]} = %s" for name in same_for_all]
+    return (
+        f"UPDATE {quote(meta.db_table)} AS target SET {', '.join(assignments)} "  # noqa: S608
+        f"FROM unnest({arrays}) AS batch({pk}, {', '.join(column[name] for name in column_names)}) "
+        f"WHERE target.{pk} = batch.{pk}"
+    )

@@ -1,10 +1,11 @@
-"""Per-contact locks: every writer of one contact (a webhook batch, an inline delivery, an erasure on
+"""Advisory locks. Per-contact locks: every writer of one contact (a webhook batch, an inline delivery, an erasure on
 request) holds its lock first, so two never interleave and no lock is ever waited for in two orders.
 
 A contact is named by provider, account and the provider's contact id (its "subject": the same for the
 contact row and for its event rows). PostgreSQL only: transaction-level advisory locks, released by
 commit or rollback (or by the server when the connection dies), so a killed process holds nothing. SQLite
-has one writer at a time (``BEGIN IMMEDIATE``), which already serializes everything.
+has one writer at a time (``BEGIN IMMEDIATE``), which already serializes everything. Single-key locks
+(``lock_until_commit``) serialize the writers of one chain, such as the erasure log's.
 
 Raw SQL: the ORM has no advisory locks.
 """
@@ -81,3 +82,10 @@ def subjects_filter(subjects: Iterable[Subject]) -> Q:
     for (provider, account_id), external_ids in sorted(by_account.items()):
         condition |= Q(provider=provider, account_id=account_id, external_id__in=sorted(external_ids))
     return condition
+
+
+def lock_until_commit(lock_id: int) -> None:
+    """Wait for the single-key lock ``lock_id`` and hold it to the end of the transaction (PostgreSQL)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])

@@ -21,8 +21,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import transaction
 
+from config.db.locks import lock_until_commit
 from config.ops.progress import progress
 from contacts.erasure_reasons import check_reason_and_reference
 from contacts.models import ErasureLogVerification, ErasureRecord
@@ -88,7 +89,7 @@ def append_erasure_record(**values) -> ErasureRecord:
 
 
 def _append_to_chain(records: list[ErasureRecord]) -> None:
-    _lock_until_commit(ERASURE_CHAIN_LOCK_ID)
+    lock_until_commit(ERASURE_CHAIN_LOCK_ID)
     last = ErasureRecord.objects.order_by("-sequence").only("sequence", "hash", "hash_scheme", "digest_hash").first()
     sequence, prev_link = (last.sequence, last.link_hash) if last else (0, ErasureRecord.GENESIS_HASH)
     for record in records:
@@ -96,14 +97,6 @@ def _append_to_chain(records: list[ErasureRecord]) -> None:
         record.sequence, record.prev_hash = sequence, prev_link
         record.hash = prev_link = record.digest_chain_hash(prev_link)
         record.save(force_insert=True)
-
-
-def _lock_until_commit(lock_id: int) -> None:
-    """Serialize the writers of one chain (SQLite has one writer at a time already)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            # Raw SQL: the ORM has no advisory locks.
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
 
 
 # --- Verifying ---------------------------------------------------------------------------------------
@@ -270,7 +263,7 @@ def _missing_or_rewritten(run: ErasureLogVerification) -> str:
 def record_run(report: ErasureLogReport, *, full: bool, verified_by: str = "") -> ErasureLogVerification:
     """Append the run to the verification chain. Writers are serialized so that the chain never forks."""
     with transaction.atomic():
-        _lock_until_commit(VERIFICATION_CHAIN_LOCK_ID)
+        lock_until_commit(VERIFICATION_CHAIN_LOCK_ID)
         last = ErasureLogVerification.objects.exclude(hash="").order_by("-id").only("hash").first()
         run = ErasureLogVerification(
             ok=report.ok,

@@ -168,7 +168,7 @@ def test_a_process_that_exits_marks_itself_dead(tmp_path):
     # A process of its own: the directory, the exit handler and prometheus-client's mode are per process.
     script = (
         "import os, pathlib, sys\n"
-        "from config import shared_counters\n"
+        "from config.ops import shared_counters\n"
         "class Settings:\n"
         "    PROMETHEUS_MULTIPROC_DIR = ''\n"
         f"    BASE_DIR = {str(tmp_path)!r}\n"
