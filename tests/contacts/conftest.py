@@ -4,6 +4,7 @@ from django.contrib.auth.models import Group
 from contacts.models import Contact
 from contacts.permissions import COMPLIANCE_GROUP
 from contacts.services import ErasureOrigin, erase_contact
+from tests.contacts.data_subjects import person_with_neighbours
 from tests.factories import ContactFactory, UserFactory
 
 
@@ -27,3 +28,9 @@ def auditor(client):
     user.groups.add(Group.objects.get(name=COMPLIANCE_GROUP))
     client.force_login(user)
     return user
+
+
+@pytest.fixture
+def person_and_neighbours():
+    """The person, a homonym in another account, and a colleague sharing the person's account."""
+    return person_with_neighbours()

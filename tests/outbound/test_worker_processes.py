@@ -11,7 +11,8 @@ from django.core.management import call_command
 from contacts.services.erasure import erase_on_request
 from tests.factories import ContactFactory
 from tests.outbound.receiver import closed_port_url
-from tests.webhooks.test_webhook_worker_processes import WAIT_SECONDS, nothing_received, store_backlog, wait_for
+from tests.webhooks.server_processes import WAIT_SECONDS, wait_for
+from tests.webhooks.test_webhook_worker_processes import nothing_received, store_backlog
 from webhooks.outbound.models import OutboundMessage
 
 pytestmark = [

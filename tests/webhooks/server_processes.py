@@ -12,8 +12,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from django.conf import settings
+from django.db import connection
 
 START_SECONDS = 60
 
@@ -77,3 +79,60 @@ def post_json(port: int, path: str, body: bytes, headers: dict) -> tuple[int, di
         return response.status, json.loads(response.read() or b"{}")
     finally:
         connection.close()
+
+
+WAIT_SECONDS = 120
+
+
+def test_database_url() -> str:
+    db = connection.settings_dict
+    credentials = quote(db["USER"] or "") + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+test_database_url.__test__ = False  # a helper, not a test
+
+
+def process_env(**extra) -> dict:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.worker_settings",
+        "DATABASE_URL": test_database_url(),
+        **extra,
+    }
+
+
+class Worker:
+    """One ``manage.py webhook_worker`` process on the test database; its output kept in a file."""
+
+    def __init__(self, log_dir: Path, name: str, *args: str, **env):
+        self.name, self.log = name, log_dir / f"{name}.log"
+        with self.log.open("w") as output:
+            self.process = subprocess.Popen(
+                [sys.executable, "manage.py", "webhook_worker", *args],
+                cwd=settings.BASE_DIR, env=process_env(**env), stdout=output, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def wait_for(condition, what: str, *watched: Worker):
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        for worker in watched:
+            if worker.process.poll() is not None:
+                raise AssertionError(f"{worker.name} exited while waiting for {what}:\n{worker.output()}")
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")

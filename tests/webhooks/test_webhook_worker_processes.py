@@ -4,19 +4,13 @@ through two servers to three workers, workers killed mid-drain, their connection
 exactly as delivering the same events one by one in time order leaves it; no event fails, none is left
 ``received``."""
 
-import os
 import random
 import signal
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from urllib.parse import quote
 
 import psycopg
 import pytest
-from django.conf import settings as django_settings
 from django.db import connection, transaction
 from django.test import override_settings
 from django.utils import timezone
@@ -24,7 +18,7 @@ from django.utils import timezone
 from contacts.models import SYNCED_FIELDS, Contact, ErasureRecord
 from tests.conftest import encode, timely_headers
 from tests.factories import ContactFactory
-from tests.webhooks.server_processes import Server, free_ports, post_json
+from tests.webhooks.server_processes import WAIT_SECONDS, Server, Worker, free_ports, post_json, process_env, wait_for
 from tests.webhooks.timely_payloads import created, deleted, updated
 from webhooks.ingest import store_delivery
 from webhooks.models import WebhookEvent, WebhookEventStatus
@@ -37,50 +31,7 @@ pytestmark = [
     pytest.mark.usefixtures("erasure_log_cleanup"),
 ]
 
-WAIT_SECONDS = 120
 WORKSPACE, IN_ORDER_WORKSPACE = "ws_abc123", "ws_inorder"
-
-
-def test_database_url() -> str:
-    db = connection.settings_dict
-    credentials = quote(db["USER"] or "") + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
-    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-test_database_url.__test__ = False  # a helper, not a test
-
-
-def process_env(**extra) -> dict:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.worker_settings",
-        "DATABASE_URL": test_database_url(),
-        **extra,
-    }
-
-
-class Worker:
-    """One ``manage.py webhook_worker`` process on the test database; its output kept in a file."""
-
-    def __init__(self, log_dir: Path, name: str, *args: str, **env):
-        self.name, self.log = name, log_dir / f"{name}.log"
-        with self.log.open("w") as output:
-            self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "webhook_worker", *args],
-                cwd=django_settings.BASE_DIR, env=process_env(**env), stdout=output, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-
-    def output(self) -> str:
-        return self.log.read_text()
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 @pytest.fixture
@@ -111,18 +62,6 @@ def servers(tmp_path):
     yield start
     for server in started:
         server.stop()
-
-
-def wait_for(condition, what: str, *watched: Worker):
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        for worker in watched:
-            if worker.process.poll() is not None:
-                raise AssertionError(f"{worker.name} exited while waiting for {what}:\n{worker.output()}")
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def processed_count() -> int:
