@@ -330,7 +330,7 @@ class Bench:
         env = self.migrate(db)
         started = time.monotonic()
         subprocess.run(
-            [str(BIN / "python"), "-m", "bench.scale", "backlog", "--size", str(size), "--offset", str(offset)],
+            [str(BIN / "python"), "-m", "bench.profiles", "backlog", "--size", str(size), "--offset", str(offset)],
             env=env, cwd=ROOT, check=True,
         )  # fmt: skip
         with psycopg.connect(self.url(db), autocommit=True) as conn:
@@ -567,14 +567,14 @@ class Bench:
     def run_profile_worker(self):
         db = f"{self.args.db_prefix}_profile_worker"
         env = self.migrate(db)
-        subprocess.run([str(BIN / "python"), "-m", "bench.scale", "profile_worker"], env=env, cwd=ROOT, check=True)
+        subprocess.run([str(BIN / "python"), "-m", "bench.profiles", "profile_worker"], env=env, cwd=ROOT, check=True)
         self.drop_db(db)
 
     def run_profile(self):
         db = f"{self.args.db_prefix}_profile"
         env = {**self.migrate(db), "WEBHOOK_PROCESSING": self.args.profile_processing}
         env["BENCH_TIMELY_SECRET"], env["BENCH_FPT_SECRET"] = self.secrets["timely"], self.secrets["fpt"]
-        subprocess.run([str(BIN / "python"), "-m", "bench.scale", "profile"], env=env, cwd=ROOT, check=True)
+        subprocess.run([str(BIN / "python"), "-m", "bench.profiles", "profile"], env=env, cwd=ROOT, check=True)
         self.drop_db(db)
 
     def ratios(self) -> dict[str, float]:
