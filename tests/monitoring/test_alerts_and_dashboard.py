@@ -35,7 +35,7 @@ def promtool() -> str:
 def test_promtool_accepts_the_rules():
     result = subprocess.run([promtool(), "check", "rules", str(RULES)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 10 rules found" in result.stdout
+    assert "SUCCESS: 12 rules found" in result.stdout
 
 
 def test_each_alert_fires_when_it_should_and_not_before():
