@@ -1,4 +1,6 @@
-"""The embedded database's connection settings, shared by the app and the bench's floor and peer.
+"""The embedded database: its connection settings (shared by the app and the bench's floor and peer) and the
+app's engine, ``config.sqlite`` (``base.py``: Django's SQLite backend whose writers queue at the operating
+system instead of sleeping in SQLite's busy handler).
 
 Concurrent writers on one SQLite file (gunicorn workers, a webhook_worker): WAL lets readers run beside
 the writer, BEGIN IMMEDIATE takes the write lock when a transaction starts (instead of at its first write,
