@@ -15,6 +15,7 @@ from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import EmptyResultSet, ValidationError
+from django.db.models import Q
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
 from config import two_factor
+from config.erased_ids import id_forms
 from config.query_values import first_problem
 from config.third_party import app_list_in_readers_language
 
@@ -86,6 +88,25 @@ class ValidatedFiltersMixin:
         if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
             kwargs["widget"] = CheckedAutocompleteSelectMultiple(db_field, self.admin_site, using=kwargs.get("using"))
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class StoredIdSearchMixin:
+    """A search box over id columns (``=field`` search fields) that also finds an id not in plain form,
+    typed as it was sent ("Maria Souza", an email address), whole: by the keyed digest it is stored as
+    (``config.erased_ids``), or as it is where it was recorded before that rule. Django's search would
+    split it into words and look for each."""
+
+    stored_id_fields: tuple[str, ...] = ()
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        forms = id_forms(search_term.strip())
+        if len(forms) > 1:
+            whole = Q()
+            for name in self.stored_id_fields:
+                whole |= Q(**{f"{name}__in": forms})
+            results |= queryset.filter(whole)
+        return results, may_have_duplicates
 
 
 class ChosenKeysOnly:

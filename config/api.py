@@ -9,6 +9,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
+from django_filters import CharFilter
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.authentication import SessionScheme
 from rest_framework.authentication import SessionAuthentication
@@ -20,8 +21,19 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.utils.urls import replace_query_param
 
 from config.answer_reads import page_of_rows
+from config.erased_ids import id_forms
 from config.query_values import query_value_problem
 from config.two_factor import needs_second_factor
+
+
+class StoredIdFilter(CharFilter):
+    """An exact filter on a column holding ids, which finds an id not in plain form (an email address
+    as a contact id) by the keyed digest it is stored as (``config.erased_ids``)."""
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return self.get_method(qs)(**{f"{self.field_name}__in": id_forms(value)})
 
 
 class VerifiedSessionAuthentication(SessionAuthentication):

@@ -34,6 +34,12 @@ def stored_id(value: str) -> str:
     return id_digest(value)
 
 
+def id_forms(value: str) -> list[str]:
+    """What an id typed by a person may be stored as: itself and, when not in plain form, its digest
+    (a look-up by ``__in``; the typed text alone would never find a row stored under its digest)."""
+    return [value] if not value or is_plain_id(value) else [value, id_digest(value)]
+
+
 def id_digest(value: str) -> str:
     key = (settings.ERASURE_FINGERPRINT_KEY or settings.SECRET_KEY).encode()
     # "id:" separates these digests from the fingerprints of emails and phones made with the same key.

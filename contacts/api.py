@@ -4,7 +4,7 @@ from django.db.models import Count, Prefetch
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 
-from config.api import UpdatedAtCursorPagination
+from config.api import StoredIdFilter, UpdatedAtCursorPagination
 from contacts.models import Contact, DataSubjectRequest, ErasureRecord, PropagationStatus
 from contacts.selectors import search_contacts
 from contacts.services.propagation import propagation_of
@@ -42,6 +42,9 @@ class ContactFilter(django_filters.FilterSet):
         method="filter_erased",
         label="true: only erased; false: none erased",
     )
+    # An id not in plain form is found by the digest it is stored as (config.erased_ids).
+    account_id = StoredIdFilter()
+    external_id = StoredIdFilter()
     search = django_filters.CharFilter(
         method="filter_search",
         label="Every word in name, email, phone (however typed), tags, custom field values or ids; "
@@ -98,10 +101,19 @@ class ErasureRecordSerializer(serializers.ModelSerializer):
         return PropagationEntrySerializer(entries, many=True).data
 
 
+class ErasureRecordFilter(django_filters.FilterSet):
+    account_id = StoredIdFilter()
+    external_id = StoredIdFilter()
+
+    class Meta:
+        model = ErasureRecord
+        fields = ["provider", "account_id", "external_id"]
+
+
 class ErasureRecordViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = ErasureRecord.objects.all()
     serializer_class = ErasureRecordSerializer
-    filterset_fields = ["provider", "account_id", "external_id"]
+    filterset_class = ErasureRecordFilter
 
     def get_serializer(self, *args, **kwargs):
         """A page's propagation is read in one go, not per record."""

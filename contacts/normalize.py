@@ -11,12 +11,12 @@ from functools import cache
 from typing import Any
 
 import phonenumbers
+from django.apps import apps
 from django.conf import settings
 from django.db.backends.base.operations import BaseDatabaseOperations
 
 from config.text_columns import text_column_problem
 from config.timestamps import storable_utc
-from contacts.models import Contact
 from webhooks.events import ProcessingError
 
 
@@ -166,7 +166,7 @@ def normalize_field(name: str, raw: Any) -> Any:
 
 def check_storable(name: str, value: Any) -> None:
     """Raise ``SkippedValue`` unless the column of ``name`` stores ``value`` on every database we run on."""
-    field = Contact._meta.get_field(name)
+    field = _contact_field(name)
     if isinstance(value, str):
         if (problem := text_column_problem(value, max_length=field.max_length)) is not None:
             raise SkippedValue(f"{name} {problem}")
@@ -176,6 +176,12 @@ def check_storable(name: str, value: Any) -> None:
             raise SkippedValue(f"{name} is out of range")
     elif isinstance(value, dict | list) and not _json_storable(value):
         raise SkippedValue(f"{name} contains a NUL character or a non-finite number")
+
+
+@cache
+def _contact_field(name: str):
+    # Through the app registry, not an import: the model imports this module (through contacts.search).
+    return apps.get_model("contacts", "Contact")._meta.get_field(name)
 
 
 @cache

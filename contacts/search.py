@@ -3,7 +3,7 @@
 Every contact carries ``search_text``: its name, email, phone digits, tags, custom field values and
 provider ids, folded (accents stripped, case-folded, spaces collapsed) by Python, so both databases compare
 the same text. A search folds the term the same way and asks for every word to appear in it; on
-PostgreSQL a trigram index on the column serves those "contains" tests (migration 0007).
+PostgreSQL a trigram index on the column serves those "contains" tests (migration 0010).
 
 The column is personal data like the fields it is made of: an erased contact's is empty.
 """
@@ -13,6 +13,8 @@ import unicodedata
 from collections.abc import Iterable
 
 from django.db import models
+
+from contacts.normalize import normalize_phone
 
 # A term made only of these is a phone number, however it is written: "(47) 99123-4567", "+55 47 ...".
 PHONE_TERM = re.compile(r"^[\d\s()+\-./]+$")
@@ -79,6 +81,12 @@ class SearchTextField(models.TextField):
         kwargs.setdefault("editable", False)
         super().__init__(*args, **kwargs)
 
+    def deconstruct(self):
+        # Migrations see the column it is (a TextField), not this class: they import no application code,
+        # and a historical model must not run today's search rules (migration 0010 writes its own).
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.TextField", args, kwargs
+
     def pre_save(self, model_instance, add):
         value = contact_search_document(model_instance)
         setattr(model_instance, self.attname, value)
@@ -89,8 +97,6 @@ def search_condition(term: str, *, also=None) -> models.Q | None:
     """Every word of the term folded into ``search_text`` (or in what ``also(word)`` matches, a condition or
     None); a phone-shaped term by its digits, also as the E.164 number it stands for ("(047) 99123-4567" →
     5547991234567). None for an empty term."""
-    from contacts.normalize import normalize_phone  # imports contacts.models, which imports this module
-
     folded = fold(term)
     if not folded:
         return None

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
+from config.erased_ids import id_forms
 from contacts.labels import LABELLED_FIELDS, value_label
 from contacts.models import Contact, ErasureLogVerification, ErasureRecord
 from contacts.search import fold, search_condition
@@ -21,7 +22,7 @@ def search_contacts(queryset: QuerySet, term: str) -> QuerySet:
     condition = search_condition(term, also=labels_matching())
     if condition is None:
         return queryset
-    return queryset.filter(condition | Q(external_id=term.strip()))
+    return queryset.filter(condition | Q(external_id__in=id_forms(term.strip())))
 
 
 def labels_matching():

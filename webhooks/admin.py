@@ -9,7 +9,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from config.admin import ReadOnlyModelAdmin
+from config.admin import ReadOnlyModelAdmin, StoredIdSearchMixin
 from config.csv_export import cell_text, column_titles, csv_response
 from config.list_filters import LabelledValuesFilter
 from config.pagination import CappedCountPaginator
@@ -27,11 +27,12 @@ EXPORT_FIELDS = [
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(ReadOnlyModelAdmin):
+class WebhookEventAdmin(StoredIdSearchMixin, ReadOnlyModelAdmin):
     # Narrow enough for a 1,366 px screen: provider and account sit in the contact's cell.
     list_display = ["id", "event_type", "contact_cell", "status_badge", "attempts", "occurred_at", "received_at"]
     list_filter = ["status", "provider", "event_type", "signature_form"]
     search_fields = ["=event_id", "=dedupe_key", "=external_id", "=account_id"]
+    stored_id_fields = ("event_id", "dedupe_key", "external_id", "account_id")
     date_hierarchy = "received_at"
     actions = ["reprocess", "export_json", "export_csv"]
     list_per_page = 100

@@ -2,6 +2,7 @@ import django_filters
 from django.conf import settings
 from rest_framework import serializers, viewsets
 
+from config.api import StoredIdFilter
 from webhooks.models import WebhookEvent
 
 
@@ -19,6 +20,9 @@ class WebhookEventSerializer(serializers.ModelSerializer):
 class WebhookEventFilter(django_filters.FilterSet):
     # A provider we do not know is a 400 naming the parameter, as an unknown status is.
     provider = django_filters.ChoiceFilter(choices=lambda: [(name, name) for name in settings.WEBHOOK_PROVIDERS])
+    # An id not in plain form is found by the digest it is stored as (config.erased_ids).
+    event_id = StoredIdFilter()
+    external_id = StoredIdFilter()
 
     class Meta:
         model = WebhookEvent

@@ -74,7 +74,12 @@ class StoredEvents(Protocol):
         ...
 
     def message_statuses(self, *, message_ids) -> dict[tuple[str, str], tuple[str, datetime | None]]:
-        """(message id, endpoint key) → (``pending``, ``delivered`` or ``failed``; when delivered or last tried)."""
+        """(message id, endpoint key) → (``pending``, ``delivered``, ``failed`` or ``cancelled``; when delivered
+        or last tried)."""
+        ...
+
+    def cancel_outbound_message(self, *, message_id: str, endpoint_key: str) -> bool:
+        """Never send this message to this endpoint (status ``cancelled``); False when it was delivered already."""
         ...
 
     def undelivered_message_ids(self, *, created_before: datetime) -> set[str]:

@@ -124,10 +124,9 @@ def _write_rebuilt(batch: list[tuple[int, bytes | None, dict]], now) -> None:
     """Write a batch's rebuilt bodies and headers: on PostgreSQL one UPDATE joined to the batch as arrays
     (``unnest``) sent as binary parameters, elsewhere one parameterized UPDATE per row (``executemany``).
 
-    ``bulk_update`` builds a CASE with one WHEN per row: for 1,000 payloads that expression took ~90%
-    of an erasure's time in Python, and PostgreSQL compared every row with every WHEN. The single
-    statement also beats 1,000 pipelined ones on the server; its arrays go in psycopg's binary format
-    rather than quoted into the SQL text (docs/performance.md)."""
+    Not ``bulk_update``: it builds a CASE with one WHEN per row, costly to build in Python and to
+    evaluate on the server; nor one statement per row. The arrays go in psycopg's binary format rather
+    than quoted into the SQL text. Measured in docs/performance.md › Scale."""
     opts = WebhookEvent._meta
     when = opts.get_field("redacted_at").get_db_prep_save(now, connection)
     headers = [json.dumps(item, ensure_ascii=False) for _pk, _body, item in batch]

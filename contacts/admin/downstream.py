@@ -4,10 +4,12 @@ list; a secret is entered or generated here and never shown again (only its last
 from django import forms
 from django.contrib import admin, messages
 from django.core.validators import URLValidator
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from contacts.models import DownstreamKind, DownstreamSystem
+from contacts.admin.propagation import SETTLE_PERMISSION
+from contacts.models import DownstreamKind, DownstreamSystem, ImpossibleReason
 from contacts.services.downstream import (
     masked,
     new_secret,
@@ -16,6 +18,7 @@ from contacts.services.downstream import (
     save_downstream_system,
     secret_problem,
 )
+from contacts.services.propagation import mark_undelivered_impossible, undelivered_notices
 
 
 class DownstreamSystemForm(forms.ModelForm):
@@ -88,7 +91,7 @@ class DownstreamSystemAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "url", "active", "secret_count", "created_at"]
     list_filter = ["kind", "active"]
     search_fields = ["name", "note"]
-    actions = ["send_ping"]
+    actions = ["send_ping", "mark_undelivered_impossible"]
     fieldsets = [
         (None, {"fields": ["name", "kind", "url", "active", "note"]}),
         (_("Signing secrets"), {"fields": ["add_secret", "generate_secret", "retire_secrets"]}),
@@ -130,3 +133,41 @@ class DownstreamSystemAdmin(admin.ModelAdmin):
         )
         if len(sent) < queryset.count():
             messages.info(request, gettext("Manual and inactive systems get no test message."))
+
+    @admin.action(description=_("Mark undelivered erasure notices impossible (deactivated systems)"),
+                  permissions=["settle"])  # fmt: skip
+    def mark_undelivered_impossible(self, request, queryset):
+        systems = list(queryset.filter(kind=DownstreamKind.WEBHOOK, active=False))
+        if len(systems) < queryset.count():
+            messages.info(request, gettext("Only deactivated webhook systems' notices can be marked impossible."))
+        if not systems:
+            return None
+        form = ImpossibleForm(request.POST if request.POST.get("post") else None)
+        if form.is_valid():
+            by, reason = request.user.get_username(), form.cleaned_data["reason"]
+            marked = sum(mark_undelivered_impossible(system, by=by, reason=reason) for system in systems)
+            messages.success(
+                request,
+                ngettext("%(count)d notice is marked impossible.", "%(count)d notices are marked impossible.", marked)
+                % {"count": marked},
+            )
+            return None
+        undelivered = undelivered_notices(systems)
+        for system in systems:
+            system.undelivered = undelivered.get(system.pk, 0)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Mark undelivered notices impossible"),
+            "opts": self.opts,
+            "systems": systems,
+            "form": form,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/contacts/downstreamsystem/mark_impossible.html", context)
+
+    def has_settle_permission(self, request):
+        return request.user.has_perm(SETTLE_PERMISSION)
+
+
+class ImpossibleForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Why impossible"), choices=ImpossibleReason.choices)

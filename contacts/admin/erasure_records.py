@@ -13,7 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from config.admin import ReadOnlyModelAdmin
+from config.admin import ReadOnlyModelAdmin, StoredIdSearchMixin
 from config.list_filters import LabelledValuesFilter
 from contacts.access import Kind
 from contacts.admin.display import provider_key
@@ -42,7 +42,7 @@ class RequesterTypeFilter(LabelledValuesFilter):
 
 
 @admin.register(ErasureRecord)
-class ErasureRecordAdmin(FilteredCsvExport, ReadOnlyModelAdmin):
+class ErasureRecordAdmin(StoredIdSearchMixin, FilteredCsvExport, ReadOnlyModelAdmin):
     """The erasure log: read-only for everyone, superusers included; CSV export needs its own permission
     (``contacts.export_erasurerecord``). "Was this person erased?" is answered by the lookup page."""
 
@@ -51,6 +51,7 @@ class ErasureRecordAdmin(FilteredCsvExport, ReadOnlyModelAdmin):
                    ("erased_at", admin.DateFieldListFilter), ("deleted_at", admin.DateFieldListFilter)]  # fmt: skip
     # The reference is the request's ticket id: staff search by it.
     search_fields = ["=external_id", "=account_id", "=event_id", "=reference"]
+    stored_id_fields = ("external_id", "account_id", "event_id")
     date_hierarchy = "erased_at"
     actions = ["export_selected_csv"]
     export_fields, export_name, export_ordering = EXPORT_FIELDS, "erasure-log", "sequence"

@@ -14,7 +14,13 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from contacts.models import ErasurePropagation, ImpossibleReason, PropagationKind, PropagationStatus
-from contacts.services.propagation import AlreadyAnswered, propagation_of, settle_propagation
+from contacts.services.propagation import (
+    AlreadyAnswered,
+    AlreadyDelivered,
+    propagation_of,
+    settle_propagation,
+    webhook_may_be_marked_impossible,
+)
 
 SETTLE_PERMISSION = "contacts.settle_erasurepropagation"
 
@@ -33,7 +39,7 @@ def propagation_table(record) -> str:
 
 def _row(entry: dict) -> str:
     at = date_format(timezone.localtime(entry["at"]), "DATETIME_FORMAT") if entry["at"] else "—"
-    if entry["status"] == PropagationStatus.AWAITING_CONFIRMATION:
+    if entry["answerable"]:
         url = reverse("admin:contacts_erasurerecord_answer", args=[entry["entry"].pk])
         detail = format_html('<a href="{}" class="crm-answer">{}</a>', url, gettext("Answer…"))
     else:
@@ -58,6 +64,12 @@ class AnswerForm(forms.Form):
         label=_("Why impossible"), required=False, choices=[("", "—"), *ImpossibleReason.choices]
     )
 
+    def __init__(self, *args, webhook: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if webhook:  # a deactivated or removed webhook system's notice: it can only be marked impossible
+            self.fields["status"].choices = [(PropagationStatus.IMPOSSIBLE, _("Impossible (LGPD Art. 18 §6)"))]
+            self.fields["status"].initial = PropagationStatus.IMPOSSIBLE
+
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("status") == PropagationStatus.IMPOSSIBLE and not cleaned.get("reason"):
@@ -69,16 +81,20 @@ def answer_view(model_admin, request, entry_id):
     if not request.user.has_perm(SETTLE_PERMISSION):
         raise PermissionDenied
     entry = ErasurePropagation.objects.select_related("erasure").filter(pk=entry_id).first()
-    if entry is None or entry.kind == PropagationKind.WEBHOOK:
+    webhook = entry is not None and entry.kind == PropagationKind.WEBHOOK
+    if entry is None or (webhook and not entry.settled_status and not webhook_may_be_marked_impossible(entry)):
         raise Http404
     record_url = reverse("admin:contacts_erasurerecord_change", args=[entry.erasure_id])
-    form = AnswerForm(request.POST or None)
+    form = AnswerForm(request.POST or None, webhook=webhook)
     if request.method == "POST" and form.is_valid():
         try:
             settle_propagation(
                 entry, by=request.user.get_username(), status=form.cleaned_data["status"],
                 reason=form.cleaned_data["reason"],
             )  # fmt: skip
+        except AlreadyDelivered:
+            messages.error(request, gettext("%(system)s received the message meanwhile: delivered stands.")
+                           % {"system": entry.system_name})  # fmt: skip
         except AlreadyAnswered:
             messages.error(request, gettext("Someone answered for this system already; the answer stands."))
         else:

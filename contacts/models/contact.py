@@ -154,7 +154,7 @@ class Contact(models.Model):
             models.Index(fields=["phone"], name="contact_phone_idx"),
             models.Index(fields=["provider", "source"], name="contact_provider_source_idx"),
             # The admin's filters and its exact-id search; the "contains" search on search_text uses the
-            # trigram index of migration 0007 on PostgreSQL.
+            # trigram index of migration 0010 on PostgreSQL.
             models.Index(fields=["source"], name="contact_source_idx"),
             models.Index(fields=["status"], name="contact_status_idx"),
             models.Index(fields=["sub_group_id"], name="contact_sub_group_idx"),

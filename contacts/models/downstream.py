@@ -79,7 +79,8 @@ class ImpossibleReason(models.TextChoices):
 
 class ErasurePropagation(models.Model):
     """One system that one erasure must reach. Webhook entries take their status from the message's
-    delivery; manual ones are settled once (confirmed or impossible), by whom and when, then never change."""
+    delivery (or are marked impossible once their system is deactivated or removed undelivered); manual ones
+    are settled once (confirmed or impossible), by whom and when. An answer never changes."""
 
     # No database constraint: the erasure log guards itself (append-only, hash-chained); a record removed past
     # its guards must show as missing to verify_erasure_log, not be kept by this table's reference to it.
@@ -114,9 +115,13 @@ class ErasurePropagation(models.Model):
         verbose_name_plural = _("erasure propagation")
         ordering = ["erasure_id", "id"]
         constraints = [
+            # A webhook system's notice is settled by its delivery, or marked impossible (a system that was
+            # deactivated or removed before it got the message); never "confirmed" by hand.
             models.CheckConstraint(
-                condition=models.Q(settled_status="") | models.Q(kind__in=["manual", "source"]),
-                name="propagation_only_manual_is_answered",
+                condition=models.Q(settled_status="")
+                | models.Q(kind__in=["manual", "source"])
+                | models.Q(settled_status="impossible"),
+                name="propagation_webhook_answer_impossible",
             ),
             models.CheckConstraint(
                 condition=~models.Q(settled_status="impossible") | ~models.Q(impossible_reason=""),

@@ -16,6 +16,7 @@ from datetime import UTC
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from contacts.erasure_reasons import REFERENCE_HELP, REFERENCE_MAX_LENGTH, ErasureReason
@@ -151,7 +152,9 @@ class ErasureRecord(HashChained, models.Model):
         ]
 
     def __str__(self):
-        return f"Erasure #{self.sequence} of {self.provider} contact {self.external_id}"
+        return gettext("Erasure #%(sequence)s of %(provider)s contact %(contact)s") % {
+            "sequence": self.sequence, "provider": self.provider, "contact": self.external_id,
+        }  # fmt: skip
 
     def save(self, *args, **kwargs):
         if self.pk is not None or not self._state.adding:

@@ -46,8 +46,9 @@ def erasure_records_appended_at_the_end():
     """Append the erasure records of what runs inside to the chain at its end, in one go.
 
     The chain's writers are serialized by a lock held until commit; a worker's batch that took it at its
-    first erasure would hold it for the whole batch, and with 1% deletions nearly every batch would wait
-    for the one before. Taken at the end, it covers the append, the outcomes' write and the commit."""
+    first erasure would hold it for the whole batch, and with deletions spread through the queue most
+    batches would wait for the one before. Taken at the end, it covers the append, the outcomes' write and
+    the commit."""
     records: list[ErasureRecord] = []
     callbacks: list = []
     token, callbacks_token = _deferred_records.set(records), _deferred_callbacks.set(callbacks)

@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from django.conf import settings
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from contacts.models import (
@@ -37,6 +38,10 @@ DONE = {PropagationStatus.DELIVERED, PropagationStatus.CONFIRMED, PropagationSta
 
 class AlreadyAnswered(Exception):
     """The entry was confirmed or marked impossible already: an answer is never changed."""
+
+
+class AlreadyDelivered(AlreadyAnswered):
+    """The webhook system got the message before it could be marked impossible: delivered stands."""
 
 
 # --- At each erasure -----------------------------------------------------------------------------------
@@ -92,25 +97,76 @@ def _utc(at: datetime) -> str:
 
 
 def settle_propagation(entry: ErasurePropagation, *, by: str, status: str, reason: str = "") -> None:
-    """A compliance user's answer for a manual entry: done there (``confirmed``) or ``impossible`` (with
-    the reason, from the closed list). Written once: a second answer raises ``AlreadyAnswered``."""
+    """A compliance user's answer: for a manual entry, done there (``confirmed``) or ``impossible``; for a
+    webhook entry whose system was deactivated or removed before delivering, ``impossible`` (its message is
+    then never sent). ``impossible`` takes a reason from the closed list. Written once: a second answer
+    raises ``AlreadyAnswered``; a webhook entry delivered meanwhile raises ``AlreadyDelivered``."""
     if entry.kind == PropagationKind.WEBHOOK:
-        raise ValueError("a webhook system's notice is settled by its delivery")
+        if status != PropagationStatus.IMPOSSIBLE:
+            raise ValueError("a webhook system's notice is settled by its delivery")
+        if not webhook_may_be_marked_impossible(entry):
+            raise ValueError("only a deactivated or removed system's notice may be marked impossible")
     if status == PropagationStatus.CONFIRMED:
         reason = ""
     elif status != PropagationStatus.IMPOSSIBLE or reason not in ImpossibleReason.values:
         raise ValueError("an impossible notice needs one of the listed reasons")
-    # One conditional UPDATE: of two staff answering at once, one wins and the other is told.
-    answered = ErasurePropagation.objects.filter(pk=entry.pk, settled_status="").update(
-        settled_status=status, settled_by=by[:150], settled_at=timezone.now(), impossible_reason=reason
+    with transaction.atomic():
+        # One conditional UPDATE: of two staff answering at once, one wins and the other is told.
+        answered = ErasurePropagation.objects.filter(pk=entry.pk, settled_status="").update(
+            settled_status=status, settled_by=by[:150], settled_at=timezone.now(), impossible_reason=reason
+        )
+        if not answered:
+            raise AlreadyAnswered(f"propagation entry {entry.pk} was answered already")
+        if entry.kind == PropagationKind.WEBHOOK and entry.message_id and not _cancel_message(entry):
+            raise AlreadyDelivered(f"propagation entry {entry.pk} was delivered already")
+
+
+def _cancel_message(entry: ErasurePropagation) -> bool:
+    return outbound().cancel_outbound_message(message_id=entry.message_id, endpoint_key=entry.endpoint_key)
+
+
+def mark_undelivered_impossible(system: DownstreamSystem, *, by: str, reason: str) -> int:
+    """Every notice to this deactivated webhook system not delivered yet, marked impossible with the reason
+    (its messages never sent). Returns how many; one delivered meanwhile stays delivered."""
+    if system.active or system.kind != DownstreamKind.WEBHOOK:
+        raise ValueError("only a deactivated webhook system's notices may be marked impossible")
+    undelivered = ErasurePropagation.objects.filter(
+        system=system, kind=PropagationKind.WEBHOOK, settled_status="",
+        message_id__in=outbound().undelivered_message_ids(created_before=timezone.now()),
+    )  # fmt: skip
+    marked = 0
+    for entry in undelivered:
+        try:
+            settle_propagation(entry, by=by, status=PropagationStatus.IMPOSSIBLE, reason=reason)
+        except AlreadyAnswered:
+            continue  # answered by someone else meanwhile, or delivered before the system was deactivated
+        marked += 1
+    return marked
+
+
+def undelivered_notices(systems: list[DownstreamSystem]) -> dict[int, int]:
+    """System id → how many of its erasure notices are neither delivered nor answered."""
+    undelivered = outbound().undelivered_message_ids(created_before=timezone.now())
+    rows = (
+        ErasurePropagation.objects.filter(system__in=systems, settled_status="", message_id__in=undelivered)
+        .values_list("system_id")
+        .annotate(count=Count("id"))
     )
-    if not answered:
-        raise AlreadyAnswered(f"propagation entry {entry.pk} was answered already")
+    return dict(rows)
+
+
+def webhook_may_be_marked_impossible(entry: ErasurePropagation) -> bool:
+    """A webhook entry may be marked impossible once its system is deactivated or removed (Art. 18 §6's
+    exception: the system is gone, or no longer takes messages); whether it was delivered is the sender's."""
+    system = DownstreamSystem.objects.filter(pk=entry.system_id).first() if entry.system_id else None
+    return system is None or not system.active
 
 
 def propagation_of(records: list[ErasureRecord]) -> dict[int, list[dict]]:
     """Erasure id → ``[{"system", "status", "at", ...}]`` for each of the records, in two queries."""
-    entries = list(ErasurePropagation.objects.filter(erasure__in=records).order_by("erasure_id", "id"))
+    entries = list(
+        ErasurePropagation.objects.filter(erasure__in=records).select_related("system").order_by("erasure_id", "id")
+    )
     deliveries = outbound().message_statuses(message_ids={e.message_id for e in entries if e.message_id})
     result: dict[int, list[dict]] = {record.pk: [] for record in records}
     for entry in entries:
@@ -119,11 +175,11 @@ def propagation_of(records: list[ErasureRecord]) -> dict[int, list[dict]]:
 
 
 def _status_of(entry: ErasurePropagation, deliveries: dict) -> dict:
-    if entry.kind == PropagationKind.WEBHOOK:
+    if entry.settled_status:
+        status, at = PropagationStatus(entry.settled_status), entry.settled_at
+    elif entry.kind == PropagationKind.WEBHOOK:
         status, at = deliveries.get((entry.message_id, entry.endpoint_key), ("pending", None))
         status = DELIVERY_STATUSES.get(status, PropagationStatus.PENDING)
-    elif entry.settled_status:
-        status, at = PropagationStatus(entry.settled_status), entry.settled_at
     else:
         status, at = PropagationStatus.AWAITING_CONFIRMATION, None
     return {
@@ -134,6 +190,14 @@ def _status_of(entry: ErasurePropagation, deliveries: dict) -> dict:
         "by": entry.settled_by,
         "reason": entry.impossible_reason,
         "entry": entry,
+        # Whether staff may answer now: a manual task not answered yet, or an undelivered notice to a webhook
+        # system that was deactivated or removed (only "impossible" then).
+        "answerable": status == PropagationStatus.AWAITING_CONFIRMATION
+        or (
+            entry.kind == PropagationKind.WEBHOOK
+            and status in (PropagationStatus.PENDING, PropagationStatus.FAILED)
+            and (entry.system is None or not entry.system.active)
+        ),
     }
 
 
@@ -145,7 +209,7 @@ def overdue_erasures(*, limit: int = 20) -> tuple[int, list[ErasureRecord]]:
     undelivered = outbound().undelivered_message_ids(created_before=before)
     open_entries = late.filter(
         Q(kind__in=[PropagationKind.MANUAL, PropagationKind.SOURCE], settled_status="")
-        | Q(kind=PropagationKind.WEBHOOK, message_id__in=undelivered)
+        | Q(kind=PropagationKind.WEBHOOK, settled_status="", message_id__in=undelivered)
     )
     erasure_ids = open_entries.values("erasure_id")
     overdue = ErasureRecord.objects.filter(pk__in=erasure_ids).order_by("sequence")

@@ -112,3 +112,30 @@ def logged_in_pt_br(chromium_browser, live_server, admin_user):
     page.set_default_timeout(10_000)
     yield log_in(page, admin_user)
     context.close()
+
+
+def compliance_page_in(chromium_browser, live_server, *, locale: str, **context_options):
+    """A browser page logged in as "dpo", a member of the Compliance group (and nothing else), asking for
+    ``locale``. Returns (page, context); close the context when done."""
+    from django.contrib.auth.models import Group, Permission
+
+    from contacts.permissions import COMPLIANCE_GROUP, COMPLIANCE_PERMISSIONS
+    from tests.factories import UserFactory
+
+    user = UserFactory(username="dpo", is_staff=True)
+    # A transactional test's database was flushed by the one before: the group its migration made may be gone.
+    group, _ = Group.objects.get_or_create(name=COMPLIANCE_GROUP)
+    group.permissions.set(
+        Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        for app_label, codename in COMPLIANCE_PERMISSIONS
+    )
+    user.groups.add(group)
+    context = chromium_browser.new_context(base_url=live_server.url, locale=locale, **context_options)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto("/admin/login/")
+    page.fill("#id_username", "dpo")
+    page.fill("#id_password", "pw")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#crm-dashboard")
+    return page, context

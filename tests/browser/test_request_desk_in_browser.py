@@ -5,11 +5,10 @@ page load or one submit the user makes: redirects and the contact search's look-
 import json
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 
 from contacts.models import DataSubjectExport, DataSubjectRequest, ErasureRecord
-from contacts.permissions import COMPLIANCE_GROUP, COMPLIANCE_PERMISSIONS
-from tests.factories import ContactFactory, UserFactory, WebhookEventFactory
+from tests.browser.conftest import compliance_page_in
+from tests.factories import ContactFactory, WebhookEventFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("erasure_log_cleanup")]
 
@@ -25,25 +24,9 @@ TEXT = {
 @pytest.fixture
 def compliance_page(chromium_browser, live_server, request):
     language = request.param
-    user = UserFactory(username="dpo", is_staff=True)
-    # A transactional test's database was flushed by the one before: the group its migration made may be gone.
-    group, _ = Group.objects.get_or_create(name=COMPLIANCE_GROUP)
-    group.permissions.set(
-        Permission.objects.get(content_type__app_label=app_label, codename=codename)
-        for app_label, codename in COMPLIANCE_PERMISSIONS
+    page, context = compliance_page_in(
+        chromium_browser, live_server, locale=language, viewport={"width": 1400, "height": 1000}, accept_downloads=True
     )
-    user.groups.add(group)
-    context = chromium_browser.new_context(
-        viewport={"width": 1400, "height": 1000}, base_url=live_server.url, locale=language,
-        accept_downloads=True,
-    )  # fmt: skip
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.goto("/admin/login/")
-    page.fill("#id_username", "dpo")
-    page.fill("#id_password", "pw")
-    page.click("input[type=submit]")
-    page.wait_for_selector("#crm-dashboard")
     yield page, TEXT[language]
     context.close()
 

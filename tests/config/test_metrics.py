@@ -186,8 +186,9 @@ class TestOutcomesAndErasures:
 
 def test_a_worker_batch_is_observed_in_both_histograms():
     def count_and_sum(histogram):
-        scraped = {s.name: s.value for family in histogram.collect() for s in family.samples if not s.labels}
-        return scraped[histogram._name + "_count"], scraped[histogram._name + "_sum"]
+        (family,) = histogram.collect()
+        scraped = {s.name: s.value for s in family.samples if not s.labels}
+        return scraped[family.name + "_count"], scraped[family.name + "_sum"]
 
     size_before = count_and_sum(metrics.WORKER_BATCH_SIZE)
     seconds_before = count_and_sum(metrics.WORKER_BATCH_SECONDS)

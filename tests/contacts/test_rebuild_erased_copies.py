@@ -7,11 +7,12 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from config.erased_ids import stored_id
 from contacts.models import Contact, ErasureRecord
-from contacts.services.erasure_log import append_erasure_record
+from contacts.services.erasure_log import append_erasure_record, verify_erasure_log
 from tests.factories import ContactFactory, WebhookEventFactory
 from webhooks.models import ErasedSubject, WebhookEvent
 
@@ -87,6 +88,7 @@ def test_every_copy_is_rebuilt_and_counted_per_table_and_column(erased_before_th
         "webhooks_webhookevent.dedupe_key: 1",
         # The erasure log is append-only: what it recorded before the rule is reported, not rewritten.
         "contacts_erasurerecord.external_id (append-only, left as recorded): 1",
+        "contacts_erasurerecord.event_id (append-only, left as recorded): 1",
     ):
         assert line in report.splitlines(), report
     assert ErasureRecord.objects.get().external_id == NAME
@@ -115,3 +117,53 @@ def test_reapply_erasures_rebuilds_the_restored_copies_too(erased_before_the_rul
     out = StringIO()
     call_command("reapply_erasures", "--from", str(export), stdout=out)
     assert "rebuilt webhooks_webhookevent.body: 1" in out.getvalue().splitlines()
+
+
+class TestErasureRecordsMadeBeforeTheRule:
+    """docs/erasure-rules.md › Erasure records made before the rule: they keep the ids they recorded."""
+
+    def test_they_are_counted_per_record_left_as_recorded_and_the_chain_still_verifies(self, erased_before_the_rule):
+        tombstone, _redacted, _purged = erased_before_the_rule
+        record = ErasureRecord.objects.get()
+        # A second erasure of the same id, recorded after the rule: its digest, not counted.
+        append_erasure_record(
+            provider="timely", account_id="ws_abc123", external_id=stored_id(NAME), contact=tombstone,
+            event_id=stored_id("evt maria del 2"), requested_by="usr_1", requested_by_type="attendant",
+            erased_at=timezone.now(), reason="provider_deletion",
+        )  # fmt: skip
+        before = list(ErasureRecord.objects.order_by("sequence").values())
+
+        report = rebuild().splitlines()
+
+        assert "contacts_erasurerecord.external_id (append-only, left as recorded): 1" in report
+        assert "contacts_erasurerecord.event_id (append-only, left as recorded): 1" in report
+        assert not any(line.startswith("contacts_erasurerecord.account_id") for line in report)
+        assert list(ErasureRecord.objects.order_by("sequence").values()) == before
+        assert ErasureRecord.objects.get(pk=record.pk).external_id == NAME
+        assert verify_erasure_log(full=True).ok
+        # The count is a report, not a change: a second run reports the same records and changes nothing.
+        again = rebuild().splitlines()
+        assert "contacts_erasurerecord.external_id (append-only, left as recorded): 1" in again
+        assert again[-1] == "0 value(s) rebuilt"
+
+    def test_the_admin_finds_them_and_later_ones_by_the_id_as_sent(self, erased_before_the_rule, admin_client):
+        tombstone, _redacted, _purged = erased_before_the_rule
+        rebuild()
+        old = ErasureRecord.objects.get()
+        new = append_erasure_record(
+            provider="timely", account_id="ws_abc123", external_id=stored_id(NAME), contact=tombstone,
+            requested_by="admin", requested_by_type="admin", erased_at=timezone.now(), reason="data_subject_request",
+        )  # fmt: skip
+
+        listing = admin_client.get("/admin/contacts/erasurerecord/", {"q": NAME})
+
+        assert sorted(row.pk for row in listing.context["cl"].result_list) == sorted([old.pk, new.pk])
+
+    @pytest.mark.postgres
+    def test_postgresql_refuses_to_rewrite_a_recorded_id_to_its_digest(self, erased_before_the_rule):
+        record = ErasureRecord.objects.get()
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE contacts_erasurerecord SET external_id = %s WHERE id = %s", [stored_id(NAME), record.pk]
+            )
+        assert ErasureRecord.objects.get().external_id == NAME

@@ -82,3 +82,17 @@ def test_a_refused_address_is_a_failed_try_recorded_without_contacting_anything(
     message = OutboundMessage.objects.get()
     assert message.status == "pending" and message.last_error == "refused_address" and message.attempts == 1
     assert OutboundAttempt.objects.get().status_code is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_system_whose_name_resolves_to_a_refused_address_gets_nothing_from_the_worker(settings, receivers):
+    receiver = receivers()
+    settings.OUTBOUND_ALLOWED_NETWORKS = []  # loopback no longer allowed: "localhost" resolves only to it
+    configure_endpoint(key="by-name", label="by-name", url=receiver.url.replace("127.0.0.1", "localhost"),
+                       secrets=["whsec_" + "A" * 32], active=True)  # fmt: skip
+    queue_messages(endpoint_keys=["by-name"], event_type="contact.erased", data={"id": 1},
+                   at=__import__("django.utils.timezone").utils.timezone.now())  # fmt: skip
+    OutboundDispatcher(poll_seconds=0.2).deliver_due()
+    message = OutboundMessage.objects.get()
+    assert receiver.requests == []
+    assert (message.status, message.attempts, message.last_error) == ("pending", 1, "refused_address")

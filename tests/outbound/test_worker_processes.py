@@ -10,6 +10,7 @@ from django.core.management import call_command
 
 from contacts.services.erasure import erase_on_request
 from tests.factories import ContactFactory
+from tests.outbound.receiver import closed_port_url
 from tests.webhooks.test_webhook_worker_processes import WAIT_SECONDS, nothing_received, store_backlog, wait_for
 from webhooks.outbound.models import OutboundMessage
 
@@ -24,9 +25,12 @@ def add_system(name: str, url: str) -> None:
     call_command("add_downstream_system", "--name", name, "--url", url, stdout=io.StringIO())
 
 
-def test_a_worker_delivers_to_a_fast_system_and_drains_events_while_a_slow_system_takes_its_time(workers, receivers):
+def test_a_worker_delivers_to_a_fast_system_and_drains_events_while_a_slow_and_a_dead_system_take_their_time(
+    workers, receivers
+):
     slow, fast = receivers(delay=5.0), receivers()
     add_system("slow", slow.url)
+    add_system("dead", closed_port_url())
     add_system("fast", fast.url)
     for _ in range(4):
         erase_on_request(
@@ -46,6 +50,11 @@ def test_a_worker_delivers_to_a_fast_system_and_drains_events_while_a_slow_syste
     assert slow_pending.count() >= 4
     assert len(fast.requests) == OutboundMessage.objects.filter(endpoint__label="fast").count() > 4
     assert fast.requests[3].at < slow.requests[0].at + 5.0  # the first four before the slow one's first answer
+    # The dead system was tried (once per claim of its due messages); the rest wait for that try's retry.
+    dead = OutboundMessage.objects.filter(endpoint__label="dead")
+    assert dead.filter(status="pending").count() == dead.count() >= 4
+    assert set(dead.exclude(attempts=0).values_list("attempts", "last_error")) == {(1, "connection_error")}
+    assert dead.filter(attempts=0).count() >= 3
 
     worker.process.send_signal(signal.SIGTERM)
     assert worker.process.wait(timeout=WAIT_SECONDS) == 0, worker.output()

@@ -15,5 +15,8 @@ class OutboundMessages:
     def message_statuses(self, *, message_ids) -> dict[tuple[str, str], tuple[str, datetime | None]]:
         return queue.message_statuses(message_ids)
 
+    def cancel_outbound_message(self, *, message_id: str, endpoint_key: str) -> bool:
+        return queue.cancel_message(message_id=message_id, endpoint_key=endpoint_key)
+
     def undelivered_message_ids(self, *, created_before: datetime) -> set[str]:
         return queue.undelivered_message_ids(created_before=created_before)

@@ -35,6 +35,8 @@ class OutboundStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     DELIVERED = "delivered", _("Delivered")
     FAILED = "failed", _("Failed")
+    # Never to be sent: its recipient was told some other way or cannot be (decided by the message's owner).
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class OutboundMessage(models.Model):
@@ -74,6 +76,12 @@ class OutboundMessage(models.Model):
                 fields=["next_attempt_at", "id"],
                 condition=models.Q(status="pending"),
                 name="outboundmessage_due_idx",
+            ),
+            # One endpoint's due messages in claim order (each endpoint's delivering thread claims its own).
+            models.Index(
+                fields=["endpoint", "next_attempt_at", "id"],
+                condition=models.Q(status="pending"),
+                name="outboundmsg_endpoint_due_idx",
             ),
             models.Index(fields=["message_id"], name="outboundmessage_id_idx"),
         ]

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Min, QuerySet
+from django.db.models import Count, F, Min, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from config.bulk import bulk_update_by_pk
@@ -56,32 +56,66 @@ def queue_messages(*, endpoint_keys: Iterable[str], event_type: str, data: dict,
     return message_id
 
 
-def due_messages() -> QuerySet[OutboundMessage]:
+def due_messages(*, due_before: datetime | None = None) -> QuerySet[OutboundMessage]:
+    """Pending messages due by ``due_before`` (now when None), of active endpoints."""
     return OutboundMessage.objects.filter(
-        status=OutboundStatus.PENDING, next_attempt_at__lte=timezone.now(), endpoint__active=True
+        status=OutboundStatus.PENDING, next_attempt_at__lte=due_before or timezone.now(), endpoint__active=True
     )
 
 
-def claim_due_messages(*, size: int, skip_endpoints: Iterable[int] = ()) -> list[OutboundMessage]:
-    """Up to ``size`` due messages (of endpoints not in ``skip_endpoints``, which this worker is busy with),
-    leased to the caller: no other worker takes them until their tries could have ended."""
-    with transaction.atomic():
-        claimed = list(
-            due_messages()
-            .exclude(endpoint_id__in=list(skip_endpoints))
-            .select_related("endpoint")
-            .order_by("next_attempt_at", "id")
-            .select_for_update(skip_locked=True, of=("self",))[:size]
+def endpoints_with_due_messages(
+    *, exclude: Iterable[int] = (), due_before: datetime | None = None, limit: int
+) -> list[int]:
+    """Active endpoints (not in ``exclude``) with a due message, the longest-waiting first: one index probe
+    per endpoint, however many messages wait."""
+    oldest_due = (
+        OutboundMessage.objects.filter(
+            endpoint=OuterRef("pk"), status=OutboundStatus.PENDING, next_attempt_at__lte=due_before or timezone.now()
         )
-        per_endpoint: dict[int, list[int]] = {}
-        for message in claimed:
-            per_endpoint.setdefault(message.endpoint_id, []).append(message.pk)
-        now = timezone.now()
-        for pks in per_endpoint.values():
-            # Delivered one after the other: the last may start only after all before it took their longest.
-            lease = timedelta(seconds=len(pks) * TRY_SECONDS + LEASE_MARGIN_SECONDS)
-            OutboundMessage.objects.filter(pk__in=pks).update(next_attempt_at=now + lease)
-    return claimed
+        .order_by("next_attempt_at")
+        .values("next_attempt_at")[:1]
+    )
+    return list(
+        OutboundEndpoint.objects.filter(active=True)
+        .exclude(pk__in=list(exclude))
+        .annotate(oldest_due=Subquery(oldest_due))
+        .filter(oldest_due__isnull=False)
+        .order_by("oldest_due", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def claim_due_messages(
+    *, endpoint_id: int, size: int, due_before: datetime | None = None
+) -> tuple[OutboundEndpoint | None, list[OutboundMessage]]:
+    """The endpoint as it is now (None once it is inactive or gone: nothing more goes to it) and up to
+    ``size`` of its due messages, leased to the caller: no other worker takes them until their tries, one
+    after the other, could have ended (a worker killed mid-delivery leaves them due again then)."""
+    with transaction.atomic():
+        endpoint = OutboundEndpoint.objects.filter(pk=endpoint_id, active=True).first()
+        if endpoint is None:
+            return None, []
+        claimed = list(
+            OutboundMessage.objects.filter(
+                endpoint_id=endpoint_id, status=OutboundStatus.PENDING,
+                next_attempt_at__lte=due_before or timezone.now(),
+            )
+            .order_by("next_attempt_at", "id")
+            .select_for_update(skip_locked=True)[:size]
+        )  # fmt: skip
+        if claimed:
+            lease = timedelta(seconds=len(claimed) * TRY_SECONDS + LEASE_MARGIN_SECONDS)
+            OutboundMessage.objects.filter(pk__in=[m.pk for m in claimed]).update(
+                next_attempt_at=timezone.now() + lease
+            )
+    for message in claimed:
+        message.endpoint = endpoint
+    return endpoint, claimed
+
+
+def current_endpoint(endpoint_id: int) -> OutboundEndpoint | None:
+    """The endpoint as it is now, None once it is inactive or gone."""
+    return OutboundEndpoint.objects.filter(pk=endpoint_id, active=True).first()
 
 
 @dataclass(frozen=True)
@@ -122,8 +156,14 @@ def record_tries(outcomes: list[TryOutcome]) -> None:
             )
             for o in outcomes
         )  # fmt: skip
+        # A message cancelled while its try was on the way (its system's notice marked impossible) stays so.
+        cancelled = set(
+            OutboundMessage.objects.filter(
+                pk__in=[message.pk for message, _label in messages], status=OutboundStatus.CANCELLED
+            ).values_list("pk", flat=True)
+        )
         bulk_update_by_pk(
-            [message for message, _label in messages],
+            [message for message, _label in messages if message.pk not in cancelled],
             ["status", "attempts", "next_attempt_at", "last_attempt_at", "last_status_code", "last_error",
              "delivered_at"],
         )  # fmt: skip
@@ -139,9 +179,10 @@ def release(messages: Iterable[OutboundMessage]) -> None:
 
 
 def replay_messages(messages: QuerySet[OutboundMessage]) -> int:
-    """Failed (or pending) messages due again now, with a fresh give-up time; how many. Delivered ones stay."""
+    """Failed (or pending) messages due again now, with a fresh give-up time; how many. Delivered and
+    cancelled ones stay as they are."""
     now = timezone.now()
-    return messages.exclude(status=OutboundStatus.DELIVERED).update(
+    return messages.exclude(status__in=[OutboundStatus.DELIVERED, OutboundStatus.CANCELLED]).update(
         status=OutboundStatus.PENDING, next_attempt_at=now, retry_since=now
     )
 
@@ -154,11 +195,19 @@ def message_statuses(message_ids: Iterable[str]) -> dict[tuple[str, str], tuple[
     return {(mid, key): (status, delivered or tried) for mid, key, status, delivered, tried in rows}
 
 
+def cancel_message(*, message_id: str, endpoint_key: str) -> bool:
+    """Never send this message to this endpoint (unless it was delivered already: then False)."""
+    messages = OutboundMessage.objects.filter(message_id=message_id, endpoint__key=endpoint_key)
+    messages.filter(status__in=[OutboundStatus.PENDING, OutboundStatus.FAILED]).update(status=OutboundStatus.CANCELLED)
+    return not messages.filter(status=OutboundStatus.DELIVERED).exists()
+
+
 def undelivered_message_ids(*, created_before: datetime) -> set[str]:
-    """Ids of messages queued before the time that some endpoint has not received yet (pending or failed)."""
+    """Ids of messages queued before the time that some endpoint has not received yet (pending or failed;
+    not cancelled: nobody waits for those)."""
     return set(
         OutboundMessage.objects.filter(created_at__lt=created_before)
-        .exclude(status=OutboundStatus.DELIVERED)
+        .exclude(status__in=[OutboundStatus.DELIVERED, OutboundStatus.CANCELLED])
         .values_list("message_id", flat=True)
         .distinct()
     )

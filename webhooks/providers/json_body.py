@@ -77,13 +77,16 @@ def load_json_leniently(body: bytes) -> dict:
             parse_constant=lambda _name: UNREADABLE,
             parse_float=_float_or_unreadable,
             parse_int=_int_or_unreadable,
-            object_pairs_hook=_storable_object,
+            # Strings are only looked at for surrogates where the raw bytes show there may be one (an
+            # erasure reads every stored copy of its contact: this is most of its time otherwise).
+            object_pairs_hook=_storable_object if _may_hold_lone_surrogate(body) else None,
         )
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise EnvelopeError("body is not valid JSON") from None
     if not isinstance(payload, dict):
         raise EnvelopeError("body is not a JSON object")
-    _cut_deeper_than(payload, MAX_JSON_DEPTH)
+    if body.count(b"{") + body.count(b"[") > MAX_JSON_DEPTH:
+        _cut_deeper_than(payload, MAX_JSON_DEPTH)
     return payload
 
 
@@ -99,14 +102,13 @@ def _int_or_unreadable(text: str) -> Any:
         return UNREADABLE
 
 
-def _has_surrogate(text: str) -> bool:
-    return any("\ud800" <= ch <= "\udfff" for ch in text)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _storable_object(pairs: list[tuple[str, Any]]) -> dict:
     return {
-        "".join("\ufffd" if _has_surrogate(ch) else ch for ch in key): (
-            UNREADABLE if isinstance(value, str) and _has_surrogate(value) else value
+        _SURROGATE.sub("\ufffd", key): (
+            UNREADABLE if isinstance(value, str) and _SURROGATE.search(value) else value
         )
         for key, value in pairs
     }
