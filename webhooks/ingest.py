@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from config.bulk import binary_parameters_cursor
 from config.erased_ids import stored_id
+from config.sqlite.writers import writer_turn
 from webhooks.models import ErasedSubject, WebhookEvent
 from webhooks.providers.base import Delivery, WebhookProvider
 from webhooks.rebuild import rebuilt_columns
@@ -43,14 +44,15 @@ def store_delivery(
 
     # One transaction: the INSERT, then the apply (webhooks.processing.apply_just_stored); nothing is answered
     # 2xx before it commits, and a database lost meanwhile answers 503 (not stored: the provider retries).
+    # On a SQLite file, writers take turns at the operating system first (config.sqlite.writers).
     try:
-        with transaction.atomic():
+        with writer_turn(), transaction.atomic():
             return insert_delivery(provider, delivery, dict(event), apply="quick")
     except QuickApplyFailed:
         pass
     # The apply failed: everything was rolled back. Stored again, and applied under a savepoint, which
     # records the failure on the event (or leaves it due): a failed apply never costs the stored event.
-    with transaction.atomic():
+    with writer_turn(), transaction.atomic():
         return insert_delivery(provider, delivery, dict(event), apply="isolated")
 
 

@@ -32,6 +32,7 @@ from config.failures import backoff_seconds, describe_failure
 from config.locks import lock_subjects, lock_subjects_of, subjects_filter
 from config.log_context import log_context
 from config.metrics import observe_worker_batch, record_processed
+from config.sqlite.writers import writer_turn
 from webhooks.bridge import BridgeMisconfigured
 from webhooks.change_times import FUTURE_CHANGE_REASON, is_dated_in_the_future, sane_change_time
 from webhooks.claims import UNREAD_FIELDS, claim_due_events
@@ -65,7 +66,7 @@ OUTCOME_FIELDS = (
 def process_due_batch(*, size: int) -> list[WebhookEvent]:
     """Claim up to ``size`` due events and apply them in one transaction; returns the events done."""
     started = time.monotonic()
-    with transaction.atomic():
+    with writer_turn(), transaction.atomic():
         events = claim_due_events(size=size)
         if events:
             apply_batch(events)
@@ -135,7 +136,7 @@ def apply_just_stored(event: WebhookEvent, *, quick: bool) -> None:
 
 
 def _apply_by_id(event_pks: list[int], *, isolated: bool) -> list[WebhookEvent]:
-    with transaction.atomic():
+    with writer_turn(), transaction.atomic():
         lock_subjects_of(WebhookEvent, event_pks)
         pending = WebhookEvent.objects.filter(pk__in=event_pks, status=WebhookEventStatus.RECEIVED)
         events = list(pending.order_by("id").defer(*UNREAD_FIELDS).select_for_update())

@@ -99,9 +99,7 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL, BEGIN IMMEDIATE and a busy timeout: concurrent writers on the embedded database; its writers queue
-    # at the operating system, not in SQLite's busy handler (config/sqlite/).
-    DATABASES["default"]["ENGINE"] = "config.sqlite"
+    # WAL, BEGIN IMMEDIATE and a busy timeout: concurrent writers on the embedded database (config/sqlite/).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         sqlite_options(env.int("SQLITE_BUSY_TIMEOUT_SECONDS", default=20))
     )

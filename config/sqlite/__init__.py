@@ -1,6 +1,5 @@
-"""The embedded database: its connection settings (shared by the app and the bench's floor and peer) and the
-app's engine, ``config.sqlite`` (``base.py``: Django's SQLite backend whose writers queue at the operating
-system instead of sleeping in SQLite's busy handler).
+"""The embedded database's connection settings, shared by the app and the bench's floor and peer; the
+queue the app's writers take turns in is ``config.sqlite.writers``.
 
 Concurrent writers on one SQLite file (gunicorn workers, a webhook_worker): WAL lets readers run beside
 the writer, BEGIN IMMEDIATE takes the write lock when a transaction starts (instead of at its first write,
