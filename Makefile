@@ -13,13 +13,10 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 	touch $@
 
-# A local .env with fresh random webhook secrets, so the demo can sign its own sample events.
+# A local .env with a fresh random webhook secret for every configured provider (config/demo_env.py), so the
+# demo can sign its own deliveries.
 .env:
-	$(BIN)/python -c "import secrets, pathlib; \
-	text = pathlib.Path('.env.example').read_text(); \
-	text = text.replace('TIMELY_WEBHOOK_SECRETS=', 'TIMELY_WEBHOOK_SECRETS=' + secrets.token_urlsafe(32), 1); \
-	text = text.replace('FPT_WEBHOOK_SECRETS=', 'FPT_WEBHOOK_SECRETS=' + secrets.token_urlsafe(32), 1); \
-	pathlib.Path('.env').write_text(text)"
+	$(BIN)/python -m config.demo_env
 
 run: install .env
 	$(BIN)/python manage.py migrate --noinput

@@ -11,6 +11,8 @@ holds slow uploads itself and hands gunicorn only whole requests.
 Command-line flags override any value here (``--workers 5``), as do ``GUNICORN_CMD_ARGS``.
 """
 
+import os
+
 wsgi_app = "config.wsgi"
 bind = "127.0.0.1:8000"
 # Three processes suit two cores (the work is short and mostly waits on the database); the threads are
@@ -31,3 +33,13 @@ def pre_request(worker, req):
     sock = getattr(getattr(req, "unreader", None), "sock", None)  # HTTP/1 requests read from their socket
     if sock is not None:
         sock.settimeout(BODY_READ_TIMEOUT_SECONDS)
+
+
+def child_exit(server, worker):
+    """A worker killed without running its exit handlers: prometheus-client's bookkeeping for it (its live
+    gauges go). A directory the workers chose themselves is cleaned by the next one to start
+    (config/shared_counters.py)."""
+    if directory := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client.multiprocess import mark_process_dead
+
+        mark_process_dead(worker.pid, directory)

@@ -8,12 +8,20 @@ a private directory under the system's temporary directory, named after this ins
 database), so the web processes and the workers of one installation share it and two installations never do.
 
 When that cannot be done (prometheus-client already imported, the directory unusable), the reason is kept and
-``/metrics`` refuses to answer rather than serve one process's share as if it were the whole. Imports no app
-and not prometheus-client.
+``/metrics`` refuses to answer rather than serve one process's share as if it were the whole. Imports no app,
+and prometheus-client only once the directory is chosen.
+
+Each process leaves files named after its pid. A process that exits tells prometheus-client so
+(``mark_process_dead``: its live gauges go); so does the first process of an installation for every dead
+one, and when none of the installation's processes is alive (a restart), it deletes the dead ones' files:
+the counters start again from zero, as one process's do, instead of piling up a file per pid forever.
+While any process lives, dead ones' counters stay, so the sums never go down.
 """
 
+import atexit
 import hashlib
 import os
+import re
 import stat
 import sys
 import tempfile
@@ -56,7 +64,10 @@ def share_counters_between_processes(settings) -> None:
     """Before the apps are loaded: make sure this process's counters go where every process's are read."""
     global chosen_directory, unshared_reason
     if settings.PROMETHEUS_MULTIPROC_DIR:
-        return  # the operator's choice; prometheus-client reads it from the environment itself
+        # The operator's choice, which prometheus-client reads from the environment itself; emptied by the
+        # service at start (docs/operations.md), told when this process exits.
+        atexit.register(mark_dead, os.getpid(), Path(settings.PROMETHEUS_MULTIPROC_DIR))
+        return
     if "prometheus_client" in sys.modules:
         if apps.ready:
             return  # set up by a one-process server (runserver) before it loaded this entry point
@@ -70,3 +81,41 @@ def share_counters_between_processes(settings) -> None:
         return
     os.environ[ENVIRONMENT_VARIABLE] = str(directory)
     chosen_directory = str(directory)
+    clean_dead_processes(directory)
+    atexit.register(mark_dead, os.getpid(), directory)
+
+
+PID_IN_NAME = re.compile(r"_(\d+)\.db\Z")
+
+
+def mark_dead(pid: int, directory: Path) -> None:
+    """prometheus-client's bookkeeping for a process that has exited (its live gauges' files go)."""
+    from prometheus_client.multiprocess import mark_process_dead
+
+    mark_process_dead(pid, str(directory))
+
+
+def clean_dead_processes(directory: Path) -> None:
+    """Before this process counts: mark every process whose files are here and is gone as dead and, when no
+    process that wrote here is alive, delete their files. Files of this process's own pid are a dead one's
+    (a reused pid): this one has not counted yet."""
+    files: dict[int, list[Path]] = {}
+    for path in directory.glob("*.db"):
+        if match := PID_IN_NAME.search(path.name):
+            files.setdefault(int(match.group(1)), []).append(path)
+    dead = {pid for pid in files if pid == os.getpid() or not alive(pid)}
+    for pid in dead:
+        mark_dead(pid, directory)
+    if dead == set(files):
+        for path in (path for pid in dead for path in files[pid]):
+            path.unlink(missing_ok=True)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: not ours to judge
+    return True

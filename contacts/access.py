@@ -8,8 +8,9 @@ action or endpoint is on the trail without a line of its own, whatever its metho
 redirect, which shows nothing, is not. Commands (``dsr_export``) and the export summaries call
 ``record_access`` themselves.
 
-The filter keeps every parameter's name, but a value only for parameters whose values are fixed choices or
-pseudonymous ids (provider, source, erased, status, ...). Everything else, first of all the search box, is
+The filter keeps every parameter's name, but a value only for parameters whose values are fixed choices,
+pseudonymous ids or a list's labels (provider, source, erased, status, tag, owner, ...) and for the date
+ranges' days when they are days. Everything else, first of all the search box, is
 kept as ``"[not kept]"``: a search term is what staff typed to find a person (a name, a phone number), so
 it is personal data. Not even a keyed hash of it is kept: the trail deliberately outlives erasures, and a
 hash of a phone number is found again by hashing every phone number, which would leave the erased person
@@ -18,7 +19,7 @@ answers "who saw this person".
 """
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import reduce
 from operator import or_
 
@@ -67,8 +68,11 @@ NOT_KEPT = "[not kept]"
 VALUE_KEPT_PARAMETERS = frozenset({
     "provider", "provider__exact", "account_id", "account_id__exact", "external_id", "source", "source__exact",
     "erased", "needs_refresh", "needs_refresh__exact", "status", "status__exact", "status_id", "sub_group_id",
-    "sub_group_id__exact", "updated_since", "page_size", "o", "p", "all",
+    "sub_group_id__exact", "updated_since", "page_size", "o", "p", "all", "tag", "assigned_to",
 })  # fmt: skip
+# The list's date ranges: kept when the value is a day (2026-12-31, as the date inputs send it); anything
+# else typed into the address could be anything, and is not kept.
+DAY_PARAMETERS = frozenset({"created_at_from", "created_at_to", "updated_at_from", "updated_at_to"})
 KEPT_VALUE_LENGTH = 64
 
 
@@ -77,9 +81,22 @@ def filters_of(parameters: Mapping) -> dict[str, str]:
     kept = {}
     for name in sorted(parameters):
         value = parameters.get(name, "")
-        kept_value = _storable(str(value)) if name in VALUE_KEPT_PARAMETERS else NOT_KEPT
+        if name in VALUE_KEPT_PARAMETERS:
+            kept_value = _storable(str(value))
+        elif name in DAY_PARAMETERS:
+            kept_value = str(value).strip() if kept_day(value) else NOT_KEPT
+        else:
+            kept_value = NOT_KEPT
         kept[_storable(name)] = kept_value
     return kept
+
+
+def kept_day(value) -> date | None:
+    """The day a date range's value names (as the browser sends it), or None."""
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        return None
 
 
 def _storable(text: str) -> str:

@@ -139,7 +139,7 @@ class WebhookEventAdmin(StoredIdSearchMixin, ReadOnlyModelAdmin):
         return csv_response(
             filename=export_name("csv"),
             header=column_titles(WebhookEvent, columns),
-            rows=([export_row(event)[name] for name in columns] for event in events),
+            rows=([export_row(event, times_as_text=False)[name] for name in columns] for event in events),
             cell=_csv_cell,
         )
 
@@ -161,10 +161,12 @@ def export_name(extension: str) -> str:
     return f"webhook-events-{timezone.now():%Y%m%dT%H%M%SZ}.{extension}"
 
 
-def export_row(event: WebhookEvent) -> dict:
+def export_row(event: WebhookEvent, *, times_as_text: bool = True) -> dict:
+    """One event as exported; times as ISO-8601 text (JSON) or as they are (CSV: in the reader's form)."""
     row = {name: getattr(event, name) for name in EXPORT_FIELDS}
     for name in ("occurred_at", "received_at", "processed_at", "redacted_at", "payload_purged_at"):
-        row[name] = row[name].isoformat() if row[name] else None
+        if times_as_text:
+            row[name] = row[name].isoformat() if row[name] else None
     try:
         row["payload"] = event.payload
     except ValueError:

@@ -42,9 +42,7 @@ def signed_sample(provider_name: str, event_name: str, *, fresh: bool = True) ->
     now = datetime.now(UTC)
     if fresh:
         payload = provider.fresh_sample(payload, now=now)
-    body = json.dumps(payload).encode()
-    headers = {"Content-Type": "application/json", **provider.signed_sample_headers(body, now=now.timestamp())}
-    return body, headers
+    return provider.signed_delivery(payload, now=now)
 
 
 class Redirected(Exception):

@@ -3,13 +3,33 @@ records it is ``contacts.access``, for every page at once.)"""
 
 from django.contrib import admin
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from config.admin import ReadOnlyModelAdmin
-from contacts.access import NOT_KEPT
+from contacts.access import DAY_PARAMETERS, NOT_KEPT, kept_day
 from contacts.models import ContactAccess
+
+# The contact list's own parameters (not the API's field names), as its filters call them.
+PARAMETER_LABELS = {
+    "tag": _("tag"),
+    "assigned_to": _("owner"),
+    "created_at_from": _("first stored from"),
+    "created_at_to": _("first stored to"),
+    "updated_at_from": _("last changed from"),
+    "updated_at_to": _("last changed to"),
+}
+
+
+def readable_filter_value(name: str, value: str) -> str:
+    """A kept value as the reader reads it: a day in their format, ``[not kept]`` in their language."""
+    if value == NOT_KEPT:
+        return gettext("[not kept]")
+    if name in DAY_PARAMETERS and (day := kept_day(value)):
+        return date_format(day, "SHORT_DATE_FORMAT")
+    return value
 
 
 class ContactIdFilter(admin.SimpleListFilter):
@@ -50,12 +70,14 @@ class ContactAccessAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description=_("filters"))
     def filters_display(self, obj):
-        """The kept filter as ``name: value`` pairs, a value not kept said in the reader's language."""
+        """The kept filter as ``name: value`` pairs in the reader's language (the list's own parameters by their
+        filters' names, days in the reader's format, a value not kept said so)."""
         if not obj.filters:
             return "—"
-        not_kept = gettext("[not kept]")
         pairs = sorted(obj.filters.items())
-        return ", ".join(f"{name}: {not_kept if value == NOT_KEPT else value}" for name, value in pairs)
+        return ", ".join(
+            f"{PARAMETER_LABELS.get(name, name)}: {readable_filter_value(name, value)}" for name, value in pairs
+        )
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip().lstrip("#")

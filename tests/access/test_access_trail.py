@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from contacts.access import filters_of
 from contacts.models import ContactAccess, DataSubjectRequest
 from contacts.permissions import COMPLIANCE_GROUP
 from contacts.services import erase_on_request
@@ -92,6 +93,28 @@ def test_a_list_page_names_every_contact_shown_in_one_insert_but_never_the_searc
         {"user__username": "admin", "kind": Kind.CONTACT_LIST, "contact_id": pk, "rows": 4, "filters": filters}
         for pk in shown
     ]
+
+
+def test_the_lists_tag_owner_and_date_filters_are_kept_and_read_in_the_readers_language(admin_client, ana):
+    ContactFactory(name="Ana Souza", tags=["cliente-vip"], assigned_to="usr_321")
+    query = {"tag": "cliente-vip", "assigned_to": "usr_321", "created_at_from": "2026-12-01",
+             "updated_at_to": "2099-12-31", "q": "Ana"}  # fmt: skip
+
+    admin_client.get("/admin/contacts/contact/", query)
+
+    assert trail()[0]["filters"] == {**query, "q": "[not kept]"}
+    page = admin_client.get("/admin/contacts/contactaccess/", headers={"accept-language": "pt-BR"}).content.decode()
+    assert "etiqueta: cliente-vip" in page and "responsável: usr_321" in page
+    assert "primeiro registro a partir de: 01/12/2026" in page
+    assert "última alteração até: 31/12/2099" in page and "[não guardado]" in page
+    english = admin_client.get("/admin/contacts/contactaccess/", headers={"accept-language": "en"}).content.decode()
+    assert "first stored from: 2026-12-01" in english and "owner: usr_321" in english
+
+
+def test_a_date_range_value_that_is_not_a_day_is_not_kept():
+    # The list refuses it, but the API's answers and other pages keep their parameters too: it could be a name.
+    assert filters_of({"created_at_to": "Ana Conceição", "updated_at_from": " 2026-12-01 "}) == {
+        "created_at_to": "[not kept]", "updated_at_from": "2026-12-01"}  # fmt: skip
 
 
 def test_a_list_answered_to_a_post_is_recorded_as_a_get_is(admin_client, ana):

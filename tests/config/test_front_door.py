@@ -77,7 +77,7 @@ def test_setup_demo_prints_the_address_it_is_served_on(settings, django_capture_
     settings.DEBUG = True
     output = io.StringIO()
     with django_capture_on_commit_callbacks(execute=True):
-        call_command("setup_demo", "--address", "0.0.0.0:8123", stdout=output)
+        call_command("setup_demo", "--address", "0.0.0.0:8123", "--people", "0", stdout=output)
 
     assert "Admin: http://0.0.0.0:8123/admin/" in output.getvalue()
     assert "--url http://0.0.0.0:8123/webhooks/timely/" in output.getvalue()

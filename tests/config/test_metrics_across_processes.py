@@ -1,12 +1,13 @@
 """/metrics is right however the server is started: plain ``gunicorn config.wsgi -w 2`` with no metrics
 configuration adds its workers' counters up by itself (config/shared_counters.py), and a process that cannot
-share its counters refuses to serve a partial count, saying why."""
+share its counters refuses to serve a partial count, saying why. Dead processes' files are cleaned."""
 
 import http.client
 import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -126,3 +127,64 @@ def test_an_operator_directory_wins_and_nothing_is_chosen(monkeypatch, tmp_path)
     monkeypatch.setattr(shared_counters, "unshared_reason", None)
     shared_counters.share_counters_between_processes(Configured)
     assert (shared_counters.chosen_directory, shared_counters.unshared_reason) == (None, None)
+
+
+def dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def files_of(directory, *pids) -> dict:
+    names = {}
+    for pid in pids:
+        for kind in ("counter", "histogram", "gauge_livesum"):
+            (directory / f"{kind}_{pid}.db").write_bytes(b"")
+            names.setdefault(pid, set()).add(f"{kind}_{pid}.db")
+    return names
+
+
+def test_a_start_after_every_process_died_deletes_their_files(tmp_path):
+    first, second = dead_pid(), dead_pid()
+    files_of(tmp_path, first, second)
+    (tmp_path / "not-ours.txt").write_text("kept")
+
+    shared_counters.clean_dead_processes(tmp_path)
+
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["not-ours.txt"]
+
+
+def test_while_a_process_lives_the_dead_ones_counters_stay_and_their_live_gauges_go(tmp_path):
+    living, dead = os.getppid(), dead_pid()  # pytest's parent outlives the test
+    names = files_of(tmp_path, living, dead)
+
+    shared_counters.clean_dead_processes(tmp_path)
+
+    left = {path.name for path in tmp_path.iterdir()}
+    assert left == names[living] | {f"counter_{dead}.db", f"histogram_{dead}.db"}
+
+
+def test_a_process_that_exits_marks_itself_dead(tmp_path):
+    # A process of its own: the directory, the exit handler and prometheus-client's mode are per process.
+    script = (
+        "import os, pathlib, sys\n"
+        "from config import shared_counters\n"
+        "class Settings:\n"
+        "    PROMETHEUS_MULTIPROC_DIR = ''\n"
+        f"    BASE_DIR = {str(tmp_path)!r}\n"
+        "    DATABASES = {'default': {'ENGINE': 'sqlite', 'NAME': 'x'}}\n"
+        "shared_counters.share_counters_between_processes(Settings)\n"
+        "from prometheus_client import CollectorRegistry, Counter, Gauge\n"
+        "registry = CollectorRegistry()\n"
+        "Counter('c', 'c', registry=registry).inc()\n"
+        "Gauge('g', 'g', multiprocess_mode='livesum', registry=registry).set(1)\n"
+        "print(shared_counters.chosen_directory, os.getpid(), sorted(os.listdir(shared_counters.chosen_directory)))\n"
+    )
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    run = subprocess.run([sys.executable, "-c", script], cwd=settings.BASE_DIR, env=env, capture_output=True,
+                         text=True, timeout=60)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    directory, pid, listed = run.stdout.split(" ", 2)
+    assert f"gauge_livesum_{pid}.db" in listed and f"counter_{pid}.db" in listed
+    assert sorted(path.name for path in Path(directory).iterdir()) == [f"counter_{pid}.db"]

@@ -2,8 +2,10 @@
 erased contacts, and the register's own retention."""
 
 import json
-from datetime import timedelta
+import re
+from datetime import UTC, datetime, timedelta
 from io import StringIO
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import Group, Permission
@@ -410,6 +412,24 @@ class TestErasureFromRequest:
         document = subject_export(contact)
         assert document["erased"] is True and document["erasures"][0]["sequence"] == record.sequence
         assert all(value in ("", None, [], {}) for value in document["fields"].values())
+
+    def test_the_desk_reads_its_times_day_first_in_local_time_for_a_brazilian_reader(self, client, auditor, erase):
+        contact = ContactFactory(name="Carla Dias")
+        record = erase(contact)
+        # 02:30 UTC on the 1st is 23:30 on 30/11 in São Paulo: the day shown is the local one.
+        received = datetime(2026, 12, 1, 2, 30, tzinfo=UTC)
+        request = new_request(contact, received_at=received, due_at=received)
+        DataSubjectRequest.objects.filter(pk=request.pk).update(received_at=received, due_at=received)
+
+        page = client.get(f"/admin/contacts/datasubjectrequest/{request.pk}/change/",
+                          headers={"accept-language": "pt-BR"}).content.decode()  # fmt: skip
+
+        desk = page.split('id="dsr-desk"')[1].split("</fieldset>")[0]
+        assert "30/11/2026 23:30" in desk.split('id="dsr-overdue"')[1].split("</p>")[0]
+        erased = timezone.localtime(record.erased_at, ZoneInfo("America/Sao_Paulo"))
+        assert f"{erased:%d/%m/%Y %H:%M}" in desk
+        assert not re.search(r"\d{4}-\d\d-\d\d", desk)
+        assert page.count('id="crm-time-zone"') == 1
 
     def test_an_erasure_leaves_the_persons_requests_holding_nothing_personal(self, erase):
         contact = ContactFactory()

@@ -89,7 +89,9 @@ class SignatureContract:
         monkeypatch.setenv(f"{self.provider.upper()}_WEBHOOK_SECRETS", f" {new} , {old} ,")
         entry = base_settings.webhook_provider(self.provider)
         assert entry["SECRETS"] == [new, old]
-        settings.WEBHOOK_PROVIDERS = {**settings.WEBHOOK_PROVIDERS, self.provider: entry}
+        # The entry's other keys (a MODULE, a provider's own settings) as configured.
+        configured = settings.WEBHOOK_PROVIDERS[self.provider]
+        settings.WEBHOOK_PROVIDERS = {**settings.WEBHOOK_PROVIDERS, self.provider: {**configured, **entry}}
         for secret in (old, new):
             body = self.body_with_new_id()
             response = self.post(client, body, self.sign(body, secret=secret))

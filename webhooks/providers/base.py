@@ -9,7 +9,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from config.erased_ids import is_plain_id
 from webhooks.events import ContactEvent
@@ -17,6 +17,9 @@ from webhooks.providers.fields import EnvelopeError, as_id
 from webhooks.providers.json_body import load_json_leniently, load_json_object
 from webhooks.providers.schema import COMMON_SURVIVING_HEADERS, Schema, rebuild, rebuilt_headers
 from webhooks.providers.signing import check_fresh, hmac_sha256_hex, signed_by_any, timestamped
+
+if TYPE_CHECKING:
+    from webhooks.demo_people import DemoChange
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -196,6 +199,20 @@ class WebhookProvider:
     def fresh_sample(self, payload: dict, *, now: datetime) -> dict:
         """A fixture made new: a fresh event id and current times, so that it is not a duplicate."""
         return payload
+
+    def signed_delivery(self, payload: dict, *, now: datetime) -> tuple[bytes, dict[str, str]]:
+        """``payload`` as sent: its body and the headers that sign it with the first configured secret."""
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        return body, {"Content-Type": "application/json", **self.signed_sample_headers(body, now=now.timestamp())}
+
+    # --- the demo (``demo_contacts``) ---------------------------------------------------------------
+    # How many of the demo's people, relative to the other providers, are this provider's.
+    demo_weight: ClassVar[int] = 1
+
+    def demo_payloads(self, change: "DemoChange") -> list[dict]:
+        """The deliveries this provider sends for one change of a made-up person (``webhooks.demo_people``), in the
+        order it sends them; ids made from the person's and the change's (the same seed, the same ids)."""
+        raise NotImplementedError
 
 
 SUBJECT_ID_KEYS = ("contact_id", "contactId")

@@ -6,13 +6,15 @@ HMAC-SHA256(secret, "{t}.{raw body}"); several ``v1`` values are sent while a se
 new status or sub-group; ``contact.deleted`` is a soft delete (reactivation arrives as an update).
 """
 
+import hashlib
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.utils.translation import gettext_noop
 
+from webhooks.demo_people import ChangeKind, DemoChange, DemoPerson, Stage
 from webhooks.events import ContactEvent, ContactEventKind
 from webhooks.providers.base import Delivery, Ignore, WebhookProvider
 from webhooks.providers.fields import (
@@ -156,9 +158,50 @@ class FitProTrackerProvider(WebhookProvider):
         timestamp = str(int(now))
         return {SIGNATURE_HEADER: f"t={timestamp},v1={self.sample_signature(timestamp, body)}"}
 
+    def demo_payloads(self, change: DemoChange) -> list[dict]:
+        """A creation is FPT's signal and then the typed events that set its status (every contact has one)
+        and sub-group; an update, the typed event of what changed, else the signal."""
+        person, before = change.person, change.before
+        steps: list[tuple[str, dict]] = []
+        if change.kind == ChangeKind.CREATED:
+            status = {"previousStatusId": None, "newStatusId": DEMO_STATUSES[person.stage]}
+            steps = [(CREATED, {"operation": "create"}), (STATUS_CHANGED, status)]
+            if person.group is not None:
+                steps.append((SUB_GROUP_CHANGED, {"previousSubGroupId": None, "newSubGroupId": _demo_group(person)}))
+        elif change.kind == ChangeKind.UPDATED:
+            if before.stage != person.stage:
+                steps.append((STATUS_CHANGED, {"previousStatusId": DEMO_STATUSES[before.stage],
+                                               "newStatusId": DEMO_STATUSES[person.stage]}))  # fmt: skip
+            if before.group != person.group:
+                steps.append((SUB_GROUP_CHANGED, {"previousSubGroupId": _demo_group(before),
+                                                  "newSubGroupId": _demo_group(person)}))  # fmt: skip
+            steps = steps or [(UPDATED, {"operation": "update"})]
+        else:
+            steps = [(DELETED, {"operation": "delete"})]
+        payloads = []
+        for n, (event_type, data) in enumerate(steps):
+            at = change.at + timedelta(seconds=n)
+            payloads.append({
+                "eventId": hashlib.sha256(f"demo-{change.key}-{n}".encode()).hexdigest()[:32],
+                "eventType": event_type,
+                "eventTimestamp": at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z",
+                "locationId": DEMO_LOCATIONS[person.account], "organizationId": 1207, "apiVersion": "v1",
+                "data": {"contactId": 7_000_000 + person.number, **data},
+            })  # fmt: skip
+        return payloads
+
     def fresh_sample(self, payload: dict, *, now: datetime) -> dict:
         stamp = now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
         return {**payload, "eventId": uuid.uuid4().hex, "eventTimestamp": stamp}
+
+
+# The demo's locations (the samples' own first) and how its stages read as FPT's statuses.
+DEMO_LOCATIONS = (48213, 48214)
+DEMO_STATUSES = {Stage.LEAD: 1, Stage.PROSPECT: 2, Stage.MEMBER: 3, Stage.PAST_MEMBER: 4}
+
+
+def _demo_group(person: DemoPerson) -> int | None:
+    return None if person.group is None else 5520 + person.group
 
 
 def status_label(status_id: int) -> str:

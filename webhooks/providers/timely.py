@@ -11,6 +11,7 @@ from datetime import datetime
 
 from django.utils.translation import gettext_noop
 
+from webhooks.demo_people import ChangeKind, DemoChange, DemoPerson
 from webhooks.events import ContactEvent, ContactEventKind
 from webhooks.providers.base import Delivery, Ignore, WebhookProvider
 from webhooks.providers.fields import (
@@ -79,6 +80,7 @@ class TimelyProvider(WebhookProvider):
     surviving_headers = {TIMESTAMP_HEADER: Digits(12)}
     subject_id_key = "contact_id"
     verbose_name = "Timely.ai"
+    demo_weight = 3  # its contacts carry names, emails and tags: most of the demo's people
     stored_headers = (TIMESTAMP_HEADER,)
 
     def verify(self, *, headers: Mapping[str, str], body: bytes, now: float) -> str:
@@ -199,6 +201,26 @@ class TimelyProvider(WebhookProvider):
         timestamp = str(int(now))
         return {SIGNATURE_HEADER: f"sha256={self.sample_signature(timestamp, body)}", TIMESTAMP_HEADER: timestamp}
 
+    def demo_payloads(self, change: DemoChange) -> list[dict]:
+        person, stamp = change.person, change.at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        envelope = {"event_id": f"evt_demo_{change.key}", "timestamp": stamp,
+                    "workspace_id": DEMO_WORKSPACES[person.account]}  # fmt: skip
+        contact_id = f"cont_demo_{person.number:05d}"
+        if change.kind == ChangeKind.CREATED:
+            data = {"contact_id": contact_id, **_demo_fields(person), "avatar_url": None, "created_at": stamp}
+            return [{"event": CREATED, **envelope, "data": data}]
+        if change.kind == ChangeKind.UPDATED:
+            before, after = _demo_fields(change.before), _demo_fields(person)
+            changes = {key: {"before": before[key], "after": after[key]} for key in after if before[key] != after[key]}
+            if not changes:
+                return []  # what changed is nothing Timely holds (a stage, a sub-group)
+            data = {"contact_id": contact_id, "changes": changes, "updated_at": stamp,
+                    "updated_by": _demo_owner(person.owner) or "usr_100", "updated_by_type": "attendant"}  # fmt: skip
+            return [{"event": UPDATED, **envelope, "data": data}]
+        data = {"contact_id": contact_id, "name": person.name, "phone": person.phone, "email": person.email,
+                "deleted_by": "usr_100", "deleted_by_type": "attendant", "deleted_at": stamp}  # fmt: skip
+        return [{"event": DELETED, **envelope, "data": data}]
+
     def fresh_sample(self, payload: dict, *, now: datetime) -> dict:
         stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
         sample = {**payload, "event_id": f"evt_{uuid.uuid4().hex}", "timestamp": stamp}
@@ -208,3 +230,23 @@ class TimelyProvider(WebhookProvider):
                 data[key] = stamp
         sample["data"] = data
         return sample
+
+
+# The demo's workspaces: the samples' own first, so its people sit beside Ana Costa.
+DEMO_WORKSPACES = ("ws_abc123", "ws_filial_sul")
+
+
+def _demo_owner(owner: int | None) -> str | None:
+    return None if owner is None else f"usr_{300 + owner}"
+
+
+def _demo_fields(person: DemoPerson) -> dict:
+    return {
+        "name": person.name,
+        "phone": person.phone or None,
+        "email": person.email or None,
+        "source": person.channel,
+        "tags": list(person.tags),
+        "custom_fields": {"plano": person.plan, "cidade": person.city},
+        "assigned_to": _demo_owner(person.owner),
+    }

@@ -7,10 +7,10 @@ import uuid
 from collections.abc import Mapping
 from datetime import datetime
 
+from webhooks.demo_people import ChangeKind, DemoChange
 from webhooks.events import ContactEvent, ContactEventKind
 from webhooks.providers.base import Delivery, Ignore, WebhookProvider
 from webhooks.providers.fields import EnvelopeError, as_event_type, as_id, parse_timestamp
-from webhooks.providers.json_body import load_json_object
 from webhooks.providers.schema import Id, Personal, Time
 from webhooks.providers.signing import HEX_SHA256, UNIX_SECONDS, SignatureError, timestamped
 
@@ -41,7 +41,8 @@ class AcmeProvider(WebhookProvider):
         return "acme"
 
     def parse(self, body: bytes) -> Delivery:
-        payload = load_json_object(body)
+        # A deletion is read leniently (``load_envelope``): no value in it may stop an erasure.
+        payload = self.load_envelope(body, event_type_key="type")
         person = payload.get("person")
         if not isinstance(person, dict):
             raise EnvelopeError("'person' must be an object")
@@ -57,10 +58,15 @@ class AcmeProvider(WebhookProvider):
         )
 
     def interpret(self, delivery: Delivery) -> ContactEvent | Ignore:
-        person, identity = delivery.payload["person"], self.event_identity(delivery)
+        identity = self.event_identity(delivery)
         if delivery.event_type == "person.created":
+            person = delivery.payload["person"]
             fields = {"name": person.get("full_name", ""), "email": person.get("mail", "")}
             return ContactEvent(kind=ContactEventKind.CREATED, fields=fields, complete=True, **identity)
+        if delivery.event_type == "person.updated":
+            person = delivery.payload["person"]
+            fields = {key: person[name] for name, key in (("full_name", "name"), ("mail", "email")) if name in person}
+            return ContactEvent(kind=ContactEventKind.UPDATED, fields=fields, **identity)
         if delivery.event_type == DELETED:
             return ContactEvent(kind=ContactEventKind.DELETED, deleted_at=delivery.occurred_at, **identity)
         return Ignore(f"event type {delivery.event_type} is not applied")
@@ -68,6 +74,14 @@ class AcmeProvider(WebhookProvider):
     def signed_sample_headers(self, body: bytes, *, now: float) -> dict[str, str]:
         timestamp = str(int(now))
         return {SIGNATURE_HEADER: self.sample_signature(timestamp, body), TIMESTAMP_HEADER: timestamp}
+
+    def demo_payloads(self, change: DemoChange) -> list[dict]:
+        person = {"id": f"p_demo_{change.person.number}"}
+        if change.kind != ChangeKind.DELETED:
+            person |= {"full_name": change.person.name, "mail": change.person.email}
+        kind = {ChangeKind.DELETED: DELETED, ChangeKind.CREATED: "person.created"}.get(change.kind, "person.updated")
+        return [{"id": f"acme_demo_{change.key}", "type": kind, "at": change.at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                 "account": f"acc_demo_{change.person.account}", "person": person}]  # fmt: skip
 
     def fresh_sample(self, payload: dict, *, now: datetime) -> dict:
         return {**payload, "id": f"acme_{uuid.uuid4().hex}", "at": now.strftime("%Y-%m-%dT%H:%M:%SZ")}

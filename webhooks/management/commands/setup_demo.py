@@ -4,6 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.test import Client
 from django.urls import reverse
 
+from webhooks.demo import load_demo
+from webhooks.models import WebhookEvent
 from webhooks.providers import get_provider, provider_names
 from webhooks.samples import sample_names, signed_sample
 
@@ -18,17 +20,22 @@ class Command(BaseCommand):
         parser.add_argument(
             "--address", default="127.0.0.1:8000", help="host:port the demo server listens on (make run's HOST)"
         )
+        parser.add_argument(
+            "--people", type=int, default=200, help="made-up contacts loaded on a new database (demo_contacts)"
+        )
 
-    def handle(self, *args, address, **options):
+    def handle(self, *args, address, people, **options):
         if not settings.DEBUG:
             raise CommandError("setup_demo creates a known admin password: it only runs with DEBUG on")
         user_model = get_user_model()
         if not user_model.objects.filter(username=DEMO_USERNAME).exists():
             user_model.objects.create_superuser(DEMO_USERNAME, "admin@example.com", DEMO_PASSWORD)
 
+        new_database = not WebhookEvent.objects.exists()
         client = Client(SERVER_NAME="localhost")
         for provider_name in provider_names():
             if not get_provider(provider_name).configured:
+                self.stdout.write(self.style.WARNING(f"{provider_name}: no webhook secret configured, not sent"))
                 continue
             url = reverse("webhooks:receive", args=[provider_name])
             # The fixtures' own ids: running the demo twice shows duplicates instead of new contacts.
@@ -39,6 +46,11 @@ class Command(BaseCommand):
                     headers={k: v for k, v in headers.items() if k != "Content-Type"},
                 )  # fmt: skip
                 self.stdout.write(f"{provider_name} {event_name}: {response.status_code} {response.content.decode()}")
+        if new_database and people:
+            # Once, on a new database: people for search, the filters, the chart and the desk.
+            answers = load_demo(people, seed=1)
+            self.stdout.write(f"{people} made-up people loaded ({sum(answers.values())} deliveries: "
+                              + ", ".join(f"{n} × {status}" for status, n in sorted(answers.items())) + ")")
 
         self.stdout.write(
             self.style.SUCCESS(
