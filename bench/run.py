@@ -21,6 +21,7 @@ import secrets
 import shutil
 import signal
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -36,9 +37,9 @@ sys.path.insert(0, str(ROOT))
 from bench.events import stream, write_wrk_file  # noqa: E402
 
 BIN = Path(sys.executable).parent
-STEPS = ("floor", "floor_apply", "worker", "inline", "drain", "latency", "memory", "scale", "profile", "profile_worker",
-         "outbound")
-DEFAULT_STEPS = ("floor", "worker", "inline", "drain", "latency", "memory")
+STEPS = ("floor", "peer", "costs", "floor_apply", "worker", "inline", "drain", "sustained", "latency", "memory",
+         "scale", "profile", "profile_worker", "outbound")
+DEFAULT_STEPS = ("floor", "peer", "worker", "inline", "drain", "latency", "memory")
 
 
 def load() -> str:
@@ -62,19 +63,36 @@ class Bench:
 
     # --- databases ----------------------------------------------------------------------------------
     def url(self, name: str) -> str:
+        if self.args.sqlite:
+            return f"sqlite:///{self.work / name}.sqlite3"
         return f"{self.args.pg}/{name}"
 
+    def connect(self, name: str):
+        """A monitoring connection to a step's database (autocommit), whichever the run uses."""
+        if self.args.sqlite:
+            return contextlib.closing(sqlite3.connect(self.work / f"{name}.sqlite3", isolation_level=None))
+        return psycopg.connect(self.url(name), autocommit=True)
+
     def recreate_db(self, name: str, template: str | None = None) -> None:
+        if self.args.sqlite:
+            self.drop_db(name)
+            if template:
+                shutil.copyfile(self.work / f"{template}.sqlite3", self.work / f"{name}.sqlite3")
+            return
         with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
 
     def drop_db(self, name: str) -> None:
+        if self.args.sqlite:
+            for suffix in ("", "-wal", "-shm"):
+                (self.work / f"{name}.sqlite3{suffix}").unlink(missing_ok=True)
+            return
         with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def query(self, name: str, sql: str):
-        with psycopg.connect(self.url(name)) as conn:
+        with self.connect(name) as conn:
             return conn.execute(sql).fetchall()
 
     # --- processes ----------------------------------------------------------------------------------
@@ -101,10 +119,10 @@ class Bench:
             [str(BIN / "python"), str(ROOT / "manage.py"), *command], env=env, cwd=ROOT, check=True, **kwargs
         )
 
-    def migrate(self, db: str, *, floor: bool = False) -> dict:
+    def migrate(self, db: str, *, floor: bool = False, app: str = "floor") -> dict:
         self.recreate_db(db)
         if floor:
-            env = self.env(db, settings="bench.floor.settings")
+            env = self.env(db, settings=f"bench.{app}.settings")
             subprocess.run([str(BIN / "django-admin"), "migrate", "--run-syncdb", "-v0"], env=env, cwd=ROOT, check=True)
         else:
             env = self.env(db)
@@ -192,13 +210,13 @@ class Bench:
             f"http://127.0.0.1:{self.args.port}",
         ]
         before = load()
-        with psycopg.connect(self.url(db), autocommit=True) as conn:
+        with self.connect(db) as conn:
             cpu_before = self.cpu_snapshot(conn, db)
             # Backends by pid, last seen every 2 s: a run longer than CONN_MAX_AGE (60 s) replaces the
             # servers' connections, and a backend gone by the end still did this run's work until then.
             backends_seen = dict(cpu_before["postgres"])
-            stored_sql = f"SELECT count(*) FROM {table} WHERE id > %s"
             baseline = conn.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
+            stored_sql = f"SELECT count(*) FROM {table} WHERE id > {int(baseline)}"
             process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
             self.processes.append(process)
             progress, progress_at, checked_at = -1, time.monotonic(), 0.0
@@ -208,8 +226,8 @@ class Bench:
                     break
                 if time.monotonic() - checked_at > 2:
                     checked_at = time.monotonic()
-                    backends_seen.update(backend_cpu(conn, db))
-                    stored = conn.execute(stored_sql, [baseline]).fetchone()[0]
+                    backends_seen.update(self.backend_cpu(conn, db))
+                    stored = conn.execute(stored_sql).fetchone()[0]
                     if stored != progress:
                         progress, progress_at = stored, checked_at
                     elif checked_at - progress_at > 10:
@@ -236,8 +254,9 @@ class Bench:
 
     def drive(self, label: str, env: dict, app: str, *, total: int, offset: int):
         """Warm up (imports, connections), then replay ``total`` fresh signed requests."""
-        db = env["DATABASE_URL"].rsplit("/", 1)[1]
-        table = "floor_floorevent" if app.startswith("bench.") else "webhooks_webhookevent"
+        db = env["DATABASE_URL"].rsplit("/", 1)[1].removesuffix(".sqlite3")
+        tables = {"bench.floor.wsgi": "floor_floorevent", "bench.peer.wsgi": "peer_peerevent"}
+        table = tables.get(app, "webhooks_webhookevent")
         warmup = self.requests_file(f"{label}-warmup", self.args.warmup, offset=10_000_000 + offset)
         with self.gunicorn(env, app, label):
             self.wrk(warmup, db=db, table=table)
@@ -251,7 +270,11 @@ class Bench:
     def settle(self, timeout: float = 60.0) -> None:
         """Let PostgreSQL's background work from earlier steps finish before measuring, so that a step run
         later is not charged for it: a checkpoint (dirty buffers written now, not during the run), then
-        wait while autovacuum workers are busy (the previous steps' fresh tables, the warm-up's rows)."""
+        wait while autovacuum workers are busy (the previous steps' fresh tables, the warm-up's rows).
+        On SQLite: a pause only."""
+        if self.args.sqlite:
+            time.sleep(2)
+            return
         with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
             conn.execute("CHECKPOINT")
             deadline = time.monotonic() + timeout
@@ -275,12 +298,15 @@ class Bench:
         )
         say("    CPU per request: " + ", ".join(f"{name} {ms:.2f} ms" for name, ms in r["cpu_ms"].items()))
 
+    def backend_cpu(self, conn, db: str) -> dict[int, float]:
+        return {} if self.args.sqlite else backend_cpu(conn, db)
+
     def cpu_snapshot(self, conn, db: str, *, wrk: int | None = None) -> dict:
         """CPU seconds so far of what serves this run: the server's process tree (gunicorn's master and
         workers, or the floor's), the PostgreSQL backends connected to this run's database, and wrk. By
         process id, so the other programs on a shared machine are not counted."""
         snapshot = {"gunicorn": tree_cpu_seconds(self.server.pid) if self.server else 0.0}
-        snapshot["postgres"] = backend_cpu(conn, db)
+        snapshot["postgres"] = self.backend_cpu(conn, db)
         if wrk is not None:
             snapshot["wrk"] = process_cpu_seconds(wrk)
         return snapshot
@@ -288,6 +314,27 @@ class Bench:
     # --- steps --------------------------------------------------------------------------------------
     def run_floor(self):
         self.run_floor_app("floor", "floor", {}, counted=("stored rows", "floor_floorevent"))
+
+    def run_peer(self):
+        """The typical peer (bench/peer/): dj-stripe's shape, hand-written, inline, default middleware."""
+        db = f"{self.args.db_prefix}_peer"
+        env = self.migrate(db, floor=True, app="peer")
+        self.drive("peer", env, "bench.peer.wsgi", total=self.args.requests, offset=0)
+        say(f"    stored events: {self.query(db, 'SELECT count(*) FROM peer_peerevent')[0][0]}, processed:"
+            f" {self.query(db, 'SELECT count(*) FROM peer_peerevent WHERE processed')[0][0]}")  # fmt: skip
+        self.done_with(db)
+
+    def run_costs(self):
+        """Per delivery, in process: statements, commits, app CPU; on SQLite the write lock's hold
+        (bench/costs.py), for the floor, the peer and inline."""
+        for label, app in (("floor", "floor"), ("peer", "peer"), ("inline", None)):
+            db = f"{self.args.db_prefix}_costs_{label}"
+            env = self.migrate(db, floor=app is not None, app=app or "floor")
+            env["WEBHOOK_PROCESSING"] = "inline"
+            with (self.work / f"costs-{label}.log").open("wb") as log:  # the app's log lines
+                subprocess.run([str(BIN / "python"), "-m", "bench.costs", "--label", label], env=env, cwd=ROOT,
+                               check=True, stderr=log)  # fmt: skip
+            self.done_with(db)
 
     def run_floor_apply(self):
         """The floor plus, after its commit, a second transaction applying the event to a one-index contact
@@ -351,6 +398,12 @@ class Bench:
         self.drop_db(source)
         self.results["drain"] = {"one": drains[1], "two": drains[2], "speedup": drains[2]["rate"] / drains[1]["rate"]}
         say(f"  two workers vs one: {drains[2]['rate'] / drains[1]['rate']:.2f}x (target ≥ 1.3x)")
+
+    def run_sustained(self):
+        """A constant offered rate for --sustained-seconds, gunicorn beside 1 then 2 workers (bench/sustained.py)."""
+        from bench import sustained
+
+        self.results["sustained"] = sustained.run(self, say)
 
     def run_memory(self):
         """One worker's resident memory, sampled while it drains --memory-events events."""
@@ -587,6 +640,12 @@ class Bench:
         if floor and "inline" in r:
             ratios["inline throughput vs floor"] = r["inline"]["rps"] / floor["rps"]
             ratios["inline p99 vs floor"] = r["inline"]["p99_us"] / floor["p99_us"]
+        if (peer := r.get("peer")) and floor:
+            ratios["peer throughput vs floor"] = peer["rps"] / floor["rps"]
+        if peer and "inline" in r:
+            ratios["inline throughput vs peer"] = r["inline"]["rps"] / peer["rps"]
+            ratios["inline p99 vs peer"] = r["inline"]["p99_us"] / peer["p99_us"]
+            ratios["peer req/s"], ratios["inline req/s"] = peer["rps"], r["inline"]["rps"]
         if "drain" in r:
             if floor:
                 ratios["one worker's drain vs floor ingest"] = r["drain"]["one"]["rate"] / floor["rps"]
@@ -605,6 +664,12 @@ class Bench:
             ratios["outbound messages/s, 1 worker"] = r["outbound"]["alone"]
             beside, alone = r["outbound"]["beside_slow"], r["outbound"]["alone"]
             ratios["fast system's rate beside a 5 s one vs alone"] = beside / alone
+        if "sustained" in r:
+            bound = r["sustained"]["bound"]
+            ratios["sustained bound events/s"] = bound
+            for workers, best in r["sustained"]["best"].items():
+                name = f"sustained, {workers} worker(s): best rate vs the bound"
+                ratios[name] = best["offered"] / bound if best else 0.0
         if floor:
             ratios["floor req/s"] = floor["rps"]
         if "latency" in r:
@@ -688,6 +753,8 @@ def rss_kib(pid: int) -> int:
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", default=",".join(DEFAULT_STEPS), help=f"comma-separated steps of {STEPS}")
+    parser.add_argument("--sqlite", action="store_true",
+                        help="the HTTP steps on SQLite files, with the project's settings")  # fmt: skip
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
     parser.add_argument("--db-prefix", default="crm_sync_bench")
     parser.add_argument("--port", type=int, default=8140)
@@ -701,6 +768,13 @@ def main():
     parser.add_argument("--outbound-messages", type=int, default=20_000, help="messages of the outbound step")
     parser.add_argument("--memory-events", type=int, default=100_000, help="events of the memory step's drain")
     parser.add_argument("--rss-interval", type=float, default=10.0, help="seconds between RSS samples")
+    parser.add_argument("--sustained-seconds", type=float, default=60.0, help="each offered rate's duration")
+    parser.add_argument("--sustained-rates", type=lambda s: [float(x) for x in s.split(",")],
+                        default=[0.6, 0.75, 0.85, 0.95, 1.05],
+                        help="offered rates, fractions of the bound 1/(1/ingest + 1/drain), increasing")  # fmt: skip
+    parser.add_argument("--sustained-connections", type=int, default=16, help="the paced client's connections")
+    parser.add_argument("--sustained-grace", type=float, default=2.0,
+                        help="seconds after the last answer until what is still received is left behind")  # fmt: skip
     parser.add_argument("--latency-events", type=int, default=200, help="deliveries the latency step times")
     parser.add_argument("--latency-gap", type=float, default=0.05, help="seconds between them (the worker idles)")
     parser.add_argument("--repeat", type=int, default=1, help="run the steps this many times; medians at the end")

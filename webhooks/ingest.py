@@ -9,6 +9,7 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections,
 from django.utils import timezone
 
 from config.db.bulk import binary_parameters_cursor
+from config.db.sqlite.writers import writer_turn
 from config.values.erased_ids import stored_id
 from webhooks.models import ErasedSubject, WebhookEvent
 from webhooks.providers.base import Delivery, WebhookProvider
@@ -32,8 +33,38 @@ def store_delivery(
     signature_form: str,
     remote_addr: str | None,
 ) -> StoredDelivery:
-    """Insert the event (the unique key decides duplicates, also under concurrency); inline, apply it once
-    committed. Raises ``DatabaseError`` when it cannot be stored."""
+    """Insert the event (the unique key decides duplicates, also under concurrency); inline, apply it in the
+    same transaction, so a delivery is one commit. Raises ``DatabaseError`` when it cannot be stored."""
+    # Everything but the statements first: on SQLite an inline delivery's transaction holds the write lock.
+    event = event_columns(provider=provider, delivery=delivery, body=body, headers=headers,
+                          signature_form=signature_form, remote_addr=remote_addr)  # fmt: skip
+    if settings.WEBHOOK_PROCESSING != "inline":
+        return insert_delivery(provider, delivery, event, apply=None)
+    from webhooks.processing import QuickApplyFailed
+
+    # One transaction: the INSERT, then the apply (webhooks.processing.apply_just_stored); nothing is answered
+    # 2xx before it commits, and a database lost meanwhile answers 503 (not stored: the provider retries).
+    # On a SQLite file, writers take turns at the operating system first (config.db.sqlite.writers).
+    try:
+        with writer_turn(), transaction.atomic():
+            return insert_delivery(provider, delivery, dict(event), apply="quick")
+    except QuickApplyFailed:
+        pass
+    # The apply failed: everything was rolled back. Stored again, and applied under a savepoint, which
+    # records the failure on the event (or leaves it due): a failed apply never costs the stored event.
+    with writer_turn(), transaction.atomic():
+        return insert_delivery(provider, delivery, dict(event), apply="isolated")
+
+
+def event_columns(
+    *,
+    provider: WebhookProvider,
+    delivery: Delivery,
+    body: bytes,
+    headers: dict[str, str],
+    signature_form: str,
+    remote_addr: str | None,
+) -> dict:
     now = timezone.now()
     # Ids are stored in plain form, any other as its keyed digest from the start (config.values.erased_ids): the
     # same everywhere, so duplicates and an erased contact are recognised without the text.
@@ -57,11 +88,16 @@ def store_delivery(
     if provider.redacted_before_saving(delivery):
         # A deletion's personal data is never saved, not even once.
         rebuild_before_saving(provider, event, delivery, now)
+    return event
+
+
+def insert_delivery(provider: WebhookProvider, delivery: Delivery, event: dict, *, apply: str | None) -> StoredDelivery:
+    """Store ``event`` (its columns); ``apply`` inline (``quick`` or ``isolated``: ``apply_just_stored``)."""
     # A late event of any type about an erased contact is committed only in its redacted form: as received,
     # it is inserted only if its contact is not erased, checked inside the INSERT itself.
     unless_erased = event["redacted_at"] is None and bool(delivery.external_id)
-    # The INSERT is the whole delivery: one statement that commits on its own (on PostgreSQL its trigger
-    # wakes the workers in the same transaction). The stored event is the work: nothing else is queued.
+    # The INSERT is the whole delivery: one statement (with workers, it commits on its own; on PostgreSQL
+    # its trigger wakes the workers in the same transaction). The stored event is the work.
     event_pk = insert_event(event, unless_erased=unless_erased)
     if event_pk is None:
         # A duplicate, or (rarely) an event about an erased contact: then stored redacted, two statements more.
@@ -69,15 +105,17 @@ def store_delivery(
         if first is not None:
             return StoredDelivery(event_pk=first, duplicate=True)
         if unless_erased and contact_erased(event):
-            rebuild_before_saving(provider, event, delivery, now)
+            rebuild_before_saving(provider, event, delivery, event["received_at"])
             event_pk = insert_event(event, unless_erased=False)
         if event_pk is None:
             first = stored_event_pk(provider.name, event["dedupe_key"])
             if first is None:  # the conflicting row is gone again (deleted meanwhile): not stored, 503
                 raise IntegrityError("webhook event conflicted with a row that no longer exists")
             return StoredDelivery(event_pk=first, duplicate=True)
-    if settings.WEBHOOK_PROCESSING == "inline":
-        process_after_commit(event_pk)
+    if apply is not None:
+        from webhooks.processing import apply_just_stored
+
+        apply_just_stored(stored_instance(event_pk, event), quick=apply == "quick")
     return StoredDelivery(event_pk=event_pk, duplicate=False)
 
 
@@ -171,11 +209,11 @@ def insert_sql(vendor: str, columns: tuple[str, ...], *, unless_erased: bool) ->
     )
 
 
-def process_after_commit(event_pk: int) -> None:
-    """Inline mode: apply the event once its INSERT has committed, in this request. Robust: whatever
-    happens then, the delivery stands (200); an event left ``received`` is due, and the worker (or
-    ``webhook_worker --once`` from cron) applies it. A lambda, not a ``partial``: Django's robust hooks log
-    the callable's ``__qualname__``, which a ``partial`` lacks, so its failure would escape as a 500."""
-    from webhooks.processing import process_events
-
-    transaction.on_commit(lambda: process_events([event_pk]), robust=True)
+def stored_instance(event_pk: int, values: dict) -> WebhookEvent:
+    """The event just inserted, as the database holds it, without reading it back: what the delivery set
+    (``values``) and every other column at its initial value (``initial_columns``)."""
+    initial = {name: value.copy() if isinstance(value, list | dict) else value
+               for name, value in initial_columns(tuple(values)).items()}  # fmt: skip
+    columns = {**values, **initial, "id": event_pk}
+    fields = WebhookEvent._meta.concrete_fields
+    return WebhookEvent.from_db(DEFAULT_DB_ALIAS, [f.attname for f in fields], [columns[f.attname] for f in fields])

@@ -28,7 +28,8 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 from django.utils import timezone
 
 from config.db.bulk import bulk_update_by_pk
-from config.db.locks import lock_subjects_of, subjects_filter
+from config.db.locks import lock_subjects, lock_subjects_of, subjects_filter
+from config.db.sqlite.writers import writer_turn
 from config.ops.failures import backoff_seconds, describe_failure
 from config.ops.log_context import log_context
 from config.ops.metrics import observe_worker_batch, record_processed
@@ -65,7 +66,7 @@ OUTCOME_FIELDS = (
 def process_due_batch(*, size: int) -> list[WebhookEvent]:
     """Claim up to ``size`` due events and apply them in one transaction; returns the events done."""
     started = time.monotonic()
-    with transaction.atomic():
+    with writer_turn(), transaction.atomic():
         events = claim_due_events(size=size)
         if events:
             apply_batch(events)
@@ -103,8 +104,39 @@ def process_events(event_pks: Iterable[int], *, chunk_size: int = 100) -> dict[i
     return statuses
 
 
+class QuickApplyFailed(Exception):
+    """The quick apply of a just-stored event failed: roll its transaction back whole, store the event again
+    and apply it the isolating way (``apply_just_stored(quick=False)``), which records the failure."""
+
+
+def apply_just_stored(event: WebhookEvent, *, quick: bool) -> None:
+    """Inline mode: apply the event this transaction has just inserted, before the delivery's one commit.
+
+    Its row is new and not committed: nobody else sees it, so it is neither read back nor locked. The
+    contact's lock is waited for first, as by every writer (``config.db.locks``). ``quick``: no savepoint, any
+    failure raises ``QuickApplyFailed`` (the caller rolls back and comes again without ``quick``: failures
+    are rare, and a savepoint on every delivery costs two round trips). Otherwise the isolating way: under
+    a savepoint, which records a failure on the event; if even that fails, the event commits as stored,
+    due for the worker (or ``webhook_worker --once`` from cron). Only a lost transaction escapes."""
+    if quick:
+        try:
+            lock_subjects([(event.provider, event.account_id, event.external_id)])
+            apply_batch([event], isolated=False)
+        except Exception as exc:  # noqa: BLE001  (the caller rolls back and applies again, failure recorded)
+            raise QuickApplyFailed from exc
+    else:
+        lock_subjects([(event.provider, event.account_id, event.external_id)])
+        try:
+            with transaction.atomic():
+                apply_batch([event], isolated=True)
+        except Exception as exc:  # noqa: BLE001  (logged without its message, which could quote data)
+            logger.error("webhook event %s not applied now (%s); it stays due", event.pk, describe_failure(exc))
+            return
+    transaction.on_commit(lambda: batch_finished([event]), robust=True)
+
+
 def _apply_by_id(event_pks: list[int], *, isolated: bool) -> list[WebhookEvent]:
-    with transaction.atomic():
+    with writer_turn(), transaction.atomic():
         lock_subjects_of(WebhookEvent, event_pks)
         pending = WebhookEvent.objects.filter(pk__in=event_pks, status=WebhookEventStatus.RECEIVED)
         events = list(pending.order_by("id").defer(*UNREAD_FIELDS).select_for_update())

@@ -6,6 +6,8 @@ import os
 
 import environ
 
+from config.db.sqlite import sqlite_options
+
 env = environ.Env()
 
 SECRET_KEY = env.str("SECRET_KEY")
@@ -21,6 +23,9 @@ WSGI_APPLICATION = "bench.floor.wsgi.application"
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # the project's own settings (config/db/sqlite/)
+    options = sqlite_options(env.int("SQLITE_BUSY_TIMEOUT_SECONDS", default=20))
+    DATABASES["default"].setdefault("OPTIONS", {}).update(options)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 TIME_ZONE = "UTC"

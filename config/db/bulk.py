@@ -4,8 +4,8 @@
 100 contacts and their ~30 columns that is 3,000 expressions built in Python for every batch, and as many
 comparisons per row for PostgreSQL. Here every column travels as one array parameter, joined to the table
 by ``unnest`` (docs/performance.md). Values are converted by each field's own ``get_db_prep_save`` (after
-``pre_save``, so ``auto_now`` fields move), exactly as ``save()`` would write them. Elsewhere (SQLite,
-development) it is ``bulk_update`` itself.
+``pre_save``, so ``auto_now`` fields move), exactly as ``save()`` would write them. On SQLite (development,
+the embedded setup) it is one ``UPDATE … WHERE id = ?`` run for every row (``executemany``).
 """
 
 from collections.abc import Sequence
@@ -21,13 +21,17 @@ def bulk_update_by_pk(objs: Sequence[Model], field_names: Sequence[str]) -> None
     model = type(objs[0])
     fields = [model._meta.get_field(name) for name in field_names]
     values = [[field.pre_save(obj, False) for obj in objs] for field in fields]  # auto_now moves, as in save()
-    if connection.vendor != "postgresql":
-        model._default_manager.bulk_update(objs, field_names)
-        return
     columns = [
         [field.get_db_prep_save(value, connection) for value in column]
         for field, column in zip(fields, values, strict=True)
     ]
+    if connection.vendor != "postgresql":
+        # SQLite: the one-row UPDATE by primary key, run for each row in one call. The ORM's ``bulk_update``
+        # compiled its CASE expressions for most of an inline delivery's time here (docs/performance.md).
+        rows = [[*row, obj.pk] for obj, row in zip(objs, zip(*columns, strict=True), strict=True)]
+        with connection.cursor() as cursor:
+            cursor.executemany(_update_one_sql(model, tuple(field_names)), rows)
+        return
     with binary_parameters_cursor() as cursor:
         if len(objs) == 1:
             # One row (inline mode's batch of one): a plain UPDATE by primary key, no arrays to build.

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 
+from config.db.sqlite import sqlite_options
 from config.env_file import read_env_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -98,16 +99,9 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Concurrent writers on the embedded database (gunicorn workers, a webhook_worker): WAL lets readers
-    # run beside the writer, BEGIN IMMEDIATE takes the write lock when a transaction starts (instead of at
-    # its first write, when SQLite can only fail with "database is locked"), and a writer that finds the
-    # lock taken waits up to the busy timeout instead of failing at once.
+    # WAL, BEGIN IMMEDIATE and a busy timeout: concurrent writers on the embedded database (config/db/sqlite/).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {
-            "transaction_mode": "IMMEDIATE",
-            "timeout": env.int("SQLITE_BUSY_TIMEOUT_SECONDS", default=20),
-            "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL",
-        }
+        sqlite_options(env.int("SQLITE_BUSY_TIMEOUT_SECONDS", default=20))
     )
 # The statements bound server-side (ingest's INSERT, the worker's set-based writes: config/db/bulk.py) are
 # prepared after a few runs on a connection, so PostgreSQL parses and plans each once, not per delivery.

@@ -17,7 +17,7 @@ from config.ops import metrics
 from contacts.services.erasure_log import verify_erasure_log
 from tests.conftest import bypass_erasure_log_guard
 from tests.factories import ContactFactory, WebhookEventFactory
-from webhooks.models import WebhookEventStatus
+from webhooks.models import WebhookEvent, WebhookEventStatus
 from webhooks.selectors import pending_events_by_provider
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -221,11 +221,29 @@ class TestReadFromTheDatabase:
 
     def test_one_scrape_costs_five_queries_however_many_events(self, scrape, django_assert_num_queries):
         # The pending events, the last verification, the pending outbound messages by system, and the overdue
-        # erasures (the undelivered messages' ids, then the count).
+        # erasures (the undelivered messages' ids, then the count); on PostgreSQL the event table's upkeep.
         WebhookEventFactory.create_batch(30)
         verify_erasure_log()
-        with django_assert_num_queries(5):
+        with django_assert_num_queries(6 if connection.vendor == "postgresql" else 5):
             scrape()
+
+    @pytest.mark.postgres
+    @pytest.mark.django_db(transaction=True)  # dead row versions are counted once their UPDATE commits
+    def test_on_postgresql_the_event_tables_dead_rows_and_the_oldest_transaction_are_exposed(self, scrape):
+        events = WebhookEventFactory.create_batch(3)
+        WebhookEvent.objects.filter(pk__in=[event.pk for event in events]).update(status_reason="x")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_force_next_flush()")  # this backend's counts, now
+        scraped = scrape()
+        assert value(scraped, "crm_sync_webhook_event_table_dead_rows") >= 3
+        assert value(scraped, "crm_sync_webhook_event_table_live_rows") >= 0
+        assert 0 <= value(scraped, "crm_sync_database_oldest_transaction_age_seconds") < 3600
+
+    def test_the_event_tables_upkeep_is_not_exposed_on_sqlite(self, scrape):
+        if connection.vendor == "postgresql":
+            pytest.skip("PostgreSQL exposes it: the test above")
+        names = {name for name, _labels in scrape()}
+        assert "crm_sync_webhook_event_table_dead_rows" not in names
 
     @pytest.mark.postgres
     def test_on_postgresql_the_pending_count_is_answered_from_the_partial_index_alone(self):

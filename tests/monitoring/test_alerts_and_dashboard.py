@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from django.db import connection
 
 from config.ops import metrics
 from contacts.services.erasure_log import verify_erasure_log
@@ -35,7 +36,7 @@ def promtool() -> str:
 def test_promtool_accepts_the_rules():
     result = subprocess.run([promtool(), "check", "rules", str(RULES)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 10 rules found" in result.stdout
+    assert "SUCCESS: 12 rules found" in result.stdout
 
 
 def test_each_alert_fires_when_it_should_and_not_before():
@@ -60,6 +61,13 @@ def exported(client, settings):
     return {line.split("{")[0].split(" ")[0] for line in text.splitlines() if line and not line.startswith("#")}
 
 
+POSTGRESQL_ONLY = {
+    "crm_sync_webhook_event_table_dead_rows",
+    "crm_sync_webhook_event_table_live_rows",
+    "crm_sync_database_oldest_transaction_age_seconds",
+}
+
+
 def rule_expressions() -> list[str]:
     return [rule["expr"] for group in yaml.safe_load(RULES.read_text())["groups"] for rule in group["rules"]]
 
@@ -72,6 +80,9 @@ def dashboard_expressions() -> list[str]:
 @pytest.mark.django_db
 def test_every_series_the_rules_and_the_dashboard_read_is_exported(exported):
     read = {name for expr in rule_expressions() + dashboard_expressions() for name in SERIES.findall(expr)}
+    if connection.vendor != "postgresql":
+        # Read from PostgreSQL's statistics views (webhooks/table_health.py): exported there only.
+        read -= POSTGRESQL_ONLY
     assert read and read <= exported, read - exported
 
 

@@ -53,7 +53,7 @@ def test_payloads_already_redacted_are_not_counted_again():
 
 
 def post_unprocessed(client, payload):
-    """POST without running what is scheduled after commit: what ingest alone stored."""
+    """POST with workers (the ``worker_mode`` fixture): what ingest alone stored, nothing applied yet."""
     body = encode(payload)
     response = client.generic(
         "POST", "/webhooks/timely/", body, content_type="application/json", headers=timely_headers(body)
@@ -63,6 +63,7 @@ def post_unprocessed(client, payload):
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("worker_mode")
 def test_late_delivery_about_an_erased_contact_is_stored_redacted_before_any_processing(client, timely_fixture):
     ErasedSubject.objects.create(provider="timely", account_id="ws_abc123", external_id="cont_456")
 
@@ -75,6 +76,7 @@ def test_late_delivery_about_an_erased_contact_is_stored_redacted_before_any_pro
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("worker_mode")
 def test_a_late_delivery_about_an_erased_contact_sent_again_is_a_duplicate_of_its_redacted_row(
     client, timely_fixture
 ):
@@ -92,6 +94,7 @@ def test_a_late_delivery_about_an_erased_contact_sent_again_is_a_duplicate_of_it
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("worker_mode")
 def test_delivery_about_a_contact_never_erased_is_stored_byte_for_byte(client, timely_fixture):
     ErasedSubject.objects.create(provider="timely", account_id="ws_abc123", external_id="cont_999")
 
