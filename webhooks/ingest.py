@@ -1,14 +1,14 @@
 """Storing an accepted delivery: durable first (sync rule 1), one row per dedupe key (rule 2)."""
 
-import functools
 import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.utils import timezone
 
-from config.db.bulk import binary_parameters_cursor
+from config.db.insert import initial_columns as initial_row_columns
+from config.db.insert import insert_returning_pk
 from config.db.sqlite.writers import writer_turn
 from config.values.erased_ids import stored_id
 from webhooks.models import ErasedSubject, WebhookEvent
@@ -16,6 +16,9 @@ from webhooks.providers.base import Delivery, WebhookProvider
 from webhooks.rebuild import rebuilt_columns
 
 logger = logging.getLogger(__name__)
+
+DEDUPE = ("provider", "dedupe_key")  # the unique key that decides duplicates
+SUBJECT = ("provider", "account_id", "external_id")
 
 
 @dataclass(frozen=True)
@@ -135,78 +138,17 @@ def contact_erased(event: dict) -> bool:
 
 
 def insert_event(values: dict, *, unless_erased: bool) -> int | None:
-    """One ``INSERT … ON CONFLICT DO NOTHING RETURNING id``: the new event's id, or None for a duplicate
-    and, ``unless_erased``, for an event whose contact is erased (``ErasedSubject``), which is not inserted.
-
-    The statement is built once from the model's own fields instead of being compiled by the ORM per
-    request: compiling this 24-column insert and its erased-contact subquery was the largest cost of
-    ingest (docs/performance.md). Values go through each field's own conversion, as with ``save()``; the
-    columns every new event starts with the same (``initial_columns``) are written into the statement
-    once, as the database quotes them, rather than converted and sent again with every delivery.
-    """
-    # This thread's connection itself, not the ``connection`` proxy, each of whose uses is a context lookup.
-    db = connections[DEFAULT_DB_ALIAS]
-    params = [event_field(name).get_db_prep_save(value, db) for name, value in values.items()]
-    if unless_erased:
-        params += [values["provider"], values["account_id"], values["external_id"]]
-    # Bound server-side on PostgreSQL: no quoting of 24 values in Python, and prepared once per connection.
-    cursor = binary_parameters_cursor() if db.vendor == "postgresql" else db.cursor()
-    with cursor:
-        cursor.execute(insert_sql(db.vendor, tuple(values), unless_erased=unless_erased), params)
-        inserted = cursor.fetchone()
-    return inserted[0] if inserted else None
+    """One ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` (config.db.insert): the new event's id, or None
+    for a duplicate and, ``unless_erased``, for an event whose contact is erased (``ErasedSubject``), which
+    is not inserted."""
+    guard = {"unless_in": ErasedSubject, "unless_fields": SUBJECT} if unless_erased else {}
+    return insert_returning_pk(WebhookEvent, values, conflict=DEDUPE, **guard)
 
 
-@functools.cache
-def event_field(name: str):
-    return WebhookEvent._meta.get_field(name)
-
-
-@functools.cache
 def initial_columns(given: tuple[str, ...]) -> dict:
     """Every column a delivery does not set (``given``), at its model default: status ``received``, no
-    attempts, no outcome yet. A callable default is taken only when it returns the same each time (a new
-    empty list): one that differs per call (a time) must be set by ingest, or the first would stay."""
-    defaults = {}
-    for field in WebhookEvent._meta.concrete_fields:
-        if field.primary_key or field.name in given:
-            continue
-        if field.has_default() and callable(field.default) and field.default not in (list, dict):
-            raise TypeError(f"ingest must set {field.name}: its default differs at every call")
-        defaults[field.name] = field.get_default()
-    return defaults
-
-
-@functools.cache
-def insert_sql(vendor: str, columns: tuple[str, ...], *, unless_erased: bool) -> str:
-    """The statement for ``vendor``'s quoting, ``columns`` as parameters and every other column at its
-    default, quoted by the database's own schema editor (as Django writes a column's default in DDL).
-    Names and defaults come from the models only; what a delivery brings is always a parameter.
-    ``unless_erased``: ``INSERT … SELECT <values> WHERE NOT EXISTS (<the contact erased>)``, its three
-    parameters last (the database types each value by its column, as in ``VALUES``)."""
-    quote = connection.ops.quote_name
-    initial = initial_columns(columns)
-    # Only its quoting is used: entered, a schema editor would start DDL work (on SQLite, end FK checks).
-    editor = connection.schema_editor()
-    connection.ensure_connection()  # PostgreSQL's quoting asks the connection (its encoding)
-    literals = [
-        editor.quote_value(event_field(name).get_db_prep_save(value, connection)) for name, value in initial.items()
-    ]
-    if any("%" in literal for literal in literals):  # never so today; the driver would read it as a placeholder
-        raise ValueError("a default with '%' cannot be written into the statement")
-    quoted = [quote(event_field(name).column) for name in (*columns, *initial)]
-    values = ", ".join(["%s"] * len(columns) + literals)
-    if unless_erased:
-        source = (
-            f"SELECT {values} WHERE NOT EXISTS (SELECT 1 FROM {quote(ErasedSubject._meta.db_table)} "  # noqa: S608
-            "WHERE provider = %s AND account_id = %s AND external_id = %s)"
-        )
-    else:
-        source = f"VALUES ({values})"
-    return (
-        f"INSERT INTO {quote(WebhookEvent._meta.db_table)} ({', '.join(quoted)}) {source} "  # noqa: S608
-        "ON CONFLICT (provider, dedupe_key) DO NOTHING RETURNING id"
-    )
+    attempts, no outcome yet."""
+    return initial_row_columns(WebhookEvent, given)
 
 
 def stored_instance(event_pk: int, values: dict) -> WebhookEvent:

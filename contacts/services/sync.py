@@ -7,11 +7,10 @@ contacts are read once, each event is applied to them in memory by per-field las
 
 from functools import cache, partial
 
-from django.db import connection
-from django.db.models import Q
 from django.utils import timezone
 
 from config.db.bulk import bulk_update_by_pk
+from config.db.compiled import rows_by_fields
 from config.db.locks import subjects_filter
 from contacts.erasure_reasons import ErasureReason
 from contacts.models import Contact
@@ -28,6 +27,8 @@ from contacts.services.last_write_wins import (
 )
 from contacts.services.refresh import schedule_look_up
 from webhooks.events import ContactEvent, ContactEventKind, EventFailed, Outcome, OutcomeStatus
+
+SUBJECT_FIELDS = ("provider", "account_id", "external_id")  # a contact's key, in its subject's order
 
 
 def apply_contact_events(*, events: list[ContactEvent]) -> list[Outcome]:
@@ -62,28 +63,14 @@ WRITTEN_FIELDS = tuple(
 
 
 @cache
-def one_contact_sql(vendor: str) -> str:
-    """``SELECT … FOR UPDATE`` of one contact by provider, account and id (parameters in that order), as the
-    ORM writes it for ``vendor``, compiled once per process: compiling it on every delivery was about a third
-    of an inline delivery's CPU (docs/performance.md). Call inside a transaction (``FOR UPDATE``)."""
-    marks = ("\x00provider", "\x00account", "\x00external")
-    query = Contact.objects.select_for_update().filter(
-        Q(provider=marks[0]), Q(account_id=marks[1]), Q(external_id=marks[2])
-    )
-    sql, params = query.query.get_compiler(connection=connection).as_sql()
-    if tuple(params) != marks:  # the parameters' order is what the callers rely on
-        raise RuntimeError(f"unexpected parameters for the one-contact read: {params!r}")
-    return sql
-
-
 class ContactBatch:
     """The contacts of one batch of events, read once (locked) and written back once."""
 
     def __init__(self, subjects):
         subjects = set(subjects)
         if len(subjects) == 1:
-            # An inline delivery's one contact: the read compiled once (``one_contact_sql``).
-            locked = Contact.objects.raw(one_contact_sql(connection.vendor), list(next(iter(subjects))))
+            # An inline delivery's one contact: the read compiled once per process (config.db.compiled).
+            locked = rows_by_fields(Contact, SUBJECT_FIELDS, tuple(next(iter(subjects))), for_update=True)
         else:
             locked = Contact.objects.select_for_update().filter(subjects_filter(subjects)).order_by("pk")
         self.contacts = {(c.provider, c.account_id, c.external_id): c for c in locked}

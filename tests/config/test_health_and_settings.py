@@ -17,13 +17,13 @@ def test_healthz_is_ok_when_the_database_answers(client):
 
 @pytest.mark.django_db
 def test_healthz_is_503_when_the_database_does_not_answer(client, monkeypatch):
-    from config.web import health
+    from config.db import writable
 
     class BrokenConnection:
         def cursor(self):
             raise DatabaseError("server closed the connection")
 
-    monkeypatch.setattr(health, "connection", BrokenConnection())
+    monkeypatch.setattr(writable, "connection", BrokenConnection())
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["status"] == "unavailable"
