@@ -12,16 +12,16 @@ from typing import Any
 
 from config.ops.failures import DescribableError
 
-# The contact's own field names, the only ones an event may set (a fetcher's snapshot keeps only these): a
-# provider that names another has a bug, and building the event says so instead of the value vanishing
-# downstream. contacts.models.SYNCED_FIELDS is the same set (tests/webhooks/test_contact_event_fields.py).
-CONTACT_FIELDS = frozenset(
-    {
-        *("name", "phone", "email", "avatar_url", "source", "tags", "custom_fields", "assigned_to"),
-        *("status_id", "status", "sub_group_id", "can_sms", "can_email", "can_call"),
-        *("last_sms_in_at", "last_sms_out_at", "last_call_at", "remote_created_at"),
-    }
+# The contact fields an event may set, in the order people read them: the vocabulary of the contract
+# between the apps, so it lives here, in the bridge; contacts.models syncs exactly these
+# (``SYNCED_FIELDS``). A provider that names another field has a bug, and building the event says so
+# instead of the value vanishing downstream (a fetcher's snapshot keeps only these).
+CONTACT_FIELDS = (
+    *("name", "phone", "email", "avatar_url", "source", "tags", "custom_fields", "assigned_to"),
+    *("status_id", "status", "sub_group_id", "can_sms", "can_email", "can_call"),
+    *("last_sms_in_at", "last_sms_out_at", "last_call_at", "remote_created_at"),
 )
+_CONTACT_FIELD_SET = frozenset(CONTACT_FIELDS)
 
 
 class UnknownContactFields(TypeError):
@@ -30,7 +30,7 @@ class UnknownContactFields(TypeError):
 
 
 def check_field_names(*names: str) -> None:
-    if unknown := set(names) - CONTACT_FIELDS:
+    if unknown := set(names) - _CONTACT_FIELD_SET:
         raise UnknownContactFields(f"not contact fields: {', '.join(sorted(unknown))}")
 
 
@@ -99,7 +99,7 @@ class ContactSnapshot:
         # A fetcher is outside code reading an outside API, whose state may hold more than ours (``firstName``,
         # our local ``notes``): only CONTACT_FIELDS cross, so the event built from it is valid.
         object.__setattr__(
-            self, "fields", {name: value for name, value in self.fields.items() if name in CONTACT_FIELDS}
+            self, "fields", {name: value for name, value in self.fields.items() if name in _CONTACT_FIELD_SET}
         )
 
 

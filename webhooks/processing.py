@@ -297,15 +297,7 @@ def interpret(event: WebhookEvent) -> ContactEvent | Outcome:
     """The provider's reading of a stored event: a change to apply, or an outcome already (ignored)."""
     if event.body is None:
         return Outcome(status=OutcomeStatus.IGNORED, reason="payload was purged before processing")
-    delivery = Delivery(
-        dedupe_key=event.dedupe_key,
-        event_id=event.event_id,
-        event_type=event.event_type,
-        account_id=event.account_id,
-        external_id=event.external_id,
-        occurred_at=sane_change_time(event),
-        payload=event.payload,
-    )
+    delivery = Delivery.of_stored(event, occurred_at=sane_change_time(event))
     verdict = get_provider(event.provider).interpret(delivery)
     if isinstance(verdict, Ignore):
         return Outcome(status=OutcomeStatus.IGNORED, reason=verdict.reason)

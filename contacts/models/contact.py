@@ -8,28 +8,11 @@ from django.utils.translation import gettext_lazy as _
 
 from config.staff.answer_reads import collecting, note_read
 from contacts.search import SearchTextField
+from webhooks.events import CONTACT_FIELDS
 
-# Values the provider owns, set only by sync (rule 5 keeps local fields out of their reach).
-SYNCED_FIELDS = (
-    "name",
-    "phone",
-    "email",
-    "avatar_url",
-    "source",
-    "tags",
-    "custom_fields",
-    "assigned_to",
-    "status_id",
-    "status",
-    "sub_group_id",
-    "can_sms",
-    "can_email",
-    "can_call",
-    "last_sms_in_at",
-    "last_sms_out_at",
-    "last_call_at",
-    "remote_created_at",
-)
+# Values the provider owns, set only by sync (rule 5 keeps local fields out of their reach): the fields
+# the bridge's events may set.
+SYNCED_FIELDS = CONTACT_FIELDS
 # Fields edited by our staff, never touched by sync.
 LOCAL_FIELDS = ("notes",)
 # Everything an erasure empties: every value that describes the person.

@@ -37,6 +37,13 @@ class Delivery:
     # could find it by id later, so it is stored redacted from the start.
     subject_unreadable: bool = False
 
+    @classmethod
+    def of_stored(cls, event, *, occurred_at: datetime | None) -> "Delivery":
+        """The delivery a stored event (``WebhookEvent``) was, read back from its columns and payload, to be
+        interpreted again by its provider; ``occurred_at`` as processing trusts it."""
+        envelope = ("dedupe_key", "event_id", "event_type", "account_id", "external_id")
+        return cls(**{name: getattr(event, name) for name in envelope}, occurred_at=occurred_at, payload=event.payload)
+
 
 @dataclass(frozen=True)
 class Ignore:
