@@ -5,7 +5,7 @@ contacts are read once, each event is applied to them in memory by per-field las
 (``last_write_wins``), a deletion erases its contact (``erasure``), and the changes are written back once.
 """
 
-from functools import cache, partial
+from functools import partial
 
 from django.utils import timezone
 
@@ -62,7 +62,6 @@ WRITTEN_FIELDS = tuple(
 )
 
 
-@cache
 class ContactBatch:
     """The contacts of one batch of events, read once (locked) and written back once."""
 
