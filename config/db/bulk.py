@@ -66,7 +66,7 @@ def binary_parameters_cursor():
     transaction, and wrapped as Django wraps its cursors (health check, execute wrappers, query logging in
     tests and DEBUG). Django's cursors bind client-side: every value, arrays included, is quoted into the
     SQL text in Python, which for a batch of payloads is a literal of hundreds of kilobytes to build and to
-    parse, and for one delivery's 24-column row is a quarter of its Python time. Bound server-side, a
+    parse, and for one delivery's 24-column row a large share of its Python time. Bound server-side, a
     statement is also prepared once per connection (``DATABASE_PREPARED_STATEMENTS``). ``%b`` sends a
     parameter in binary."""
     import psycopg

@@ -1,7 +1,7 @@
 """A read the ORM compiles once per process instead of once per call.
 
 Compiling even a simple ``filter(...)`` query costs the ORM tens of microseconds; on a path that runs it for
-every request (an inline delivery's read of its one contact) that was about a third of the request's CPU
+every request (an inline delivery's read of its one contact) that was a large share of the request's CPU
 (docs/performance.md). Here the ORM compiles the query once, with markers for its parameters, and the SQL
 it wrote is reused with ``Manager.raw``: the statement is the ORM's own, only its compiling is saved."""
 

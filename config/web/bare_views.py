@@ -1,8 +1,8 @@
 """Machine-to-machine endpoints (the webhook receivers) skip the browser's middleware.
 
 A webhook POST carries no cookie, no session, no user, no CSRF token and reads no language: sessions,
-locale, CSRF, authentication, two-factor, messages and django-axes only cost it time (about a quarter of
-a delivery's CPU: docs/performance.md). A view marked ``@bare`` is called by ``BareViewMiddleware``,
+locale, CSRF, authentication, two-factor, messages and django-axes only cost it time (docs/performance.md
+says how much). A view marked ``@bare`` is called by ``BareViewMiddleware``,
 which sits right after the request id and the security middleware: its answers still carry the request
 id (as do its log lines), HSTS and nosniff, an exception in it becomes the answer Django's handler would
 give, and every other request goes through the whole stack as before.
