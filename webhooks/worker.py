@@ -24,7 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, connection
 
-from config.db.notifications import forget_notifications, listen, wait_for_notification
+from config.db import notifications
 from config.ops.failures import describe_failure
 from config.ops.progress import progress
 from webhooks.claims import due_events, due_events_exist
@@ -118,7 +118,7 @@ class WebhookWorker:
         """One batch, and the other due work when there is no event or the tick is due. True when there
         may be more to do at once."""
         if self.listen and not self._listening:
-            self._listening = listen(WAKE_UP_CHANNEL)
+            self._listening = notifications.listen(WAKE_UP_CHANNEL)
         events = process_due_batch(size=self.batch_size)
         self.events_done += len(events)
         if self._bar is not None:
@@ -164,12 +164,12 @@ class WebhookWorker:
 
     @staticmethod
     def _notified(timeout: float) -> bool:
-        return wait_for_notification(timeout)
+        return notifications.wait_for_notification(timeout)
 
     def _drain_notifications(self) -> None:
         """Forget wake-ups received while busy: the next step looks anyway."""
         if self._listening:
-            forget_notifications()
+            notifications.forget_notifications()
 
     def _sleep(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds

@@ -120,7 +120,7 @@ def update_prepared_by_pk(
     if not pks:
         return
     if connection.vendor == "postgresql":
-        sql = update_prepared_by_pk_sql(model, tuple(columns), tuple(same_for_all), tuple(json_as_text))
+        sql = update_prepared_by_pk_sql(model, tuple(columns), tuple(same_for_all), tuple(json_as_text))  # PostgreSQL
         with binary_parameters_cursor() as cursor:
             cursor.execute(sql, [*same_for_all.values(), list(pks), *(list(values) for values in columns.values())])
         return
@@ -139,6 +139,8 @@ def update_prepared_by_pk_sql(
 ) -> str:
     """PostgreSQL's statement for ``update_prepared_by_pk``; its parameters are the ``same_for_all`` values,
     the pks, then one array per column. Names come from the model's own metadata."""
+    if connection.vendor != "postgresql":  # column types are the database's: never cache another's
+        raise ValueError("the set-based UPDATE is PostgreSQL's")
     meta, quote = model._meta, connection.ops.quote_name
     fields = {name: meta.get_field(name) for name in (*column_names, *same_for_all)}
     column = {name: quote(field.column) for name, field in fields.items()}

@@ -47,6 +47,8 @@ def insert_sql(
     """The statement for ``vendor``'s quoting, ``columns`` as parameters and every other column at its
     default. ``unless_in``: the row is inserted only if no row of that model has the ``unless_fields``
     values, sent as the last parameters (the database types each value by its column, as in ``VALUES``)."""
+    if (unless_in is None) != (not unless_fields):
+        raise ValueError("unless_in and unless_fields go together")
     quote, meta = connection.ops.quote_name, model._meta
     initial = initial_columns(model, columns)
     # Only its quoting is used: entered, a schema editor would start DDL work (on SQLite, end FK checks).

@@ -21,7 +21,7 @@ ERASURE_FINGERPRINT_KEY = ""
 CONTACT_FETCHERS = {}  # tests that need one configure the fake in tests/contacts/fake_fetcher.py
 CONTACT_REFRESH_MAX_ATTEMPTS = 4
 CONTACT_REFRESH_BACKOFF_SECONDS = 30
-# Throttling is tested on its own (tests/test_api_throttling.py) with a rate set per test.
+# Throttling is tested on its own (tests/config/test_api_throttling.py) with a rate set per test.
 API_THROTTLE_RATE = ""
 # Two-factor is off for the suite's admin_client (a password-only login); tests/access/ turns it on per test.
 ADMIN_REQUIRE_2FA = False

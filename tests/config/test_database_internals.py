@@ -3,7 +3,8 @@ here, by name, instead of a worker failing in production.
 
 ``binary_parameters_cursor`` builds a psycopg cursor on Django's own connection the way
 ``connection.cursor()`` does, and wraps it in Django's debug cursor so tests still see its statements; the
-worker waits for NOTIFY with psycopg's ``notifies``."""
+worker waits for NOTIFY with psycopg's ``notifies``; the ingest INSERT quotes its defaults with a schema
+editor it never enters; a read compiled once comes from the query's own compiler."""
 
 import inspect
 from importlib.metadata import version
@@ -25,7 +26,7 @@ CHECKED_RELEASES = {"django": "5.2.", "psycopg": "3.3."}
 @pytest.mark.parametrize("package", sorted(CHECKED_RELEASES))
 def test_the_installed_release_is_the_one_checked(package):
     assert version(package).startswith(CHECKED_RELEASES[package]), (
-        f"{package} {version(package)}: re-read what config/db/bulk.py and webhooks/worker.py use of it, "
+        f"{package} {version(package)}: re-read what config/db/bulk.py and config/db/notifications.py use of it, "
         "then move CHECKED_RELEASES"
     )
 
@@ -41,6 +42,17 @@ def test_the_debug_cursor_logs_through_debug_sql():
     parameters = inspect.signature(CursorDebugWrapper.debug_sql).parameters
     assert list(parameters)[:3] == ["self", "sql", "params"] and "many" in parameters
     assert list(inspect.signature(CursorWrapper.execute).parameters) == ["self", "sql", "params"]
+
+
+def test_the_postgresql_debug_cursor_and_the_quoting_and_compiling_used_are_there():
+    from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+    from django.db.backends.postgresql.base import CursorDebugWrapper as PostgresDebugCursor
+    from django.db.models.sql import Query
+
+    assert issubclass(PostgresDebugCursor, CursorDebugWrapper)  # what bulk's statement-logging cursor subclasses
+    assert "debug_sql" in dir(PostgresDebugCursor)
+    assert list(inspect.signature(BaseDatabaseSchemaEditor.quote_value).parameters) == ["self", "value"]
+    assert list(inspect.signature(Query.get_compiler).parameters)[:3] == ["self", "using", "connection"]
 
 
 def test_psycopg_waits_for_notifications_with_a_timeout():

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from contacts.models import SYNCED_FIELDS, Contact
+from contacts.models import LOCAL_FIELDS, Contact
 from tests.conftest import load_fixture
 from webhooks.events import CONTACT_FIELDS, ContactEvent, ContactEventKind, ContactSnapshot, UnknownContactFields
 from webhooks.models import WebhookEvent, WebhookEventStatus
@@ -19,10 +19,21 @@ def event(**changes) -> ContactEvent:
     return ContactEvent(kind=ContactEventKind.UPDATED, **identity, **changes)
 
 
-def test_contacts_syncs_exactly_the_fields_the_bridge_names():
-    assert SYNCED_FIELDS == CONTACT_FIELDS and len(set(CONTACT_FIELDS)) == len(CONTACT_FIELDS)
-    synced_columns = {field.name for field in Contact._meta.concrete_fields} & set(CONTACT_FIELDS)
-    assert synced_columns == set(CONTACT_FIELDS)  # each is a column of the contact
+# The contact's columns that are neither synced nor edited by staff: its identity and sync bookkeeping.
+BOOKKEEPING = {
+    "id", "provider", "account_id", "external_id", "remote_updated_at", "field_versions", "needs_refresh",
+    "refresh_attempts", "refresh_due_at", "erased_at", "created_at", "updated_at", "search_text",
+}  # fmt: skip
+
+
+def test_every_contact_column_is_synced_local_or_bookkeeping_exactly_once():
+    """A new provider-owned column that nobody adds to the bridge's CONTACT_FIELDS fails here."""
+    columns = [field.name for field in Contact._meta.concrete_fields]
+    kinds = {name: [kind for kind, names in (("synced", CONTACT_FIELDS), ("local", LOCAL_FIELDS),
+                                             ("bookkeeping", BOOKKEEPING)) if name in names]
+             for name in columns}  # fmt: skip
+    assert {name: found for name, found in kinds.items() if len(found) != 1} == {}
+    assert set(CONTACT_FIELDS) <= set(columns) and len(set(CONTACT_FIELDS)) == len(CONTACT_FIELDS)
 
 
 @pytest.mark.parametrize(

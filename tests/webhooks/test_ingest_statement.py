@@ -1,6 +1,6 @@
 """Ingest's INSERT writes the columns every new event starts with into the statement itself
-(webhooks/ingest.py): those must be the model's own defaults, and no default that differs per call (a time)
-may be frozen into it."""
+(config/db/insert.py, for webhooks/ingest.py): those must be the model's own defaults, and no default
+that differs per call (a time) may be frozen into it."""
 
 import pytest
 from django.db import connection
