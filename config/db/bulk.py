@@ -40,18 +40,9 @@ def bulk_update_by_pk(objs: Sequence[Model], field_names: Sequence[str]) -> None
             cursor.execute(_update_sql(model, tuple(field_names)), [[obj.pk for obj in objs], *columns])
 
 
-@cache
 def _update_sql(model: type[Model], field_names: tuple[str, ...]) -> str:
-    """Names come from the model's own metadata; every value is an array parameter."""
-    meta, quote = model._meta, connection.ops.quote_name
-    fields = [meta.get_field(name) for name in field_names]
-    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in [meta.pk, *fields])
-    names = ", ".join(quote(field.column) for field in [meta.pk, *fields])
-    assignments = ", ".join(f"{quote(field.column)} = batch.{quote(field.column)}" for field in fields)
-    return (
-        f"UPDATE {quote(meta.db_table)} AS target SET {assignments} "  # noqa: S608
-        f"FROM unnest({arrays}) AS batch({names}) WHERE target.{quote(meta.pk.column)} = batch.{quote(meta.pk.column)}"
-    )
+    """Every value an array parameter, bound as psycopg chooses (the values are Django's prepared ones)."""
+    return update_prepared_by_pk_sql(model, field_names, (), (), placeholder="%s")
 
 
 @cache
@@ -124,10 +115,7 @@ def update_prepared_by_pk(
         with binary_parameters_cursor() as cursor:
             cursor.execute(sql, [*same_for_all.values(), list(pks), *(list(values) for values in columns.values())])
         return
-    meta, quote = model._meta, connection.ops.quote_name
-    names = [*columns, *same_for_all]
-    assignments = ", ".join(f"{quote(meta.get_field(name).column)} = %s" for name in names)
-    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+    sql = _update_one_sql(model, (*columns, *same_for_all))
     rows = zip(*columns.values(), strict=True)
     with connection.cursor() as cursor:
         cursor.executemany(sql, [(*row, *same_for_all.values(), pk) for row, pk in zip(rows, pks, strict=True)])
@@ -135,10 +123,16 @@ def update_prepared_by_pk(
 
 @cache
 def update_prepared_by_pk_sql(
-    model: type[Model], column_names: tuple[str, ...], same_for_all: tuple[str, ...], json_as_text: tuple[str, ...]
+    model: type[Model],
+    column_names: tuple[str, ...],
+    same_for_all: tuple[str, ...],
+    json_as_text: tuple[str, ...],
+    *,
+    placeholder: str = "%b",
 ) -> str:
-    """PostgreSQL's statement for ``update_prepared_by_pk``; its parameters are the ``same_for_all`` values,
-    the pks, then one array per column. Names come from the model's own metadata."""
+    """PostgreSQL's statement for ``update_prepared_by_pk`` (and ``bulk_update_by_pk``); its parameters are
+    the ``same_for_all`` values, the pks, then one array per column, each sent as ``placeholder`` says.
+    Names come from the model's own metadata."""
     if connection.vendor != "postgresql":  # column types are the database's: never cache another's
         raise ValueError("the set-based UPDATE is PostgreSQL's")
     meta, quote = model._meta, connection.ops.quote_name
@@ -146,7 +140,7 @@ def update_prepared_by_pk_sql(
     column = {name: quote(field.column) for name, field in fields.items()}
     pk = quote(meta.pk.column)
     array_types = ["text" if name in json_as_text else fields[name].db_type(connection) for name in column_names]
-    arrays = ", ".join(f"%b::{kind}[]" for kind in [meta.pk.db_type(connection), *array_types])
+    arrays = ", ".join(f"{placeholder}::{kind}[]" for kind in [meta.pk.db_type(connection), *array_types])
     assignments = [
         f"{column[name]} = batch.{column[name]}" + ("::jsonb" if name in json_as_text else "") for name in column_names
     ] + [f"{column[name]} = %s" for name in same_for_all]

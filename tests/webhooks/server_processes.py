@@ -62,13 +62,18 @@ class Server:
         raise AssertionError(f"gunicorn on {self.port} did not start:\n{self.log.read_text()}")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within 20 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def post_json(port: int, path: str, body: bytes, headers: dict) -> tuple[int, dict]:
@@ -116,14 +121,8 @@ class Worker:
     def output(self) -> str:
         return self.log.read_text()
 
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+    def stop(self) -> None:
+        stop_process(self.process)
 
 
 def wait_for(condition, what: str, *watched: Worker):
