@@ -26,6 +26,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 
 from tests.conftest import load_fixture, timely_headers
+from tests.webhooks.server_processes import stop_process
 from webhooks.models import WebhookEvent
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -73,12 +74,7 @@ def server(django_db_setup, tmp_path_factory):
         wait_until_answering(port, process, log)
         yield port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout=30)
 
 
 def wait_until_answering(port: int, process, log: Path):
