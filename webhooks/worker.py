@@ -151,7 +151,7 @@ class WebhookWorker:
         while not self.stopping and (remaining := deadline - time.monotonic()) > 0:
             if self._listening:
                 try:
-                    woken = self._notified(min(remaining, WAIT_SLICE_SECONDS))
+                    woken = notifications.wait_for_notification(min(remaining, WAIT_SLICE_SECONDS))
                 except Exception as exc:  # noqa: BLE001  (a broken connection: the next step reconnects)
                     logger.warning("webhook worker: lost its wake-up connection (%s)", describe_failure(exc))
                     self._reset_connection()
@@ -161,10 +161,6 @@ class WebhookWorker:
                     return
             else:
                 time.sleep(min(remaining, WAIT_SLICE_SECONDS))
-
-    @staticmethod
-    def _notified(timeout: float) -> bool:
-        return notifications.wait_for_notification(timeout)
 
     def _drain_notifications(self) -> None:
         """Forget wake-ups received while busy: the next step looks anyway."""
