@@ -43,12 +43,19 @@ def store_delivery(
                           signature_form=signature_form, remote_addr=remote_addr)  # fmt: skip
     if settings.WEBHOOK_PROCESSING != "inline":
         return insert_delivery(provider, delivery, event, apply=None)
-    from webhooks.processing import QuickApplyFailed
+    from webhooks.inline import QuickApplyFailed, StoredRowNeeded
 
-    # One transaction: the INSERT, then the apply (webhooks.processing.apply_just_stored); nothing is answered
-    # 2xx before it commits, and a database lost meanwhile answers 503 (not stored: the provider retries).
-    # On a SQLite file, writers take turns at the operating system first (config.db.sqlite.writers).
+    # One transaction (webhooks.inline): the event applied, then inserted with its outcome; or, when that
+    # cannot be, inserted and then applied. Nothing is answered 2xx before it commits, and a database lost
+    # meanwhile answers 503 (not stored: the provider retries). On a SQLite file, writers take turns at the
+    # operating system first (config.db.sqlite.writers).
     try:
+        if is_usual(delivery, event):
+            try:
+                with writer_turn(), transaction.atomic():
+                    return insert_applied(event)
+            except StoredRowNeeded:
+                pass  # rolled back whole, the contact's write with it: inserted first, then applied
         with writer_turn(), transaction.atomic():
             return insert_delivery(provider, delivery, dict(event), apply="quick")
     except QuickApplyFailed:
@@ -116,9 +123,31 @@ def insert_delivery(provider: WebhookProvider, delivery: Delivery, event: dict, 
                 raise IntegrityError("webhook event conflicted with a row that no longer exists")
             return StoredDelivery(event_pk=first, duplicate=True)
     if apply is not None:
-        from webhooks.processing import apply_just_stored
+        from webhooks.inline import apply_just_stored
 
         apply_just_stored(stored_instance(event_pk, event), quick=apply == "quick")
+    return StoredDelivery(event_pk=event_pk, duplicate=False)
+
+
+def is_usual(delivery: Delivery, event: dict) -> bool:
+    """Stored as received and about a contact: applied before it is inserted (``insert_applied``)."""
+    return event["redacted_at"] is None and bool(delivery.external_id)
+
+
+def insert_applied(event: dict) -> StoredDelivery:
+    """Inline, the usual delivery: applied (``webhooks.inline.apply_before_storing``), then inserted with its
+    outcome, unless it is a duplicate or its contact is erased, which raises ``StoredRowNeeded`` (the
+    caller rolls back the contact's write with the rest)."""
+    from webhooks.inline import StoredRowNeeded, apply_before_storing, finished_on_commit
+    from webhooks.processing import OUTCOME_FIELDS
+
+    instance = WebhookEvent(**event)
+    apply_before_storing(instance)
+    event_pk = insert_event({**event, **{name: getattr(instance, name) for name in OUTCOME_FIELDS}}, unless_erased=True)
+    if event_pk is None:
+        raise StoredRowNeeded
+    instance.pk = event_pk
+    finished_on_commit(instance)
     return StoredDelivery(event_pk=event_pk, duplicate=False)
 
 

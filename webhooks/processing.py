@@ -28,7 +28,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 from django.utils import timezone
 
 from config.db.bulk import bulk_update_by_pk
-from config.db.locks import lock_subjects, lock_subjects_of, subjects_filter
+from config.db.locks import lock_subjects_of, subjects_filter
 from config.db.sqlite.writers import writer_turn
 from config.ops.failures import backoff_seconds, describe_failure
 from config.ops.log_context import log_context
@@ -104,37 +104,6 @@ def process_events(event_pks: Iterable[int], *, chunk_size: int = 100) -> dict[i
     return statuses
 
 
-class QuickApplyFailed(Exception):
-    """The quick apply of a just-stored event failed: roll its transaction back whole, store the event again
-    and apply it the isolating way (``apply_just_stored(quick=False)``), which records the failure."""
-
-
-def apply_just_stored(event: WebhookEvent, *, quick: bool) -> None:
-    """Inline mode: apply the event this transaction has just inserted, before the delivery's one commit.
-
-    Its row is new and not committed: nobody else sees it, so it is neither read back nor locked. The
-    contact's lock is waited for first, as by every writer (``config.db.locks``). ``quick``: no savepoint, any
-    failure raises ``QuickApplyFailed`` (the caller rolls back and comes again without ``quick``: failures
-    are rare, and a savepoint on every delivery costs two round trips). Otherwise the isolating way: under
-    a savepoint, which records a failure on the event; if even that fails, the event commits as stored,
-    due for the worker (or ``webhook_worker --once`` from cron). Only a lost transaction escapes."""
-    if quick:
-        try:
-            lock_subjects([(event.provider, event.account_id, event.external_id)])
-            apply_batch([event], isolated=False)
-        except Exception as exc:  # noqa: BLE001  (the caller rolls back and applies again, failure recorded)
-            raise QuickApplyFailed from exc
-    else:
-        lock_subjects([(event.provider, event.account_id, event.external_id)])
-        try:
-            with transaction.atomic():
-                apply_batch([event], isolated=True)
-        except Exception as exc:  # noqa: BLE001  (logged without its message, which could quote data)
-            logger.error("webhook event %s not applied now (%s); it stays due", event.pk, describe_failure(exc))
-            return
-    transaction.on_commit(lambda: batch_finished([event]), robust=True)
-
-
 def _apply_by_id(event_pks: list[int], *, isolated: bool) -> list[WebhookEvent]:
     with writer_turn(), transaction.atomic():
         lock_subjects_of(WebhookEvent, event_pks)
@@ -148,6 +117,14 @@ def _apply_by_id(event_pks: list[int], *, isolated: bool) -> list[WebhookEvent]:
 def apply_batch(events: list[WebhookEvent], *, isolated: bool = True) -> None:
     """Apply locked events and write every outcome (one statement), inside the caller's transaction.
     ``isolated=False``: no savepoint, and any failure propagates (the caller rolls back and retries)."""
+    results, changes = applied_outcomes(events, isolated=isolated)
+    record_outcomes(events, results, changes)
+
+
+def applied_outcomes(
+    events: list[WebhookEvent], *, isolated: bool
+) -> tuple[dict[int, Outcome | Exception], dict[int, ContactEvent]]:
+    """Apply the events to their contacts: each event's outcome (or failure), and the change it carried."""
     results: dict[int, Outcome | Exception] = {}
     changes: list[tuple[WebhookEvent, ContactEvent]] = []
     for event in events:
@@ -173,7 +150,7 @@ def apply_batch(events: list[WebhookEvent], *, isolated: bool = True) -> None:
         )
     if not isolated and any(isinstance(result, Exception) for result in results.values()):
         raise next(result for result in results.values() if isinstance(result, Exception))
-    record_outcomes(events, results, {event.pk: change for event, change in changes})
+    return results, {event.pk: change for event, change in changes}
 
 
 def apply_changes(changes: list[tuple[WebhookEvent, ContactEvent]]) -> dict[int, Outcome | Exception]:
@@ -214,6 +191,17 @@ def record_outcomes(
     events: list[WebhookEvent], results: dict[int, Outcome | Exception], changes: dict[int, ContactEvent]
 ) -> None:
     """Every event's outcome in one set-based write: applied, ignored, due again later, or failed."""
+    redacted = settle_outcomes(events, results, changes)
+    bulk_update_by_pk(events, OUTCOME_FIELDS)
+    if redacted:
+        bulk_update_by_pk(redacted, (*REBUILT_COLUMNS, "redacted_at"))
+
+
+def settle_outcomes(
+    events: list[WebhookEvent], results: dict[int, Outcome | Exception], changes: dict[int, ContactEvent]
+) -> list[WebhookEvent]:
+    """Set every event's outcome on it (OUTCOME_FIELDS), in memory; those of erased contacts also rebuilt
+    (returned: their REBUILT_COLUMNS and ``redacted_at`` are to be written too)."""
     now = timezone.now()
     redacted = []
     for event in events:
@@ -244,9 +232,7 @@ def record_outcomes(
         for name, value in rebuilt_columns(get_provider(event.provider), columns).items():
             setattr(event, name, value)
         event.redacted_at = now
-    bulk_update_by_pk(events, OUTCOME_FIELDS)
-    if redacted:
-        bulk_update_by_pk(redacted, (*REBUILT_COLUMNS, "redacted_at"))
+    return redacted
 
 
 def schedule_retry_or_fail(event: WebhookEvent, exc: Exception, *, now: datetime) -> None:

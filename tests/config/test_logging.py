@@ -24,7 +24,7 @@ def test_processing_that_breaks_is_logged_with_its_class_and_the_delivery_stands
     def broken(events, **options):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("webhooks.processing.apply_batch", broken)
+    monkeypatch.setattr("webhooks.processing.applied_outcomes", broken)
     with caplog.at_level(logging.INFO):
         response = post_webhook("timely", timely_fixture("contact.created"))
 

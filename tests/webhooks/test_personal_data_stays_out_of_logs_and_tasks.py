@@ -166,7 +166,7 @@ def test_inline_processing_that_crashes_logs_no_message_either(post_webhook, mon
     def crash(events, **options):
         raise RuntimeError(f"cannot process {EMAIL}")
 
-    monkeypatch.setattr("webhooks.processing.apply_batch", crash)
+    monkeypatch.setattr("webhooks.processing.applied_outcomes", crash)
     assert post_webhook("timely", created("evt_i1")).status_code == 200
     text = log_text(every_log_record)
     assert "RuntimeError" in text

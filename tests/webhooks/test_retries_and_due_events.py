@@ -236,7 +236,7 @@ def test_inline_processing_that_cannot_reach_the_database_still_answers_accepted
     def database_gone(events, **options):
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr("webhooks.processing.apply_batch", database_gone)
+    monkeypatch.setattr("webhooks.processing.applied_outcomes", database_gone)
     response = post_webhook("timely", created(event_id="evt_1", contact_id="cont_1", seconds=0, name="Ana Costa"))
 
     assert response.status_code == 200 and response.json()["status"] == "accepted"
