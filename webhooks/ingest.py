@@ -8,7 +8,7 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.utils import timezone
 
 from config.db.insert import initial_columns as initial_row_columns
-from config.db.insert import insert_returning_pk
+from config.db.insert import insert_returning_pk, prepared_values
 from config.db.sqlite.writers import writer_turn
 from config.values.erased_ids import stored_id
 from webhooks.models import ErasedSubject, WebhookEvent
@@ -19,6 +19,8 @@ logger = logging.getLogger(__name__)
 
 DEDUPE = ("provider", "dedupe_key")  # the unique key that decides duplicates
 SUBJECT = ("provider", "account_id", "external_id")
+# Inserted only if its contact is not erased (checked inside the INSERT itself).
+ERASED_GUARD = {"unless_in": ErasedSubject, "unless_fields": SUBJECT}
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,7 @@ def store_delivery(
     try:
         if is_usual(delivery, event):
             try:
-                with writer_turn(), transaction.atomic():
-                    return insert_applied(event)
+                return insert_applied(event)
             except StoredRowNeeded:
                 pass  # rolled back whole, the contact's write with it: inserted first, then applied
         with writer_turn(), transaction.atomic():
@@ -137,17 +138,22 @@ def is_usual(delivery: Delivery, event: dict) -> bool:
 def insert_applied(event: dict) -> StoredDelivery:
     """Inline, the usual delivery: applied (``webhooks.inline.apply_before_storing``), then inserted with its
     outcome, unless it is a duplicate or its contact is erased, which raises ``StoredRowNeeded`` (the
-    caller rolls back the contact's write with the rest)."""
-    from webhooks.inline import StoredRowNeeded, apply_before_storing, finished_on_commit
-    from webhooks.processing import OUTCOME_FIELDS
+    caller rolls back the contact's write with the rest). What needs no lock comes first (on SQLite the
+    transaction holds the file's write lock): the provider's reading, the columns' conversion; and the
+    delivery's log line and counts come after the writer's turn."""
+    from webhooks.inline import StoredRowNeeded, apply_before_storing, finished
+    from webhooks.processing import OUTCOME_FIELDS, reading
 
     instance = WebhookEvent(**event)
-    apply_before_storing(instance)
-    event_pk = insert_event({**event, **{name: getattr(instance, name) for name in OUTCOME_FIELDS}}, unless_erased=True)
-    if event_pk is None:
-        raise StoredRowNeeded
+    provider_reading, prepared = reading(instance), prepared_values(WebhookEvent, event)
+    with writer_turn(), transaction.atomic():
+        apply_before_storing(instance, provider_reading)
+        outcome = {name: getattr(instance, name) for name in OUTCOME_FIELDS}
+        event_pk = insert_event(outcome, unless_erased=True, prepared=prepared)
+        if event_pk is None:
+            raise StoredRowNeeded
     instance.pk = event_pk
-    finished_on_commit(instance)
+    finished(instance)
     return StoredDelivery(event_pk=event_pk, duplicate=False)
 
 
@@ -166,12 +172,12 @@ def contact_erased(event: dict) -> bool:
     return ErasedSubject.objects.filter(**subject).exists()
 
 
-def insert_event(values: dict, *, unless_erased: bool) -> int | None:
-    """One ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` (config.db.insert): the new event's id, or None
-    for a duplicate and, ``unless_erased``, for an event whose contact is erased (``ErasedSubject``), which
-    is not inserted."""
-    guard = {"unless_in": ErasedSubject, "unless_fields": SUBJECT} if unless_erased else {}
-    return insert_returning_pk(WebhookEvent, values, conflict=DEDUPE, **guard)
+def insert_event(values: dict, *, unless_erased: bool, prepared: dict | None = None) -> int | None:
+    """One ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` (config.db.insert) of ``values`` and the columns
+    already ``prepared`` (``prepared_values``): the new event's id, or None for a duplicate and,
+    ``unless_erased``, for an event whose contact is erased (``ErasedSubject``), which is not inserted."""
+    guard = ERASED_GUARD if unless_erased else {}
+    return insert_returning_pk(WebhookEvent, values, conflict=DEDUPE, prepared=prepared, **guard)
 
 
 def initial_columns(given: tuple[str, ...]) -> dict:

@@ -15,7 +15,7 @@ from config.db.locks import lock_subjects
 from config.ops.failures import describe_failure
 from webhooks import processing
 from webhooks.models import WebhookEvent
-from webhooks.processing import apply_batch, batch_finished, settle_outcomes
+from webhooks.processing import apply_batch, settle_outcomes
 
 logger = logging.getLogger(__name__)
 
@@ -30,14 +30,15 @@ class StoredRowNeeded(Exception):
     (its copy is stored rebuilt), or its outcome rebuilds it. Roll back whole; insert first, then apply."""
 
 
-def apply_before_storing(event: WebhookEvent) -> None:
+def apply_before_storing(event: WebhookEvent, reading) -> None:
     """Apply ``event``, not inserted yet, and set its outcome on it (``OUTCOME_FIELDS``): the caller inserts
-    it with that outcome, and raises ``StoredRowNeeded`` when the INSERT does not take it. The contact's
-    lock is taken first, as by every writer (``config.db.locks``). No savepoint: any failure of the apply
-    raises ``QuickApplyFailed``."""
+    it with that outcome, and raises ``StoredRowNeeded`` when the INSERT does not take it. ``reading``: the
+    provider's (``webhooks.processing.reading``), taken before the transaction. The contact's lock is taken
+    first, as by every writer (``config.db.locks``). No savepoint: any failure of the apply raises
+    ``QuickApplyFailed``."""
     lock_subjects([(event.provider, event.account_id, event.external_id)])
     try:
-        results, changes = processing.applied_outcomes([event], isolated=False)
+        results, changes = processing.applied_outcomes([event], isolated=False, readings=[reading])
     except Exception as exc:  # noqa: BLE001  (the caller rolls back and applies again, failure recorded)
         raise QuickApplyFailed from exc
     if settle_outcomes([event], results, changes):
@@ -71,5 +72,14 @@ def apply_just_stored(event: WebhookEvent, *, quick: bool) -> None:
 
 
 def finished_on_commit(event: WebhookEvent) -> None:
-    """Its log line and counts once the delivery has committed (``batch_finished``)."""
-    transaction.on_commit(lambda: batch_finished([event]), robust=True)
+    """Its log line and counts once the delivery has committed (``finished``)."""
+    transaction.on_commit(lambda: finished(event))
+
+
+def finished(event: WebhookEvent) -> None:
+    """A committed delivery's log line and counts (``batch_finished``); their failure is logged, never
+    answered: the event is stored and applied."""
+    try:
+        processing.batch_finished([event])
+    except Exception as exc:  # noqa: BLE001  (logged by class and place only)
+        logger.error("webhook event %s applied; its log line or counts failed (%s)", event.pk, describe_failure(exc))

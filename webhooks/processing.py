@@ -122,18 +122,16 @@ def apply_batch(events: list[WebhookEvent], *, isolated: bool = True) -> None:
 
 
 def applied_outcomes(
-    events: list[WebhookEvent], *, isolated: bool
+    events: list[WebhookEvent], *, isolated: bool, readings: list | None = None
 ) -> tuple[dict[int, Outcome | Exception], dict[int, ContactEvent]]:
-    """Apply the events to their contacts: each event's outcome (or failure), and the change it carried."""
+    """Apply the events to their contacts: each event's outcome (or failure), and the change it carried.
+    ``readings``: the events' ``reading`` already taken (inline: before the transaction)."""
     results: dict[int, Outcome | Exception] = {}
     changes: list[tuple[WebhookEvent, ContactEvent]] = []
-    for event in events:
-        try:
-            verdict = interpret(event)
-        except Exception as exc:  # noqa: BLE001  (an event the provider cannot read fails alone)
-            results[event.pk] = exc
-            continue
-        if isinstance(verdict, Outcome):
+    for event, verdict in zip(events, readings or map(reading, events), strict=True):
+        if isinstance(verdict, Exception):
+            results[event.pk] = verdict  # an event the provider cannot read fails alone
+        elif isinstance(verdict, Outcome):
             results[event.pk] = verdict
         else:
             changes.append((event, verdict))
@@ -277,6 +275,14 @@ def retry_delay(attempt: int) -> float:
         cap=settings.WEBHOOK_RETRY_MAX_BACKOFF_SECONDS,
         jitter=True,
     )
+
+
+def reading(event: WebhookEvent) -> ContactEvent | Outcome | Exception:
+    """``interpret``, or the exception it raised (recorded on the event as its failure)."""
+    try:
+        return interpret(event)
+    except Exception as exc:  # noqa: BLE001  (an event the provider cannot read fails alone)
+        return exc
 
 
 def interpret(event: WebhookEvent) -> ContactEvent | Outcome:

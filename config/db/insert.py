@@ -74,6 +74,14 @@ def insert_sql(
     )
 
 
+def prepared_values(model: type[Model], values: dict) -> dict:
+    """``values`` converted for the database by their fields (``get_db_prep_save``), as ``insert_returning_pk``
+    takes them in ``prepared``: converted ahead, outside the transaction that inserts them."""
+    # This thread's connection itself, not the ``connection`` proxy, each of whose uses is a context lookup.
+    db = connections[DEFAULT_DB_ALIAS]
+    return {name: field_of(model, name).get_db_prep_save(value, db) for name, value in values.items()}
+
+
 def insert_returning_pk(
     model: type[Model],
     values: dict,
@@ -81,15 +89,16 @@ def insert_returning_pk(
     conflict: tuple[str, ...],
     unless_in: type[Model] | None = None,
     unless_fields: tuple[str, ...] = (),
+    prepared: dict | None = None,
 ) -> int | None:
-    """Insert ``values``; the new row's pk, or None when it conflicted (or, with ``unless_in``, was not
-    inserted because a matching row exists there)."""
-    # This thread's connection itself, not the ``connection`` proxy, each of whose uses is a context lookup.
+    """Insert ``values`` and the ``prepared`` ones (``prepared_values``); the new row's pk, or None when it
+    conflicted (or, with ``unless_in``, was not inserted because a matching row exists there)."""
     db = connections[DEFAULT_DB_ALIAS]
-    params = [field_of(model, name).get_db_prep_save(value, db) for name, value in values.items()]
-    params += [values[name] for name in unless_fields] if unless_in is not None else []
+    columns = {**(prepared or {}), **prepared_values(model, values)}
+    params = list(columns.values())
+    params += [columns[name] for name in unless_fields] if unless_in is not None else []
     guard = {"unless_in": unless_in, "unless_fields": unless_fields}
-    sql = insert_sql(model, db.vendor, tuple(values), conflict=conflict, **guard)
+    sql = insert_sql(model, db.vendor, tuple(columns), conflict=conflict, **guard)
     # Bound server-side on PostgreSQL: no quoting of the values in Python, and prepared once per connection.
     cursor = binary_parameters_cursor() if db.vendor == "postgresql" else db.cursor()
     with cursor:

@@ -90,3 +90,36 @@ def test_a_database_that_fails_while_storing_answers_503_and_stores_nothing(post
 
     assert response.status_code == 503
     assert not WebhookEvent.objects.exists() and not Contact.objects.exists()
+
+
+def test_the_delivery_is_logged_and_counted_after_its_transaction_not_inside_it(post_webhook, monkeypatch):
+    # On SQLite the transaction holds the file's write lock (and the writers' queue): the log line and the
+    # counts must not hold it longer.
+    from webhooks import processing
+
+    seen = []
+    real = processing.batch_finished
+
+    def batch_finished(events):
+        seen.append((connection.in_atomic_block, [event.status for event in events]))
+        return real(events)
+
+    monkeypatch.setattr(processing, "batch_finished", batch_finished)
+    response = post_webhook("timely", created(event_id="evt_c", contact_id="cont_1", seconds=0, name="Ana Costa"))
+
+    assert response.json()["status"] == "accepted"
+    assert seen == [(False, [WebhookEventStatus.PROCESSED])]
+
+
+def test_a_delivery_whose_counting_fails_is_still_answered_200_and_kept(post_webhook, monkeypatch, caplog):
+    def broken(*args, **kwargs):
+        raise RuntimeError("metrics file gone")
+
+    monkeypatch.setattr("webhooks.processing.record_processed", broken)
+    response = post_webhook("timely", created(event_id="evt_c", contact_id="cont_1", seconds=0, name="Ana Costa"))
+
+    assert response.status_code == 200 and response.json()["status"] == "accepted"
+    assert WebhookEvent.objects.get().status == WebhookEventStatus.PROCESSED
+    assert Contact.objects.get().name == "Ana Costa"
+    errors = [record.getMessage() for record in caplog.records if record.levelname == "ERROR"]
+    assert len(errors) == 1 and "RuntimeError" in errors[0] and "metrics file gone" not in errors[0]
