@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, Q
 
+from config.db.bulk import binary_parameters_cursor
+
 
 @dataclass(frozen=True)
 class CompiledRead:
@@ -62,7 +64,8 @@ def rows_by_fields(model: type[Model], fields: tuple[str, ...], values: tuple, *
     # This thread's connection itself, not the ``connection`` proxy, each of whose uses is a context lookup.
     db = connections[DEFAULT_DB_ALIAS]
     read = compiled_lookup(model, db.alias, db.vendor, fields, for_update=for_update)
-    with db.cursor() as cursor:
+    # PostgreSQL: bound server-side and prepared once per connection (config.db.bulk), no quoting in Python.
+    with binary_parameters_cursor() if db.vendor == "postgresql" else db.cursor() as cursor:
         cursor.execute(read.sql, values)
         rows = cursor.fetchall()
     return [read.instance(model, db, row) for row in rows]
