@@ -1,3 +1,4 @@
+import contextlib
 import hashlib
 import hmac
 import json
@@ -5,9 +6,10 @@ import os
 import time
 from urllib.parse import urlsplit
 
+import psycopg
 import pytest
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import close_old_connections, connection, transaction
 from hypothesis import settings as hypothesis_settings
 
 from webhooks.samples import load_sample
@@ -162,3 +164,36 @@ def erasure_log_cleanup(transactional_db):
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM contacts_datasubjectrequest_erasures")
     bypass_erasure_log_guard("DELETE FROM contacts_erasurerecord")
+
+
+@contextlib.contextmanager
+def request_cycle():
+    """What Django's request handler does around every request (the test client leaves it out): drop
+    broken or expired connections, so persistent connections and their health checks work as served."""
+    close_old_connections()
+    try:
+        yield
+    finally:
+        close_old_connections()
+
+
+@pytest.fixture
+def admin_connection():
+    """A second, independent connection to the test database (PostgreSQL), to act on the app's connection."""
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    params.pop("prepare_threshold", None)
+    side = psycopg.connect(**params, autocommit=True)
+    yield side
+    side.close()
+
+
+def terminate(admin_connection, backend_pid: int) -> None:
+    """End a server process as ``pg_terminate_backend`` does, and wait until it is gone."""
+    admin_connection.execute("SELECT pg_terminate_backend(%s)", [backend_pid])
+    for _ in range(100):
+        if not admin_connection.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [backend_pid]).fetchone():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"backend {backend_pid} is still alive")

@@ -98,6 +98,9 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 # Reusing connections matters: opening one costs more than storing a webhook.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's engine, its health check free of a round trip while the connection is fine (config/db/postgresql/).
+    DATABASES["default"]["ENGINE"] = "config.db.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL, BEGIN IMMEDIATE and a busy timeout: concurrent writers on the embedded database (config/db/sqlite/).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -107,9 +110,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # prepared after a few runs on a connection, so PostgreSQL parses and plans each once, not per delivery.
 # Django's own queries bind client-side and are never prepared. Off behind a pooler in transaction mode
 # that cannot keep prepared statements (PgBouncer before 1.22, or its max_prepared_statements = 0).
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
-    "DATABASE_PREPARED_STATEMENTS", default=True
-):
+if DATABASES["default"]["ENGINE"] == "config.db.postgresql" and env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

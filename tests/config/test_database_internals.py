@@ -3,8 +3,9 @@ here, by name, instead of a worker failing in production.
 
 ``binary_parameters_cursor`` builds a psycopg cursor on Django's own connection the way
 ``connection.cursor()`` does, and wraps it in Django's debug cursor so tests still see its statements; the
-worker waits for NOTIFY with psycopg's ``notifies``; the ingest INSERT quotes its defaults with a schema
-editor it never enters; a read compiled once comes from the query's own compiler."""
+worker waits for NOTIFY with psycopg's ``notifies``; the app's PostgreSQL engine reads a connection's state
+and socket before Django's ``SELECT 1``; the ingest INSERT quotes its defaults with a schema editor it never
+enters; a read compiled once comes from the query's own compiler."""
 
 import inspect
 from importlib.metadata import version
@@ -26,7 +27,8 @@ CHECKED_RELEASES = {"django": "5.2.", "psycopg": "3.3."}
 @pytest.mark.parametrize("package", sorted(CHECKED_RELEASES))
 def test_the_installed_release_is_the_one_checked(package):
     assert version(package).startswith(CHECKED_RELEASES[package]), (
-        f"{package} {version(package)}: re-read what config/db/bulk.py and config/db/notifications.py use of it, "
+        f"{package} {version(package)}: re-read what config/db/bulk.py, config/db/notifications.py and "
+        "config/db/postgresql/ use of it, "
         "then move CHECKED_RELEASES"
     )
 
@@ -53,6 +55,16 @@ def test_the_postgresql_debug_cursor_and_the_quoting_and_compiling_used_are_ther
     assert "debug_sql" in dir(PostgresDebugCursor)
     assert list(inspect.signature(BaseDatabaseSchemaEditor.quote_value).parameters) == ["self", "value"]
     assert list(inspect.signature(Query.get_compiler).parameters)[:3] == ["self", "using", "connection"]
+
+
+def test_the_health_check_asks_is_usable_and_psycopg_tells_a_connections_state():
+    # config/db/postgresql/ overrides is_usable, which Django's per-request check calls, and reads psycopg's
+    # connection state and socket without a round trip.
+    assert "self.is_usable()" in inspect.getsource(BaseDatabaseWrapper.close_if_health_check_failed)
+    assert callable(psycopg.Connection.fileno)
+    assert isinstance(inspect.getattr_static(psycopg.Connection, "closed"), property)
+    for name in ("status", "transaction_status"):
+        assert isinstance(inspect.getattr_static(psycopg.ConnectionInfo, name), property), name
 
 
 def test_psycopg_waits_for_notifications_with_a_timeout():

@@ -57,3 +57,20 @@ READ_PREPARE_THRESHOLD = (
 def test_prepared_statements_are_on_for_postgresql_unless_a_pooler_needs_them_off(environment, expected):
     # DATABASE_URL is always given: the suite's own (SQLite or PostgreSQL) is never the one read.
     assert database_settings("config.settings.production", READ_PREPARE_THRESHOLD, **environment) == [expected]
+
+
+READ_ENGINE = "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])"
+
+
+@pytest.mark.parametrize(
+    ("module", "url", "expected"),
+    [
+        ("config.settings.production", "postgres://u@db.example/crm", "config.db.postgresql"),
+        ("config.settings.production", "sqlite:///:memory:", "django.db.backends.sqlite3"),
+        # The bench's hand-written comparisons run on Django's stock engine, health check and all.
+        ("bench.floor.settings", "postgres://u@db.example/crm", "django.db.backends.postgresql"),
+        ("bench.peer.settings", "postgres://u@db.example/crm", "django.db.backends.postgresql"),
+    ],
+)
+def test_the_app_runs_postgresql_on_its_own_engine_and_the_bench_peers_on_djangos(module, url, expected):
+    assert database_settings(module, READ_ENGINE, DATABASE_URL=url) == [expected]

@@ -3,15 +3,13 @@
 stored, never a 500 for a delivery that was stored."""
 
 import contextlib
-import time
 
-import psycopg
 import pytest
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.test import Client
 
 from contacts.models import Contact
-from tests.conftest import encode, timely_headers
+from tests.conftest import encode, request_cycle, terminate, timely_headers
 from tests.webhooks.timely_payloads import created
 from webhooks.models import WebhookEvent, WebhookEventStatus
 
@@ -37,41 +35,9 @@ def healthz():
         return Client().get("/healthz")
 
 
-@contextlib.contextmanager
-def request_cycle():
-    """What Django's request handler does around every request (the test client leaves it out): drop
-    broken or expired connections, so persistent connections and their health checks work as served."""
-    close_old_connections()
-    try:
-        yield
-    finally:
-        close_old_connections()
-
-
 @pytest.fixture
 def payload():
     return created(event_id="evt_outage", contact_id="cont_1", seconds=0, name="Ana Costa")
-
-
-@pytest.fixture
-def admin_connection():
-    """A second, independent connection to the test database, to act on the app's connection."""
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-    params.pop("prepare_threshold", None)
-    side = psycopg.connect(**params, autocommit=True)
-    yield side
-    side.close()
-
-
-def terminate(admin_connection, backend_pid: int) -> None:
-    admin_connection.execute("SELECT pg_terminate_backend(%s)", [backend_pid])
-    for _ in range(100):
-        if not admin_connection.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [backend_pid]).fetchone():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"backend {backend_pid} is still alive")
 
 
 def assert_accepted_and_applied(payload):
@@ -137,16 +103,20 @@ def test_read_only_database_gives_503_and_healthz_says_so(payload, admin_connect
     assert_accepted_and_applied(payload)
 
 
-def test_persistent_connection_cut_between_requests_is_replaced_by_the_health_check(payload, admin_connection):
+@pytest.mark.parametrize("first_request_after_the_cut", ["healthz", "delivery"])
+def test_persistent_connection_cut_between_requests_is_replaced_by_the_health_check(
+    payload, admin_connection, first_request_after_the_cut
+):
     connection.settings_dict["CONN_MAX_AGE"] = 60
     try:
         assert healthz().status_code == 200
         reused_pid = connection.connection.info.backend_pid
         terminate(admin_connection, reused_pid)
 
-        assert healthz().status_code == 200
+        if first_request_after_the_cut == "healthz":
+            assert healthz().status_code == 200
+        assert_accepted_and_applied(payload)  # answered 200, stored and applied
         assert connection.connection.info.backend_pid != reused_pid
-        assert_accepted_and_applied(payload)
     finally:
         connection.settings_dict["CONN_MAX_AGE"] = 0
         connection.close()
