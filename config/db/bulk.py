@@ -11,7 +11,7 @@ the embedded setup) it is one ``UPDATE … WHERE id = ?`` run for every row (``e
 from collections.abc import Sequence
 from functools import cache
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 
 
@@ -19,25 +19,37 @@ def bulk_update_by_pk(objs: Sequence[Model], field_names: Sequence[str]) -> None
     if not objs:
         return
     model = type(objs[0])
-    fields = [model._meta.get_field(name) for name in field_names]
+    # This thread's connection itself, not the ``connection`` proxy, each of whose uses is a context lookup.
+    db = connections[DEFAULT_DB_ALIAS]
+    fields = fields_of(model, tuple(field_names))
+    if len(objs) == 1:
+        # One row (an inline delivery's contact, its event's outcome): no columns to build and transpose.
+        obj = objs[0]
+        # pre_save first (auto_now moves, as in save()), then the conversion save() would apply.
+        row = [field.get_db_prep_save(field.pre_save(obj, False), db) for field in fields]
+        sql = _update_one_sql(model, tuple(field_names))
+        cursor = binary_parameters_cursor() if db.vendor == "postgresql" else db.cursor()
+        with cursor:
+            cursor.execute(sql, [*row, obj.pk])
+        return
     values = [[field.pre_save(obj, False) for obj in objs] for field in fields]  # auto_now moves, as in save()
     columns = [
-        [field.get_db_prep_save(value, connection) for value in column]
-        for field, column in zip(fields, values, strict=True)
+        [field.get_db_prep_save(value, db) for value in column] for field, column in zip(fields, values, strict=True)
     ]
-    if connection.vendor != "postgresql":
+    if db.vendor != "postgresql":
         # SQLite: the one-row UPDATE by primary key, run for each row in one call. The ORM's ``bulk_update``
         # compiled its CASE expressions for most of an inline delivery's time here (docs/performance.md).
         rows = [[*row, obj.pk] for obj, row in zip(objs, zip(*columns, strict=True), strict=True)]
-        with connection.cursor() as cursor:
+        with db.cursor() as cursor:
             cursor.executemany(_update_one_sql(model, tuple(field_names)), rows)
         return
     with binary_parameters_cursor() as cursor:
-        if len(objs) == 1:
-            # One row (inline mode's batch of one): a plain UPDATE by primary key, no arrays to build.
-            cursor.execute(_update_one_sql(model, tuple(field_names)), [*(column[0] for column in columns), objs[0].pk])
-        else:
-            cursor.execute(_update_sql(model, tuple(field_names)), [[obj.pk for obj in objs], *columns])
+        cursor.execute(_update_sql(model, tuple(field_names)), [[obj.pk for obj in objs], *columns])
+
+
+@cache
+def fields_of(model: type[Model], names: tuple[str, ...]) -> tuple:
+    return tuple(model._meta.get_field(name) for name in names)
 
 
 def _update_sql(model: type[Model], field_names: tuple[str, ...]) -> str:

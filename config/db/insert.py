@@ -14,7 +14,7 @@ default in DDL), rather than converted and sent again with every row. Raw SQL: t
 import functools
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.models import Model
+from django.db.models import AutoField, Model
 
 from config.db.bulk import binary_parameters_cursor
 
@@ -45,8 +45,9 @@ def insert_sql(
     unless_fields: tuple[str, ...] = (),
 ) -> str:
     """The statement for ``vendor``'s quoting, ``columns`` as parameters and every other column at its
-    default. ``unless_in``: the row is inserted only if no row of that model has the ``unless_fields``
-    values, sent as the last parameters (the database types each value by its column, as in ``VALUES``)."""
+    default; a row conflicting on ``conflict`` is not inserted (none given: the conflict raises).
+    ``unless_in``: the row is inserted only if no row of that model has the ``unless_fields`` values, sent
+    as the last parameters (the database types each value by its column, as in ``VALUES``)."""
     if (unless_in is None) != (not unless_fields):
         raise ValueError("unless_in and unless_fields go together")
     quote, meta = connection.ops.quote_name, model._meta
@@ -68,9 +69,10 @@ def insert_sql(
     else:
         source = f"VALUES ({values})"
     target = ", ".join(quote(meta.get_field(name).column) for name in conflict)
+    on_conflict = f"ON CONFLICT ({target}) DO NOTHING " if conflict else ""
     return (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quoted)}) {source} "  # noqa: S608
-        f"ON CONFLICT ({target}) DO NOTHING RETURNING {quote(meta.pk.column)}"
+        f"{on_conflict}RETURNING {quote(meta.pk.column)}"
     )
 
 
@@ -110,3 +112,34 @@ def insert_returning_pk(
 @functools.cache
 def field_of(model: type[Model], name: str):
     return model._meta.get_field(name)
+
+
+def insert_new_instance(obj: Model) -> None:
+    """``bulk_create([obj])`` for one new row (its key unset), by a statement built once per model instead of
+    the ORM's compiling at every call: every concrete column but the key, each value as the ORM's INSERT
+    takes it (the field's ``pre_save`` for an addition, so auto_now and auto_now_add move, then its
+    ``get_db_prep_save``). Like ``bulk_create``: no ``save()``, no signals; the key comes back (``RETURNING``)
+    and the instance is a stored row from then on (``_state``); a conflict raises IntegrityError."""
+    model = type(obj)
+    if obj.pk is not None:
+        raise ValueError(f"a new {model.__name__} has no key yet: {obj.pk!r}")
+    db = connections[DEFAULT_DB_ALIAS]
+    fields = inserted_fields(model)
+    params = [field.get_db_prep_save(field.pre_save(obj, True), db) for field in fields]
+    sql = insert_sql(model, db.vendor, tuple(field.name for field in fields), conflict=())
+    cursor = binary_parameters_cursor() if db.vendor == "postgresql" else db.cursor()
+    with cursor:
+        cursor.execute(sql, params)
+        (obj.pk,) = cursor.fetchone()
+    obj._state.adding = False
+    obj._state.db = db.alias
+
+
+@functools.cache
+def inserted_fields(model: type[Model]) -> tuple:
+    """What ``bulk_create`` writes of a row whose key the database assigns: every stored column but the key."""
+    fields = model._meta.concrete_fields
+    # Only the key comes back: a column the database fills in (db_default, generated) would be left stale.
+    if not isinstance(model._meta.pk, AutoField) or any(field.has_db_default() or field.generated for field in fields):
+        raise TypeError(f"{model.__name__}: only a key assigned by the database is read back")
+    return tuple(field for field in fields if not field.primary_key)

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from config.db.bulk import bulk_update_by_pk
 from config.db.compiled import rows_by_fields
+from config.db.insert import insert_new_instance
 from config.db.locks import subjects_filter
 from contacts.erasure_reasons import ErasureReason
 from contacts.models import Contact
@@ -116,7 +117,10 @@ class ContactBatch:
 
     def write(self) -> None:
         now = timezone.now()
-        if self.new:
+        if len(self.new) == 1:
+            # An inline delivery's new contact: the INSERT built once per process (config.db.insert).
+            insert_new_instance(next(iter(self.new.values())))
+        elif self.new:
             Contact.objects.bulk_create(list(self.new.values()))
         changed = [self.contacts[subject] for subject in self.changed if subject not in self.new]
         for contact in changed:
