@@ -4,11 +4,12 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, DataError, IntegrityError, transaction
 from django.utils import timezone
 
 from config.db.insert import initial_columns as initial_row_columns
 from config.db.insert import insert_returning_pk, prepared_values
+from config.db.locks import lock_subjects
 from config.db.sqlite.writers import writer_turn
 from config.values.erased_ids import stored_id
 from webhooks.models import ErasedSubject, WebhookEvent
@@ -106,7 +107,11 @@ def insert_delivery(provider: WebhookProvider, delivery: Delivery, event: dict, 
     """Store ``event`` (its columns); ``apply`` inline (``quick`` or ``isolated``: ``apply_just_stored``)."""
     # A late event of any type about an erased contact is committed only in its redacted form: as received,
     # it is inserted only if its contact is not erased, checked inside the INSERT itself.
-    unless_erased = event["redacted_at"] is None and bool(delivery.external_id)
+    unless_erased = is_usual(delivery, event)
+    if apply is not None:
+        # Inline, the contact's lock before the INSERT, as on the apply-first path and for every writer: a
+        # copy of this delivery applied first waits here, not in a cycle with this one's uncommitted key.
+        lock_subjects([(event["provider"], event["account_id"], event["external_id"])])
     # The INSERT is the whole delivery: one statement (with workers, it commits on its own; on PostgreSQL
     # its trigger wakes the workers in the same transaction). The stored event is the work.
     event_pk = insert_event(event, unless_erased=unless_erased)
@@ -131,7 +136,8 @@ def insert_delivery(provider: WebhookProvider, delivery: Delivery, event: dict, 
 
 
 def is_usual(delivery: Delivery, event: dict) -> bool:
-    """Stored as received and about a contact: applied before it is inserted (``insert_applied``)."""
+    """Stored as received and about a contact: inline, applied before it is inserted (``insert_applied``);
+    in any mode, inserted only if that contact is not erased."""
     return event["redacted_at"] is None and bool(delivery.external_id)
 
 
@@ -140,8 +146,9 @@ def insert_applied(event: dict) -> StoredDelivery:
     outcome, unless it is a duplicate or its contact is erased, which raises ``StoredRowNeeded`` (the
     caller rolls back the contact's write with the rest). What needs no lock comes first (on SQLite the
     transaction holds the file's write lock): the provider's reading, the columns' conversion; and the
-    delivery's log line and counts come after the writer's turn."""
-    from webhooks.inline import StoredRowNeeded, apply_before_storing, finished
+    delivery's log line and counts come after the writer's turn (what the apply left for after the commit,
+    a contact's look-up, still runs in it: Django runs it as the transaction ends)."""
+    from webhooks.inline import QuickApplyFailed, StoredRowNeeded, apply_before_storing, finished
     from webhooks.processing import OUTCOME_FIELDS, reading
 
     instance = WebhookEvent(**event)
@@ -149,7 +156,12 @@ def insert_applied(event: dict) -> StoredDelivery:
     with writer_turn(), transaction.atomic():
         apply_before_storing(instance, provider_reading)
         outcome = {name: getattr(instance, name) for name in OUTCOME_FIELDS}
-        event_pk = insert_event(outcome, unless_erased=True, prepared=prepared)
+        try:
+            event_pk = insert_event(outcome, unless_erased=True, prepared=prepared)
+        except (DataError, IntegrityError) as exc:
+            # Refused for a value of its outcome (a lost connection is not caught: 503, the provider
+            # retries): stored again without it, and applied the isolating way, which records the failure.
+            raise QuickApplyFailed from exc
         if event_pk is None:
             raise StoredRowNeeded
     instance.pk = event_pk

@@ -39,9 +39,10 @@ def apply_before_storing(event: WebhookEvent, reading) -> None:
     lock_subjects([(event.provider, event.account_id, event.external_id)])
     try:
         results, changes = processing.applied_outcomes([event], isolated=False, readings=[reading])
+        rebuilt = settle_outcomes([event], results, changes)
     except Exception as exc:  # noqa: BLE001  (the caller rolls back and applies again, failure recorded)
         raise QuickApplyFailed from exc
-    if settle_outcomes([event], results, changes):
+    if rebuilt:
         raise StoredRowNeeded  # about an erased contact: its copy is rebuilt, which needs the stored row
 
 
@@ -49,19 +50,18 @@ def apply_just_stored(event: WebhookEvent, *, quick: bool) -> None:
     """Apply the event this transaction has just inserted, before the delivery's one commit.
 
     Its row is new and not committed: nobody else sees it, so it is neither read back nor locked. The
-    contact's lock is waited for first. ``quick``: no savepoint, any failure raises ``QuickApplyFailed``
-    (the caller rolls back and comes again without ``quick``: failures are rare, and a savepoint on every
-    delivery costs two round trips). Otherwise the isolating way: under a savepoint, which records a failure
-    on the event; if even that fails, the event commits as stored, due for the worker (or ``webhook_worker
-    --once`` from cron). Only a lost transaction escapes."""
+    contact's lock was taken before the INSERT (``webhooks.ingest.insert_delivery``): the same order as on
+    the apply-first path and for every writer. ``quick``: no savepoint, any failure raises
+    ``QuickApplyFailed`` (the caller rolls back and comes again without ``quick``: failures are rare, and a
+    savepoint on every delivery costs two round trips). Otherwise the isolating way: under a savepoint,
+    which records a failure on the event; if even that fails, the event commits as stored, due for the
+    worker (or ``webhook_worker --once`` from cron). Only a lost transaction escapes."""
     if quick:
         try:
-            lock_subjects([(event.provider, event.account_id, event.external_id)])
             apply_batch([event], isolated=False)
         except Exception as exc:  # noqa: BLE001  (the caller rolls back and applies again, failure recorded)
             raise QuickApplyFailed from exc
     else:
-        lock_subjects([(event.provider, event.account_id, event.external_id)])
         try:
             with transaction.atomic():
                 apply_batch([event], isolated=True)

@@ -39,8 +39,12 @@ unshared_reason: str | None = None
 
 def installation_directory(*, base_dir, database: dict) -> Path:
     """The default directory of one installation: the same for every process of it on this machine."""
+    # Django's engine names the database's kind: the app's own PostgreSQL engine (config.db.postgresql) keeps
+    # the directory an installation had on Django's, so a rolling upgrade does not split its counts.
+    engine = database.get("ENGINE")
+    engine = {"config.db.postgresql": "django.db.backends.postgresql"}.get(engine, engine)
     identity = "|".join(
-        str(part) for part in (Path(base_dir).resolve(), database.get("ENGINE"), database.get("NAME"),
+        str(part) for part in (Path(base_dir).resolve(), engine, database.get("NAME"),
                                database.get("HOST"), database.get("PORT"))
     )  # fmt: skip
     digest = hashlib.sha256(identity.encode()).hexdigest()[:16]

@@ -79,3 +79,20 @@ def test_a_binary_parameter_round_trips_and_its_statement_is_logged():
         cursor.execute("SELECT %b::bytea, %s::bigint[]", [b"\x00\xff", [1, 2]])
         assert cursor.fetchone() == (b"\x00\xff", [1, 2])
     assert queries.captured_queries[-1]["sql"] == "SELECT %b::bytea, %s::bigint[]"
+
+
+def test_a_compiled_read_finds_its_columns_and_converters_on_the_compiler():
+    # config/db/compiled.py: the compiler's ``select`` (expression, SQL, alias), each a ``Col`` with its
+    # ``target`` field, and ``get_converters`` by position.
+    from django.db.models.expressions import Col
+
+    from contacts.models import Contact
+
+    compiler = Contact.objects.filter(pk=1).query.get_compiler(connection=connection)
+    compiler.as_sql()
+    expressions = [expression for expression, _sql, _alias in compiler.select]
+    assert expressions and all(isinstance(expression, Col) for expression in expressions)
+    assert {expression.target.attname for expression in expressions} >= {"id", "field_versions"}
+    converters = compiler.get_converters(expressions)
+    assert isinstance(converters, dict)
+    assert all(isinstance(position, int) and len(pair) == 2 for position, pair in converters.items())

@@ -5,6 +5,7 @@ request's commit, so storing and applying race exactly as under a multi-worker s
 """
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -126,3 +127,61 @@ def test_deletion_racing_with_updates_leaves_a_clean_tombstone():
     for event in events:
         assert event.redacted_at is not None, event.event_id
         assert b"Ana" not in bytes(event.body)
+
+
+def test_a_retry_racing_a_delivery_that_fell_back_to_insert_first_waits_and_never_deadlocks(monkeypatch):
+    """A's apply-first attempt fails (transiently) and A goes the insert-first way; its copy B, a provider's
+    retry, holds the contact's lock meanwhile. Both paths take the contact's lock before the event's INSERT,
+    so A waits for B and finds B's row: one accepted, one duplicate; never a deadlock and a 503."""
+    from contacts.services import sync
+    from webhooks import ingest
+
+    real_apply, real_insert, real_lock = sync.ContactBatch.apply, ingest.insert_event, ingest.lock_subjects
+    a_failed, b_holds_lock = threading.Event(), threading.Event()
+    failures = []
+
+    def apply(batch, event):
+        if threading.current_thread().name == "A" and not failures:
+            failures.append(event.dedupe_key)
+            a_failed.set()
+            raise ValueError("transient, once")
+        if threading.current_thread().name == "B":
+            b_holds_lock.set()
+            time.sleep(0.5)  # A's fallback starts meanwhile
+        return real_apply(batch, event)
+
+    def after_b_took_the_lock(real):
+        def step(*args, **options):
+            if threading.current_thread().name == "A" and failures:  # A's second attempt, whichever step first
+                assert b_holds_lock.wait(10)
+            return real(*args, **options)
+
+        return step
+
+    monkeypatch.setattr(sync.ContactBatch, "apply", apply)
+    monkeypatch.setattr(ingest, "insert_event", after_b_took_the_lock(real_insert))
+    monkeypatch.setattr(ingest, "lock_subjects", after_b_took_the_lock(real_lock))
+    body = encode(created(event_id="evt_1", contact_id="cont_1", seconds=0, name="Ana Costa"))
+    answers = {}
+
+    def post(name):
+        try:
+            if name == "B":
+                assert a_failed.wait(10)
+            response = Client().generic(
+                "POST", "/webhooks/timely/", body, content_type="application/json", headers=timely_headers(body)
+            )
+            answers[name] = (response.status_code, response.json().get("status"))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post, args=(name,), name=name) for name in ("A", "B")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert sorted(answers.values()) == [(200, "accepted"), (200, "duplicate")], answers
+    assert answers["B"] == (200, "accepted")
+    assert WebhookEvent.objects.get().status == WebhookEventStatus.PROCESSED
+    assert Contact.objects.get().name == "Ana Costa"

@@ -1,6 +1,7 @@
-"""Inline, a delivery is one transaction: the event's INSERT, then its apply, one commit. A failed apply
-rolls that transaction back whole; the event is stored again and applied under a savepoint, which records
-the failure on it: the answer is 200 only for a committed event, and a failed apply never loses it."""
+"""Inline, a delivery is one transaction: the contact's apply and the event's INSERT with its outcome (or, when
+that cannot be, the INSERT and then the apply), one commit. A failed apply rolls that transaction back whole;
+the event is stored again and applied under a savepoint, which records the failure on it: the answer is 200
+only for a committed event, and a failed apply never loses it."""
 
 import pytest
 from django.db import OperationalError, connection
@@ -92,23 +93,33 @@ def test_a_database_that_fails_while_storing_answers_503_and_stores_nothing(post
     assert not WebhookEvent.objects.exists() and not Contact.objects.exists()
 
 
-def test_the_delivery_is_logged_and_counted_after_its_transaction_not_inside_it(post_webhook, monkeypatch):
-    # On SQLite the transaction holds the file's write lock (and the writers' queue): the log line and the
-    # counts must not hold it longer.
-    from webhooks import processing
+def test_the_delivery_is_logged_and_counted_after_the_writers_turn_not_inside_it(post_webhook, monkeypatch):
+    # On SQLite the writer's turn (config.db.sqlite.writers) holds the file's write lock for the others: the
+    # log line and the counts must not hold it longer. Recorded in order: the turn's end, then the counting.
+    import contextlib
 
-    seen = []
-    real = processing.batch_finished
+    from webhooks import ingest, processing
+
+    steps = []
+    real_finished, real_turn = processing.batch_finished, ingest.writer_turn
+
+    @contextlib.contextmanager
+    def writer_turn(*args, **kwargs):
+        with real_turn(*args, **kwargs):
+            steps.append("turn")
+            yield
+        steps.append("turn over")
 
     def batch_finished(events):
-        seen.append((connection.in_atomic_block, [event.status for event in events]))
-        return real(events)
+        steps.append(("counted", connection.in_atomic_block, [event.status for event in events]))
+        return real_finished(events)
 
+    monkeypatch.setattr(ingest, "writer_turn", writer_turn)
     monkeypatch.setattr(processing, "batch_finished", batch_finished)
     response = post_webhook("timely", created(event_id="evt_c", contact_id="cont_1", seconds=0, name="Ana Costa"))
 
     assert response.json()["status"] == "accepted"
-    assert seen == [(False, [WebhookEventStatus.PROCESSED])]
+    assert steps == ["turn", "turn over", ("counted", False, [WebhookEventStatus.PROCESSED])]
 
 
 def test_a_delivery_whose_counting_fails_is_still_answered_200_and_kept(post_webhook, monkeypatch, caplog):

@@ -15,7 +15,12 @@ def listener():
     """A session of its own listening on the workers' channel, as an idle worker does."""
     settings = connection.settings_dict
     with psycopg.connect(
-        host=settings["HOST"], port=settings["PORT"], user=settings["USER"], dbname=settings["NAME"], autocommit=True
+        host=settings["HOST"],
+        port=settings["PORT"],
+        user=settings["USER"],
+        password=settings["PASSWORD"] or None,
+        dbname=settings["NAME"],
+        autocommit=True,
     ) as session:
         session.execute("LISTEN webhook_events")
 
