@@ -28,8 +28,7 @@ def bulk_update_by_pk(objs: Sequence[Model], field_names: Sequence[str]) -> None
         # pre_save first (auto_now moves, as in save()), then the conversion save() would apply.
         row = [field.get_db_prep_save(field.pre_save(obj, False), db) for field in fields]
         sql = _update_one_sql(model, tuple(field_names))
-        cursor = binary_parameters_cursor() if db.vendor == "postgresql" else db.cursor()
-        with cursor:
+        with statement_cursor(db) as cursor:
             cursor.execute(sql, [*row, obj.pk])
         return
     values = [[field.pre_save(obj, False) for obj in objs] for field in fields]  # auto_now moves, as in save()
@@ -62,6 +61,13 @@ def _update_one_sql(model: type[Model], field_names: tuple[str, ...]) -> str:
     meta, quote = model._meta, connection.ops.quote_name
     assignments = ", ".join(f"{quote(meta.get_field(name).column)} = %s" for name in field_names)
     return f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+
+
+def statement_cursor(db):
+    """The cursor one of our statements runs on, for ``db`` (this thread's connection): bound server-side on
+    PostgreSQL (``binary_parameters_cursor``: no quoting in Python, prepared once per connection), Django's
+    own elsewhere."""
+    return binary_parameters_cursor() if db.vendor == "postgresql" else db.cursor()
 
 
 def binary_parameters_cursor():

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, Q
 
-from config.db.bulk import binary_parameters_cursor
+from config.db.bulk import statement_cursor
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,7 @@ def rows_by_fields(model: type[Model], fields: tuple[str, ...], values: tuple, *
     # This thread's connection itself, not the ``connection`` proxy, each of whose uses is a context lookup.
     db = connections[DEFAULT_DB_ALIAS]
     read = compiled_lookup(model, db.alias, db.vendor, fields, for_update=for_update)
-    # PostgreSQL: bound server-side and prepared once per connection (config.db.bulk), no quoting in Python.
-    with binary_parameters_cursor() if db.vendor == "postgresql" else db.cursor() as cursor:
+    with statement_cursor(db) as cursor:
         cursor.execute(read.sql, values)
         rows = cursor.fetchall()
     return [read.instance(model, db, row) for row in rows]

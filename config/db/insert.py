@@ -16,7 +16,7 @@ import functools
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import AutoField, Model
 
-from config.db.bulk import binary_parameters_cursor
+from config.db.bulk import statement_cursor
 
 
 @functools.cache
@@ -101,9 +101,7 @@ def insert_returning_pk(
     params += [columns[name] for name in unless_fields] if unless_in is not None else []
     guard = {"unless_in": unless_in, "unless_fields": unless_fields}
     sql = insert_sql(model, db.vendor, tuple(columns), conflict=conflict, **guard)
-    # Bound server-side on PostgreSQL: no quoting of the values in Python, and prepared once per connection.
-    cursor = binary_parameters_cursor() if db.vendor == "postgresql" else db.cursor()
-    with cursor:
+    with statement_cursor(db) as cursor:
         cursor.execute(sql, params)
         inserted = cursor.fetchone()
     return inserted[0] if inserted else None
@@ -127,8 +125,7 @@ def insert_new_instance(obj: Model) -> None:
     fields = inserted_fields(model)
     params = [field.get_db_prep_save(field.pre_save(obj, True), db) for field in fields]
     sql = insert_sql(model, db.vendor, tuple(field.name for field in fields), conflict=())
-    cursor = binary_parameters_cursor() if db.vendor == "postgresql" else db.cursor()
-    with cursor:
+    with statement_cursor(db) as cursor:
         cursor.execute(sql, params)
         (obj.pk,) = cursor.fetchone()
     obj._state.adding = False
