@@ -55,7 +55,7 @@ def store_delivery(
     try:
         if is_usual(delivery, event):
             try:
-                return insert_applied(event)
+                return insert_applied(delivery, event)
             except StoredRowNeeded:
                 pass  # rolled back whole, the contact's write with it: inserted first, then applied
         with writer_turn(), transaction.atomic():
@@ -141,18 +141,20 @@ def is_usual(delivery: Delivery, event: dict) -> bool:
     return event["redacted_at"] is None and bool(delivery.external_id)
 
 
-def insert_applied(event: dict) -> StoredDelivery:
+def insert_applied(delivery: Delivery, event: dict) -> StoredDelivery:
     """Inline, the usual delivery: applied (``webhooks.inline.apply_before_storing``), then inserted with its
     outcome, unless it is a duplicate or its contact is erased, which raises ``StoredRowNeeded`` (the
     caller rolls back the contact's write with the rest). What needs no lock comes first (on SQLite the
-    transaction holds the file's write lock): the provider's reading, the columns' conversion; and the
+    transaction holds the file's write lock): the provider's reading (of the payload the request parsed:
+    the event's body, unchanged, is not parsed again), the columns' conversion; and the
     delivery's log line and counts come after the writer's turn (what the apply left for after the commit,
     a contact's look-up, still runs in it: Django runs it as the transaction ends)."""
     from webhooks.inline import QuickApplyFailed, StoredRowNeeded, apply_before_storing, finished
     from webhooks.processing import OUTCOME_FIELDS, reading
 
     instance = WebhookEvent(**event)
-    provider_reading, prepared = reading(instance), prepared_values(WebhookEvent, event)
+    provider_reading = reading(instance, payload=delivery.payload)
+    prepared = prepared_values(WebhookEvent, event)
     with writer_turn(), transaction.atomic():
         apply_before_storing(instance, provider_reading)
         outcome = {name: getattr(instance, name) for name in OUTCOME_FIELDS}

@@ -277,19 +277,20 @@ def retry_delay(attempt: int) -> float:
     )
 
 
-def reading(event: WebhookEvent) -> ContactEvent | Outcome | Exception:
+def reading(event: WebhookEvent, *, payload: dict | None = None) -> ContactEvent | Outcome | Exception:
     """``interpret``, or the exception it raised (recorded on the event as its failure)."""
     try:
-        return interpret(event)
+        return interpret(event, payload=payload)
     except Exception as exc:  # noqa: BLE001  (an event the provider cannot read fails alone)
         return exc
 
 
-def interpret(event: WebhookEvent) -> ContactEvent | Outcome:
-    """The provider's reading of a stored event: a change to apply, or an outcome already (ignored)."""
+def interpret(event: WebhookEvent, *, payload: dict | None = None) -> ContactEvent | Outcome:
+    """The provider's reading of a stored event: a change to apply, or an outcome already (ignored).
+    ``payload``: its body already parsed (inline, the request's own), not parsed again."""
     if event.body is None:
         return Outcome(status=OutcomeStatus.IGNORED, reason="payload was purged before processing")
-    delivery = Delivery.of_stored(event, occurred_at=sane_change_time(event))
+    delivery = Delivery.of_stored(event, occurred_at=sane_change_time(event), payload=payload)
     verdict = get_provider(event.provider).interpret(delivery)
     if isinstance(verdict, Ignore):
         return Outcome(status=OutcomeStatus.IGNORED, reason=verdict.reason)

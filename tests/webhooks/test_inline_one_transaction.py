@@ -134,3 +134,19 @@ def test_a_delivery_whose_counting_fails_is_still_answered_200_and_kept(post_web
     assert Contact.objects.get().name == "Ana Costa"
     errors = [record.getMessage() for record in caplog.records if record.levelname == "ERROR"]
     assert len(errors) == 1 and "RuntimeError" in errors[0] and "metrics file gone" not in errors[0]
+
+
+def test_the_usual_delivery_is_read_from_the_payload_the_request_parsed_not_parsed_again(post_webhook, monkeypatch):
+    parsed_again = []
+    stored_payload = WebhookEvent.payload
+
+    def payload(event):
+        parsed_again.append(event.event_id)
+        return stored_payload.fget(event)
+
+    monkeypatch.setattr(WebhookEvent, "payload", property(payload))
+    response = post_webhook("timely", created(event_id="evt_c", contact_id="cont_1", seconds=0, name="Ana Costa"))
+
+    assert response.json()["status"] == "accepted"
+    assert Contact.objects.get().name == "Ana Costa"
+    assert parsed_again == []

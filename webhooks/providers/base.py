@@ -38,11 +38,13 @@ class Delivery:
     subject_unreadable: bool = False
 
     @classmethod
-    def of_stored(cls, event, *, occurred_at: datetime | None) -> "Delivery":
-        """The delivery a stored event (``WebhookEvent``) was, read back from its columns and payload, to be
-        interpreted again by its provider; ``occurred_at`` as processing trusts it."""
+    def of_stored(cls, event, *, occurred_at: datetime | None, payload: dict | None = None) -> "Delivery":
+        """The delivery a stored event (``WebhookEvent``) was, read back from its columns and payload (or the
+        ``payload`` its body was already parsed into), to be interpreted again by its provider;
+        ``occurred_at`` as processing trusts it."""
         envelope = ("dedupe_key", "event_id", "event_type", "account_id", "external_id")
-        return cls(**{name: getattr(event, name) for name in envelope}, occurred_at=occurred_at, payload=event.payload)
+        payload = event.payload if payload is None else payload
+        return cls(**{name: getattr(event, name) for name in envelope}, occurred_at=occurred_at, payload=payload)
 
 
 @dataclass(frozen=True)
